@@ -1,0 +1,89 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every Swift target: Swift 6 language mode plus the upcoming features the house style asks for.
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// OpenCV is linked by naming the few libraries used, not through pkg-config (which names 58).
+let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_imgcodecs", "opencv_core"]
+    .map { .linkedLibrary($0) }
+
+let package = Package(
+    name: "EdgeCensus",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "edgecensus", targets: ["edgecensus"]),
+        .library(name: "EdgeCensusVision", targets: ["EdgeCensusVision"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C facilities, wrapped thinly.
+        .target(
+            name: "COpenCV",
+            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            linkerSettings: openCVLibraries
+        ),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+
+        // Faces in an image: models, detection, alignment, classification.
+        .target(
+            name: "EdgeCensusVision",
+            dependencies: ["COpenCV", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSwift
+        ),
+        // The one configuration schema and its file.
+        .target(
+            name: "EdgeCensusConfiguration",
+            dependencies: ["EdgeCensusVision", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSwift
+        ),
+        // Accuracy figures over a labelled set, and latency figures.
+        .target(
+            name: "EdgeCensusEvaluation",
+            dependencies: ["EdgeCensusVision"],
+            swiftSettings: strictSwift
+        ),
+        // The command line: parses arguments and wires the modules together.
+        .executableTarget(
+            name: "edgecensus",
+            dependencies: [
+                "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        .testTarget(
+            name: "EdgeCensusVisionTests",
+            dependencies: ["EdgeCensusVision"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusConfigurationTests",
+            dependencies: ["EdgeCensusConfiguration"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusEvaluationTests",
+            dependencies: ["EdgeCensusEvaluation"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "edgecensusTests",
+            dependencies: ["edgecensus"],
+            swiftSettings: strictSwift
+        ),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,68 @@
+// A small C API over the few OpenCV facilities EdgeCensus uses: image decode and
+// encode, resize / warp / pad / flip, drawing, and cv::dnn load + forward.
+// Opaque handles with create/destroy pairs; no C++ type crosses this header.
+// A function that fails returns NULL (or a negative number) and leaves a
+// message for ec_last_error() on the calling thread.
+#ifndef COPENCV_H
+#define COPENCV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ec_image ec_image;
+typedef struct ec_net ec_net;
+
+/// The message of the last failure on this thread ("" when none).
+const char *ec_last_error(void);
+const char *ec_opencv_version(void);
+void ec_set_num_threads(int threads);
+int ec_get_num_threads(void);
+
+// Images: 8-bit, 1 or 3 channels (3 = BGR, OpenCV's order).
+ec_image *ec_image_read(const char *path);
+ec_image *ec_image_decode(const uint8_t *bytes, size_t count);
+ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pixels, size_t stride);
+ec_image *ec_image_clone(const ec_image *image);
+void ec_image_destroy(ec_image *image);
+int ec_image_width(const ec_image *image);
+int ec_image_height(const ec_image *image);
+int ec_image_channels(const ec_image *image);
+size_t ec_image_stride(const ec_image *image);
+const uint8_t *ec_image_pixels(const ec_image *image);
+/// Writes in the format the path's extension names (.jpg, .png, ...). 0 on success.
+int ec_image_write(const ec_image *image, const char *path);
+
+enum { EC_INTERPOLATION_LINEAR = 0, EC_INTERPOLATION_AREA = 1 };
+ec_image *ec_image_resize(const ec_image *image, int width, int height, int interpolation);
+/// matrix: the 2x3 affine map from OUTPUT pixel coordinates to INPUT ones. Bilinear; black outside.
+ec_image *ec_image_warp_affine(const ec_image *image, const double matrix[6], int width, int height);
+enum { EC_BORDER_CONSTANT = 0, EC_BORDER_REPLICATE = 1 };
+ec_image *ec_image_pad(const ec_image *image, int top, int bottom, int left, int right, int mode);
+ec_image *ec_image_flip_horizontal(const ec_image *image);
+
+void ec_image_draw_rectangle(ec_image *image, int x, int y, int width, int height,
+                             uint8_t blue, uint8_t green, uint8_t red, int thickness);
+/// Text on a filled box of the given colour, its top-left corner at (x, y).
+void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
+                         uint8_t blue, uint8_t green, uint8_t red, double scale);
+
+// Networks through cv::dnn, CPU backend.
+ec_net *ec_net_read_caffe(const char *prototxt_path, const char *weights_path);
+ec_net *ec_net_read_onnx(const char *path);
+void ec_net_destroy(ec_net *net);
+/// Runs the net on one NCHW float blob. Writes at most `capacity` output values
+/// to `output`, the total count to `output_count`, and the output's shape (up to
+/// 4 dims, count in `dims`). 0 on success.
+int ec_net_forward(ec_net *net, const float *blob, int n, int c, int h, int w,
+                   float *output, size_t capacity, size_t *output_count,
+                   int *shape, int *dims);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

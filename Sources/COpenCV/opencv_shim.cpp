@@ -1,0 +1,192 @@
+// Thin wrappers: every exported function catches what OpenCV throws and turns it
+// into a NULL / negative return plus ec_last_error(). No policy lives here.
+#include "COpenCV.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utility.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <exception>
+#include <string>
+#include <vector>
+
+struct ec_image { cv::Mat mat; };
+struct ec_net { cv::dnn::Net net; };
+
+static thread_local std::string last_error;
+
+template <typename F>
+static auto guarded(F &&body, decltype(body()) failure) -> decltype(body()) {
+    try {
+        last_error.clear();
+        return body();
+    } catch (const cv::Exception &e) {
+        last_error = e.msg.empty() ? e.what() : e.msg;
+    } catch (const std::exception &e) {
+        last_error = e.what();
+    } catch (...) {
+        last_error = "unknown OpenCV failure";
+    }
+    return failure;
+}
+
+static ec_image *wrap(cv::Mat mat) {
+    if (mat.empty()) return nullptr;
+    return new ec_image{std::move(mat)};
+}
+
+extern "C" {
+
+const char *ec_last_error(void) { return last_error.c_str(); }
+const char *ec_opencv_version(void) { return CV_VERSION; }
+void ec_set_num_threads(int threads) { cv::setNumThreads(threads); }
+int ec_get_num_threads(void) { return cv::getNumThreads(); }
+
+ec_image *ec_image_read(const char *path) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat mat = cv::imread(path, cv::IMREAD_COLOR);
+        if (mat.empty()) last_error = "OpenCV could not decode the file as an image";
+        return wrap(mat);
+    }, nullptr);
+}
+
+ec_image *ec_image_decode(const uint8_t *bytes, size_t count) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat buffer(1, (int)count, CV_8UC1, (void *)bytes);
+        cv::Mat mat = cv::imdecode(buffer, cv::IMREAD_COLOR);
+        if (mat.empty()) last_error = "OpenCV could not decode the bytes as an image";
+        return wrap(mat);
+    }, nullptr);
+}
+
+ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pixels, size_t stride) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat view(height, width, CV_8UC(channels), (void *)pixels, stride);
+        return wrap(view.clone());
+    }, nullptr);
+}
+
+ec_image *ec_image_clone(const ec_image *image) {
+    return guarded([&]() -> ec_image * { return wrap(image->mat.clone()); }, nullptr);
+}
+
+void ec_image_destroy(ec_image *image) { delete image; }
+int ec_image_width(const ec_image *image) { return image->mat.cols; }
+int ec_image_height(const ec_image *image) { return image->mat.rows; }
+int ec_image_channels(const ec_image *image) { return image->mat.channels(); }
+size_t ec_image_stride(const ec_image *image) { return image->mat.step[0]; }
+const uint8_t *ec_image_pixels(const ec_image *image) { return image->mat.ptr<uint8_t>(0); }
+
+int ec_image_write(const ec_image *image, const char *path) {
+    return guarded([&]() -> int {
+        if (!cv::imwrite(path, image->mat)) {
+            last_error = "OpenCV could not encode or write the image (is the extension an image format?)";
+            return -1;
+        }
+        return 0;
+    }, -1);
+}
+
+ec_image *ec_image_resize(const ec_image *image, int width, int height, int interpolation) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat out;
+        cv::resize(image->mat, out, cv::Size(width, height), 0, 0,
+                   interpolation == EC_INTERPOLATION_AREA ? cv::INTER_AREA : cv::INTER_LINEAR);
+        return wrap(out);
+    }, nullptr);
+}
+
+ec_image *ec_image_warp_affine(const ec_image *image, const double matrix[6], int width, int height) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat m(2, 3, CV_64F, (void *)matrix);
+        cv::Mat out;
+        cv::warpAffine(image->mat, out, m, cv::Size(width, height),
+                       cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+        return wrap(out);
+    }, nullptr);
+}
+
+ec_image *ec_image_pad(const ec_image *image, int top, int bottom, int left, int right, int mode) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat out;
+        cv::copyMakeBorder(image->mat, out, top, bottom, left, right,
+                           mode == EC_BORDER_REPLICATE ? cv::BORDER_REPLICATE : cv::BORDER_CONSTANT,
+                           cv::Scalar::all(0));
+        return wrap(out);
+    }, nullptr);
+}
+
+ec_image *ec_image_flip_horizontal(const ec_image *image) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat out;
+        cv::flip(image->mat, out, 1);
+        return wrap(out);
+    }, nullptr);
+}
+
+void ec_image_draw_rectangle(ec_image *image, int x, int y, int width, int height,
+                             uint8_t blue, uint8_t green, uint8_t red, int thickness) {
+    guarded([&]() -> int {
+        cv::rectangle(image->mat, cv::Rect(x, y, width, height), cv::Scalar(blue, green, red), thickness, cv::LINE_AA);
+        return 0;
+    }, -1);
+}
+
+void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
+                         uint8_t blue, uint8_t green, uint8_t red, double scale) {
+    guarded([&]() -> int {
+        int baseline = 0;
+        const int thickness = std::max(1, (int)(scale * 2));
+        cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
+        cv::Rect box(x, y, size.width + 6, size.height + baseline + 6);
+        cv::rectangle(image->mat, box, cv::Scalar(blue, green, red), cv::FILLED);
+        const double luminance = 0.114 * blue + 0.587 * green + 0.299 * red;
+        cv::Scalar ink = luminance > 128 ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
+        cv::putText(image->mat, text, cv::Point(x + 3, y + 3 + size.height), cv::FONT_HERSHEY_SIMPLEX,
+                    scale, ink, thickness, cv::LINE_AA);
+        return 0;
+    }, -1);
+}
+
+static ec_net *wrap_net(cv::dnn::Net net) {
+    if (net.empty()) {
+        last_error = "OpenCV loaded an empty network";
+        return nullptr;
+    }
+    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    return new ec_net{std::move(net)};
+}
+
+ec_net *ec_net_read_caffe(const char *prototxt_path, const char *weights_path) {
+    return guarded([&]() -> ec_net * { return wrap_net(cv::dnn::readNetFromCaffe(prototxt_path, weights_path)); }, nullptr);
+}
+
+ec_net *ec_net_read_onnx(const char *path) {
+    return guarded([&]() -> ec_net * { return wrap_net(cv::dnn::readNetFromONNX(path)); }, nullptr);
+}
+
+void ec_net_destroy(ec_net *net) { delete net; }
+
+int ec_net_forward(ec_net *net, const float *blob, int n, int c, int h, int w,
+                   float *output, size_t capacity, size_t *output_count, int *shape, int *dims) {
+    return guarded([&]() -> int {
+        const int sizes[4] = {n, c, h, w};
+        cv::Mat input(4, sizes, CV_32F, (void *)blob);
+        net->net.setInput(input);
+        cv::Mat result = net->net.forward();
+        if (!result.isContinuous()) result = result.clone();
+        if (result.depth() != CV_32F) result.convertTo(result, CV_32F);
+        const size_t total = result.total() * result.channels();
+        *output_count = total;
+        *dims = std::min(result.dims, 4);
+        for (int i = 0; i < *dims; ++i) shape[i] = result.size[i];
+        const size_t copied = std::min(total, capacity);
+        std::copy(result.ptr<float>(0), result.ptr<float>(0) + copied, output);
+        return 0;
+    }, -1);
+}
+
+}  // extern "C"

@@ -1,0 +1,78 @@
+/// How a face is cut out of the image before a classifier sees it.
+public enum FaceCrop: Sendable, Equatable {
+    /// Aligned with the 5-point landmarks the way dlib's `get_face_chip_details`
+    /// does, with `padding` around the landmark template (0.2 for the dlib nets).
+    case aligned(padding: Double)
+    /// A square around the detector's box, `margin` of the box size added on each side.
+    case box(margin: Double)
+}
+
+/// Everything needed to run a face classifier: which network, the input it expects,
+/// and how to read its output. Presets describe the shipped nets; a user can write
+/// their own to plug in another ONNX (or Caffe) gender or age classifier.
+public struct ClassifierSpec: Sendable, Equatable {
+    /// An `.onnx` file, or a Caffe `deploy.prototxt` (then `weights` names the `.caffemodel`).
+    public var model: String
+    public var weights: String?
+    /// Expected SHA-256 of `model` / `weights`, for files not in the models manifest.
+    public var modelSHA256: String?
+    public var weightsSHA256: String?
+    public var inputWidth: Int
+    public var inputHeight: Int
+    public var colorOrder: ColorOrder
+    /// Per-channel mean, in `colorOrder`, subtracted before `scale` multiplies.
+    public var mean: [Double]
+    public var scale: Double
+    /// Gender: one of "male"/"female" per output. Age: Adience group labels such as
+    /// "(25-32)" per output (the age reported is the most likely group's middle).
+    public var labels: [String]?
+    /// Age only: the age each output stands for; the age reported is the expected value.
+    public var ageValues: [Double]?
+    public var crop: FaceCrop
+
+    public init(model: String, weights: String? = nil, modelSHA256: String? = nil, weightsSHA256: String? = nil,
+                inputWidth: Int, inputHeight: Int, colorOrder: ColorOrder, mean: [Double], scale: Double,
+                labels: [String]? = nil, ageValues: [Double]? = nil, crop: FaceCrop) {
+        self.model = model
+        self.weights = weights
+        self.modelSHA256 = modelSHA256
+        self.weightsSHA256 = weightsSHA256
+        self.inputWidth = inputWidth
+        self.inputHeight = inputHeight
+        self.colorOrder = colorOrder
+        self.mean = mean
+        self.scale = scale
+        self.labels = labels
+        self.ageValues = ageValues
+        self.crop = crop
+    }
+
+    private static let dlibMean = [122.782, 117.001, 104.298]
+    private static let leviHassnerMeanBGR = [78.4263, 87.7689, 114.8958]
+
+    /// dlib/Cydral gender net: 32x32 aligned chip, RGB, softmax over [female, male].
+    public static let dlibGender = ClassifierSpec(
+        model: "dlib-cydral/gender-v1-opencv.onnx", inputWidth: 32, inputHeight: 32, colorOrder: .rgb,
+        mean: dlibMean, scale: 1.0 / 256, labels: ["female", "male"], crop: .aligned(padding: 0.2))
+
+    /// dlib/Cydral age net: 64x64 aligned chip, RGB, softmax over the ages 0..80
+    /// (age 0 weighted 0.25, as the upstream package does).
+    public static let dlibAge = ClassifierSpec(
+        model: "dlib-cydral/age-v1-opencv.onnx", inputWidth: 64, inputHeight: 64, colorOrder: .rgb,
+        mean: dlibMean, scale: 1.0 / 256, ageValues: [0.25] + (1...80).map(Double.init), crop: .aligned(padding: 0.2))
+
+    /// Levi & Hassner's gender_net: 227x227 BGR, order [male, female]. Their weights
+    /// are not shipped: `weights` is the user's `gender_net.caffemodel`.
+    public static func leviHassnerGender(weights: String) -> ClassifierSpec {
+        ClassifierSpec(model: "levi-hassner/gender_deploy.prototxt", weights: weights, inputWidth: 227,
+                       inputHeight: 227, colorOrder: .bgr, mean: leviHassnerMeanBGR, scale: 1,
+                       labels: ["male", "female"], crop: .box(margin: 0.15))
+    }
+
+    /// Levi & Hassner's age_net: 227x227 BGR, the eight Adience groups.
+    public static func leviHassnerAge(weights: String) -> ClassifierSpec {
+        ClassifierSpec(model: "levi-hassner/age_deploy.prototxt", weights: weights, inputWidth: 227,
+                       inputHeight: 227, colorOrder: .bgr, mean: leviHassnerMeanBGR, scale: 1,
+                       labels: AgeGroup.allCases.map(\.label), crop: .box(margin: 0.15))
+    }
+}

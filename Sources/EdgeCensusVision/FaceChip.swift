@@ -1,0 +1,45 @@
+/// Cuts the part of an image a classifier looks at, in memory only.
+public enum FaceChip {
+    /// dlib's mean 5-point face (right eye outer/inner, left eye outer/inner, nose)
+    /// in a unit square, from `get_face_chip_details`.
+    static let fivePointTemplate: [Point] = [
+        Point(x: 0.8595674595992, y: 0.2134981538014),
+        Point(x: 0.6460604764104, y: 0.2289674387677),
+        Point(x: 0.1205750620789, y: 0.2137274526848),
+        Point(x: 0.3340850613712, y: 0.2290642403242),
+        Point(x: 0.4901123135679, y: 0.6277975316475),
+    ]
+
+    /// The map from chip pixels to image pixels that aligns the five landmarks with the template.
+    public static func alignment(landmarks: [Point], size: Int, padding: Double) -> AffineTransform {
+        precondition(landmarks.count == 5, "alignment takes the 5-point landmarks")
+        let chipPoints = fivePointTemplate.map { p in
+            Point(x: (padding + p.x) / (2 * padding + 1) * Double(size), y: (padding + p.y) / (2 * padding + 1) * Double(size))
+        }
+        return .similarity(from: chipPoints, to: landmarks)
+    }
+
+    /// The map from chip pixels to image pixels for a square around the box, `margin`
+    /// of its longer side added on each side.
+    public static func boxCrop(box: Box, size: Int, margin: Double) -> AffineTransform {
+        let side = max(box.width, box.height) * (1 + 2 * margin)
+        let scale = side / Double(size)
+        let centre = box.centre
+        // Chip pixel centres (0.5 .. size-0.5) span the square.
+        return AffineTransform(a: scale, b: 0, tx: centre.x - side / 2 + scale * 0.5 - 0.5,
+                               c: 0, d: scale, ty: centre.y - side / 2 + scale * 0.5 - 0.5)
+    }
+
+    /// Samples a `width`x`height` chip through `chipToImage`. When the chip is much
+    /// smaller than the face, it is sampled at a whole multiple of its size first and
+    /// then area-averaged down, so that small chips are not aliased.
+    public static func extract(from image: Image, chipToImage: AffineTransform, width: Int, height: Int) throws(VisionError) -> Image {
+        let factor = max(1, Int(chipToImage.scale.rounded(.down)))
+        guard factor > 1 else { return try image.warped(by: chipToImage, width: width, height: height) }
+        // Intermediate pixel c' covers chip pixel c = (c' - (f-1)/2) / f.
+        let f = Double(factor)
+        let upscaled = AffineTransform(a: 1 / f, b: 0, tx: -(f - 1) / (2 * f), c: 0, d: 1 / f, ty: -(f - 1) / (2 * f))
+        let fine = try image.warped(by: chipToImage.composed(after: upscaled), width: width * factor, height: height * factor)
+        return try fine.resized(width: width, height: height, smoothing: true)
+    }
+}

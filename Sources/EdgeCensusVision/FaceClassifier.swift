@@ -1,0 +1,137 @@
+import Foundation
+
+/// Runs one classifier network on face chips and returns its class probabilities.
+public final class FaceClassifier {
+    public let spec: ClassifierSpec
+    private let network: NeuralNetwork
+
+    init(spec: ClassifierSpec, network: NeuralNetwork) {
+        self.spec = spec
+        self.network = network
+    }
+
+    /// Loads the network a spec names (relative paths resolve against the models directory).
+    public static func load(_ spec: ClassifierSpec, from models: ModelDirectory, role: String) throws(VisionError) -> FaceClassifier {
+        guard spec.inputWidth > 0, spec.inputHeight > 0 else {
+            throw .invalidSpecification(key: "\(role).input_size", reason: "must be positive, got \(spec.inputWidth)x\(spec.inputHeight)")
+        }
+        guard spec.inputWidth == spec.inputHeight else {
+            throw .invalidSpecification(key: "\(role).input_size", reason: "face crops are square: give equal width and height")
+        }
+        guard spec.mean.count == 3 else {
+            throw .invalidSpecification(key: "\(role).mean", reason: "needs 3 values, got \(spec.mean.count)")
+        }
+        let model = try models.verifiedFile(spec.model, role: "\(role) model", expectedSHA256: spec.modelSHA256)
+        let network: NeuralNetwork
+        if model.lowercased().hasSuffix(".onnx") {
+            network = try .onnx(path: model)
+        } else {
+            guard let configuredWeights = spec.weights else {
+                throw .invalidSpecification(key: "\(role).weights",
+                                            reason: "\(model) is a Caffe definition: name its .caffemodel in 'weights'")
+            }
+            let weights = try models.verifiedFile(configuredWeights, role: "\(role) weights", expectedSHA256: spec.weightsSHA256)
+            network = try .caffe(prototxt: model, weights: weights)
+        }
+        return FaceClassifier(spec: spec, network: network)
+    }
+
+    /// Class probabilities for a chip of the spec's input size; with `flipped`, the
+    /// average over the chip and its mirror image.
+    public func probabilities(for chip: Image, flipped: Image? = nil) throws(VisionError) -> [Double] {
+        var result = try forward(chip)
+        if let flipped {
+            let mirrored = try forward(flipped)
+            result = zip(result, mirrored).map { ($0 + $1) / 2 }
+        }
+        return result
+    }
+
+    private func forward(_ chip: Image) throws(VisionError) -> [Double] {
+        let blob = Blob(image: chip, order: spec.colorOrder, mean: spec.mean, scale: spec.scale)
+        let output = try network.forward(blob).values.map(Double.init)
+        let expected = spec.ageValues?.count ?? spec.labels?.count ?? output.count
+        guard output.count == expected else {
+            throw .unexpectedOutput(model: network.name, reason: "\(output.count) outputs, but the specification names \(expected)")
+        }
+        let sum = output.reduce(0, +)
+        // A net without a softmax at the end gives logits: normalise them here.
+        if output.allSatisfy({ $0 >= 0 }) && abs(sum - 1) < 1e-3 { return output }
+        let top = output.max() ?? 0
+        let exponentials = output.map { exp($0 - top) }
+        let total = exponentials.reduce(0, +)
+        return exponentials.map { $0 / total }
+    }
+}
+
+/// Gender from a classifier whose labels name "male" and "female".
+public struct GenderReading: Sendable, Equatable {
+    public var gender: Gender
+    public var confidence: Double
+}
+
+/// Age from a classifier: an expected value over per-class ages, or the most likely
+/// Adience group.
+public struct AgeReading: Sendable, Equatable {
+    public var age: Double
+    public var group: AgeGroup
+    /// The probability that the age lies in `group`.
+    public var confidence: Double
+}
+
+/// How to read a classifier's probabilities as a gender or an age.
+public enum ClassifierReading {
+    public static func validateGender(_ spec: ClassifierSpec, role: String) throws(VisionError) -> [Gender] {
+        guard let labels = spec.labels, !labels.isEmpty else {
+            throw .invalidSpecification(key: "\(role).labels", reason: "a gender classifier needs labels, e.g. [female, male]")
+        }
+        var genders: [Gender] = []
+        for label in labels {
+            guard let gender = Gender(rawValue: label.lowercased()) else {
+                throw .invalidSpecification(key: "\(role).labels", reason: "'\(label)' is neither 'male' nor 'female'")
+            }
+            genders.append(gender)
+        }
+        guard Set(genders).count == 2 else {
+            throw .invalidSpecification(key: "\(role).labels", reason: "must name both male and female")
+        }
+        return genders
+    }
+
+    public static func validateAge(_ spec: ClassifierSpec, role: String) throws(VisionError) {
+        switch (spec.ageValues, spec.labels) {
+        case (.some(let values), nil) where !values.isEmpty:
+            return
+        case (nil, .some(let labels)) where !labels.isEmpty:
+            for label in labels where AgeGroup(label: label) == nil {
+                throw .invalidSpecification(key: "\(role).labels",
+                                            reason: "'\(label)' is not an Adience group (\(AgeGroup.allCases.map(\.label).joined(separator: " ")))")
+            }
+        default:
+            throw .invalidSpecification(key: role, reason: "an age classifier needs either age_values (one age per output) or labels (Adience groups), not both")
+        }
+    }
+
+    public static func gender(from probabilities: [Double], labels: [Gender]) -> GenderReading {
+        var male = 0.0, female = 0.0
+        for (probability, label) in zip(probabilities, labels) {
+            if label == .male { male += probability } else { female += probability }
+        }
+        return male >= female ? GenderReading(gender: .male, confidence: male) : GenderReading(gender: .female, confidence: female)
+    }
+
+    public static func age(from probabilities: [Double], spec: ClassifierSpec) -> AgeReading {
+        if let values = spec.ageValues {
+            let expected = zip(probabilities, values).reduce(0) { $0 + $1.0 * $1.1 }
+            let group = AgeGroup(age: expected)
+            // Probability mass of the classes whose age falls in the reported group.
+            let inGroup = zip(probabilities, values).filter { AgeGroup(age: $0.1) == group }.reduce(0) { $0 + $1.0 }
+            return AgeReading(age: expected, group: group, confidence: inGroup)
+        }
+        let groups = (spec.labels ?? []).compactMap(AgeGroup.init(label:))
+        var best = 0
+        for index in probabilities.indices where probabilities[index] > probabilities[best] { best = index }
+        let group = groups[best]
+        return AgeReading(age: group.midpoint, group: group, confidence: probabilities[best])
+    }
+}

@@ -1,0 +1,84 @@
+/// How faces are found: the thresholds a user may tune.
+public struct DetectionSettings: Sendable, Equatable, Codable {
+    /// A detection counts as a face at or above this confidence (0..1).
+    public var confidenceThreshold: Double = 0.5
+    /// Faces whose shorter side is smaller than this many pixels are ignored.
+    public var minFaceSize: Int = 20
+    /// When a whole image yields no face, look again with a border of this fraction
+    /// of its size on each side (0 turns it off). Tightly cropped portraits, where the
+    /// face fills the frame, are found this way; it costs a second pass on images
+    /// without faces, so the camera agent keeps it off.
+    public var borderRetry: Double = 0.4
+    /// Per-channel BGR mean the SSD subtracts (its training definition uses 104, 117, 123).
+    public var mean: [Double] = [104, 117, 123]
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size"
+        case borderRetry = "border_retry", mean
+    }
+}
+
+/// A face the detector found, before classification.
+public struct DetectedFace: Sendable, Equatable {
+    /// The box in image pixels, clipped to the image.
+    public var box: Box
+    public var confidence: Double
+}
+
+/// OpenCV's res10 300x300 SSD face detector (Caffe).
+public final class FaceDetector {
+    public static let inputSize = 300
+    private let network: NeuralNetwork
+    public let settings: DetectionSettings
+
+    public init(network: NeuralNetwork, settings: DetectionSettings) {
+        self.network = network
+        self.settings = settings
+    }
+
+    /// Loads the detector from the models directory (checksums verified).
+    public static func load(from models: ModelDirectory, settings: DetectionSettings) throws(VisionError) -> FaceDetector {
+        let prototxt = try models.verifiedFile("face-detector/deploy.prototxt", role: "face detector definition")
+        let weights = try models.verifiedFile("face-detector/res10_300x300_ssd_iter_140000.caffemodel",
+                                              role: "face detector weights")
+        return FaceDetector(network: try .caffe(prototxt: prototxt, weights: weights), settings: settings)
+    }
+
+    /// Finds the faces in an image, most confident first.
+    public func detect(in image: Image) throws(VisionError) -> [DetectedFace] {
+        let faces = try detectOnce(in: image)
+        guard faces.isEmpty, settings.borderRetry > 0 else { return faces }
+        let padX = Int(Double(image.width) * settings.borderRetry), padY = Int(Double(image.height) * settings.borderRetry)
+        let framed = try image.padded(top: padY, bottom: padY, left: padX, right: padX, replicatingEdges: true)
+        return try detectOnce(in: framed).compactMap { face in
+            var box = face.box
+            box.x -= Double(padX)
+            box.y -= Double(padY)
+            box = box.clipped(width: Double(image.width), height: Double(image.height))
+            guard min(box.width, box.height) >= Double(settings.minFaceSize) else { return nil }
+            return DetectedFace(box: box, confidence: face.confidence)
+        }
+    }
+
+    private func detectOnce(in image: Image) throws(VisionError) -> [DetectedFace] {
+        let input = try image.resized(width: Self.inputSize, height: Self.inputSize)
+        let output = try network.forward(Blob(image: input, order: .bgr, mean: settings.mean, scale: 1))
+        guard output.values.count % 7 == 0 else {
+            throw .unexpectedOutput(model: network.name, reason: "expected rows of 7 values, got \(output.shape)")
+        }
+        let width = Double(image.width), height = Double(image.height)
+        var faces: [DetectedFace] = []
+        for row in 0..<(output.values.count / 7) {
+            let r = output.values[(row * 7)..<(row * 7 + 7)].map(Double.init)
+            let confidence = r[2]
+            guard confidence >= settings.confidenceThreshold, confidence <= 1 else { continue }
+            let box = Box(x: r[3] * width, y: r[4] * height, width: (r[5] - r[3]) * width, height: (r[6] - r[4]) * height)
+                .clipped(width: width, height: height)
+            guard min(box.width, box.height) >= Double(settings.minFaceSize) else { continue }
+            faces.append(DetectedFace(box: box, confidence: confidence))
+        }
+        return faces.sorted { $0.confidence > $1.confidence }
+    }
+}

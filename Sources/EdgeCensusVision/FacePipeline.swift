@@ -1,0 +1,190 @@
+import Foundation
+
+/// Where the landmark predictor looks for a face, relative to the detector's box.
+/// The SSD's box is taller than wide and sits high on the face, while dlib's
+/// landmark model was trained on squarer, lower boxes: the predictor is given a
+/// square of `scale` times the box width, its centre moved down by `shift` box heights.
+public struct AlignmentSettings: Sendable, Equatable, Codable {
+    public var scale: Double = 1.0
+    public var shift: Double = 0.1
+    public init() {}
+}
+
+/// The pipeline's tunable behaviour.
+public struct PipelineSettings: Sendable, Equatable {
+    public var detection = DetectionSettings()
+    public var alignment = AlignmentSettings()
+    /// Classify each face and its mirror image and average the two.
+    public var flipAverage = true
+    public init() {}
+}
+
+/// One face found in an image, with what the classifiers say of it. Only this
+/// summary leaves the pipeline: the crops it was computed from are discarded.
+public struct FaceObservation: Sendable, Equatable, Codable {
+    public var box: PixelBox
+    public var detectionConfidence: Double
+    public var gender: Gender
+    public var genderConfidence: Double
+    public var age: Double
+    public var ageGroup: AgeGroup
+    public var ageConfidence: Double
+
+    enum CodingKeys: String, CodingKey {
+        case box, detectionConfidence = "detection_confidence", gender, genderConfidence = "gender_confidence"
+        case age, ageGroup = "age_group", ageConfidence = "age_confidence"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(box, forKey: .box)
+        try container.encode(Self.rounded(detectionConfidence, 3), forKey: .detectionConfidence)
+        try container.encode(gender, forKey: .gender)
+        try container.encode(Self.rounded(genderConfidence, 3), forKey: .genderConfidence)
+        try container.encode(Self.rounded(age, 1), forKey: .age)
+        try container.encode(ageGroup.label, forKey: .ageGroup)
+        try container.encode(Self.rounded(ageConfidence, 3), forKey: .ageConfidence)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        box = try container.decode(PixelBox.self, forKey: .box)
+        detectionConfidence = try container.decode(Double.self, forKey: .detectionConfidence)
+        gender = try container.decode(Gender.self, forKey: .gender)
+        genderConfidence = try container.decode(Double.self, forKey: .genderConfidence)
+        age = try container.decode(Double.self, forKey: .age)
+        let label = try container.decode(String.self, forKey: .ageGroup)
+        guard let group = AgeGroup(label: label) else {
+            throw DecodingError.dataCorruptedError(forKey: .ageGroup, in: container, debugDescription: "unknown age group \(label)")
+        }
+        ageGroup = group
+        ageConfidence = try container.decode(Double.self, forKey: .ageConfidence)
+    }
+
+    public init(box: PixelBox, detectionConfidence: Double, gender: Gender, genderConfidence: Double,
+                age: Double, ageGroup: AgeGroup, ageConfidence: Double) {
+        self.box = box
+        self.detectionConfidence = detectionConfidence
+        self.gender = gender
+        self.genderConfidence = genderConfidence
+        self.age = age
+        self.ageGroup = ageGroup
+        self.ageConfidence = ageConfidence
+    }
+
+    private static func rounded(_ value: Double, _ places: Int) -> Double {
+        let factor = pow(10, Double(places))
+        return (value * factor).rounded() / factor
+    }
+}
+
+/// Time spent in each stage of one `analyse` call, in seconds.
+public struct StageTimings: Sendable {
+    public var detect = 0.0
+    public var align = 0.0
+    public var classify = 0.0
+    public var faces = 0
+    public init() {}
+}
+
+/// decode → detect → (align) → crop → classify gender and age.
+public final class FacePipeline {
+    public let detector: FaceDetector
+    public let landmarks: ShapePredictor?
+    public let genderClassifier: FaceClassifier
+    public let ageClassifier: FaceClassifier
+    public let settings: PipelineSettings
+    private let genderLabels: [Gender]
+
+    public init(detector: FaceDetector, landmarks: ShapePredictor?, genderClassifier: FaceClassifier,
+                ageClassifier: FaceClassifier, settings: PipelineSettings) throws(VisionError) {
+        self.detector = detector
+        self.landmarks = landmarks
+        self.genderClassifier = genderClassifier
+        self.ageClassifier = ageClassifier
+        self.settings = settings
+        genderLabels = try ClassifierReading.validateGender(genderClassifier.spec, role: "classification.gender")
+        try ClassifierReading.validateAge(ageClassifier.spec, role: "classification.age")
+        for (spec, role) in [(genderClassifier.spec, "gender"), (ageClassifier.spec, "age")] {
+            if case .aligned = spec.crop, landmarks == nil {
+                throw .invalidSpecification(key: "classification.\(role).crop", reason: "aligned crops need the landmark model")
+            }
+        }
+    }
+
+    /// Loads every model the configuration names, verifying checksums.
+    public static func load(from models: ModelDirectory, gender: ClassifierSpec = .dlibGender,
+                            age: ClassifierSpec = .dlibAge, settings: PipelineSettings = PipelineSettings()) throws(VisionError) -> FacePipeline {
+        let detector = try FaceDetector.load(from: models, settings: settings.detection)
+        var landmarks: ShapePredictor?
+        let needsAlignment = [gender, age].contains { if case .aligned = $0.crop { true } else { false } }
+        if needsAlignment {
+            let path = try models.verifiedFile("dlib-cydral/shape_predictor_5_face_landmarks.dat", role: "face landmark model")
+            landmarks = try ShapePredictor(contentsOf: path)
+        }
+        return try FacePipeline(
+            detector: detector, landmarks: landmarks,
+            genderClassifier: try .load(gender, from: models, role: "classification.gender"),
+            ageClassifier: try .load(age, from: models, role: "classification.age"), settings: settings)
+    }
+
+    /// Finds and classifies every face in the image, most confident detection first.
+    public func analyse(_ image: Image) throws(VisionError) -> [FaceObservation] {
+        var timings = StageTimings()
+        return try analyse(image, timings: &timings)
+    }
+
+    public func analyse(_ image: Image, timings: inout StageTimings) throws(VisionError) -> [FaceObservation] {
+        let start = ContinuousClock.now
+        let faces = try detector.detect(in: image)
+        timings.detect += (ContinuousClock.now - start).seconds
+        timings.faces += faces.count
+        return try faces.map { face throws(VisionError) in try classify(face, in: image, timings: &timings) }
+    }
+
+    /// The landmarks the aligned crops use, for one detected face.
+    public func landmarks(of face: DetectedFace, in image: Image) -> [Point]? {
+        guard let landmarks else { return nil }
+        let box = face.box, side = box.width * settings.alignment.scale
+        let centre = Point(x: box.centre.x, y: box.centre.y + settings.alignment.shift * box.height)
+        return landmarks.landmarks(in: image, box: Box(x: centre.x - side / 2, y: centre.y - side / 2, width: side, height: side))
+    }
+
+    private func classify(_ face: DetectedFace, in image: Image, timings: inout StageTimings) throws(VisionError) -> FaceObservation {
+        var clock = ContinuousClock.now
+        let points = landmarks(of: face, in: image)
+        timings.align += (ContinuousClock.now - clock).seconds
+        clock = ContinuousClock.now
+        let genderProbabilities = try probabilities(genderClassifier, face: face, landmarks: points, image: image)
+        let ageProbabilities = try probabilities(ageClassifier, face: face, landmarks: points, image: image)
+        timings.classify += (ContinuousClock.now - clock).seconds
+        let gender = ClassifierReading.gender(from: genderProbabilities, labels: genderLabels)
+        let age = ClassifierReading.age(from: ageProbabilities, spec: ageClassifier.spec)
+        return FaceObservation(box: face.box.pixelBox, detectionConfidence: face.confidence, gender: gender.gender,
+                               genderConfidence: gender.confidence, age: age.age, ageGroup: age.group,
+                               ageConfidence: age.confidence)
+    }
+
+    private func probabilities(_ classifier: FaceClassifier, face: DetectedFace, landmarks: [Point]?,
+                               image: Image) throws(VisionError) -> [Double] {
+        let spec = classifier.spec
+        let chipToImage: AffineTransform
+        switch spec.crop {
+        case .aligned(let padding):
+            guard let landmarks else { throw .invalidSpecification(key: "crop", reason: "aligned crops need landmarks") }
+            chipToImage = FaceChip.alignment(landmarks: landmarks, size: spec.inputWidth, padding: padding)
+        case .box(let margin):
+            chipToImage = FaceChip.boxCrop(box: face.box, size: spec.inputWidth, margin: margin)
+        }
+        let chip = try FaceChip.extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
+        return try classifier.probabilities(for: chip, flipped: settings.flipAverage ? try chip.flippedHorizontally() : nil)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,145 @@
+internal import COpenCV
+import Foundation
+
+/// An 8-bit image in memory, 3 channels in OpenCV's BGR order (or 1 channel).
+///
+/// Images, and the face crops cut from them, live only in memory: nothing here
+/// writes one to disk except `write(to:)`, which only the local `--annotate`
+/// debug option calls.
+public final class Image {
+    let handle: OpaquePointer
+
+    init(taking handle: OpaquePointer) {
+        self.handle = handle
+    }
+
+    deinit { ec_image_destroy(handle) }
+
+    /// Decodes an image file (JPEG, PNG, BMP, TIFF, WebP, ... whatever OpenCV reads).
+    public static func load(contentsOf path: String) throws(VisionError) -> Image {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw .fileNotFound(path: path, role: "image")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .fileUnreadable(path: path, reason: "permission denied")
+        }
+        let bytes: Data
+        do {
+            bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .fileUnreadable(path: path, reason: error.localizedDescription)
+        }
+        do {
+            return try decode([UInt8](bytes))
+        } catch {
+            throw .notAnImage(path: path, reason: bytes.isEmpty ? "the file is empty" : "not a format OpenCV can decode")
+        }
+    }
+
+    /// Decodes encoded image bytes (a JPEG frame from a camera, a PNG file's contents).
+    public static func decode(_ bytes: [UInt8]) throws(VisionError) -> Image {
+        let handle = bytes.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+            guard let base = buffer.baseAddress else { return nil }
+            return ec_image_decode(base, buffer.count)
+        }
+        guard let handle else { throw .imageOperationFailed(operation: "decode", reason: Self.lastError) }
+        return Image(taking: handle)
+    }
+
+    /// Copies raw interleaved pixels (BGR for 3 channels) into a new image.
+    public convenience init(width: Int, height: Int, channels: Int, pixels: [UInt8]) throws(VisionError) {
+        precondition(pixels.count == width * height * channels, "pixel count must be width * height * channels")
+        let handle = pixels.withUnsafeBufferPointer { buffer in
+            ec_image_create(Int32(width), Int32(height), Int32(channels), buffer.baseAddress, width * channels)
+        }
+        guard let handle else { throw .imageOperationFailed(operation: "create", reason: Self.lastError) }
+        self.init(taking: handle)
+    }
+
+    public var width: Int { Int(ec_image_width(handle)) }
+    public var height: Int { Int(ec_image_height(handle)) }
+    public var channels: Int { Int(ec_image_channels(handle)) }
+    /// Bytes from one row to the next.
+    public var stride: Int { ec_image_stride(handle) }
+
+    /// Gives read access to the pixel bytes (rows `stride` apart) for the duration of `body`.
+    public func withPixels<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let buffer = UnsafeBufferPointer(start: ec_image_pixels(handle), count: stride * height)
+        return try withExtendedLifetime(self) { try body(buffer) }
+    }
+
+    /// The pixel at (x, y) as [blue, green, red] (or [gray]).
+    public func pixel(x: Int, y: Int) -> [UInt8] {
+        withPixels { pixels in
+            let start = y * stride + x * channels
+            return Array(pixels[start..<start + channels])
+        }
+    }
+
+    public func resized(width: Int, height: Int, smoothing: Bool = false) throws(VisionError) -> Image {
+        try Self.wrap("resize") {
+            ec_image_resize(handle, Int32(width), Int32(height),
+                            Int32(smoothing ? EC_INTERPOLATION_AREA : EC_INTERPOLATION_LINEAR))
+        }
+    }
+
+    /// Samples the image through an affine map from output to input pixel coordinates
+    /// (bilinear; black outside the image).
+    public func warped(by outputToInput: AffineTransform, width: Int, height: Int) throws(VisionError) -> Image {
+        let matrix = outputToInput.matrix
+        return try Self.wrap("warp") {
+            matrix.withUnsafeBufferPointer { ec_image_warp_affine(handle, $0.baseAddress, Int32(width), Int32(height)) }
+        }
+    }
+
+    /// Adds a border: repeated edge pixels, or black.
+    public func padded(top: Int, bottom: Int, left: Int, right: Int, replicatingEdges: Bool) throws(VisionError) -> Image {
+        try Self.wrap("pad") {
+            ec_image_pad(handle, Int32(top), Int32(bottom), Int32(left), Int32(right),
+                         Int32(replicatingEdges ? EC_BORDER_REPLICATE : EC_BORDER_CONSTANT))
+        }
+    }
+
+    public func flippedHorizontally() throws(VisionError) -> Image {
+        try Self.wrap("flip") { ec_image_flip_horizontal(handle) }
+    }
+
+    public func copy() throws(VisionError) -> Image {
+        try Self.wrap("copy") { ec_image_clone(handle) }
+    }
+
+    /// Encodes and writes the image in the format the extension names. Only for
+    /// debug output that a user asked for on the local command line.
+    public func write(to path: String) throws(VisionError) {
+        guard ec_image_write(handle, path) == 0 else {
+            throw .imageOperationFailed(operation: "write \(path)", reason: Self.lastError)
+        }
+    }
+
+    func drawRectangle(_ box: PixelBox, color: RGBColor, thickness: Int) {
+        ec_image_draw_rectangle(handle, Int32(box.x), Int32(box.y), Int32(box.width), Int32(box.height),
+                                color.blue, color.green, color.red, Int32(thickness))
+    }
+
+    func drawLabel(_ text: String, x: Int, y: Int, color: RGBColor, scale: Double) {
+        ec_image_draw_label(handle, text, Int32(x), Int32(y), color.blue, color.green, color.red, scale)
+    }
+
+    private static func wrap(_ operation: String, _ body: () -> OpaquePointer?) throws(VisionError) -> Image {
+        guard let handle = body() else { throw .imageOperationFailed(operation: operation, reason: lastError) }
+        return Image(taking: handle)
+    }
+
+    static var lastError: String { String(cString: ec_last_error()) }
+}
+
+/// A colour for drawing.
+public struct RGBColor: Sendable, Equatable {
+    public var red: UInt8, green: UInt8, blue: UInt8
+    public init(red: UInt8, green: UInt8, blue: UInt8) {
+        self.red = red
+        self.green = green
+        self.blue = blue
+    }
+}

@@ -1,0 +1,116 @@
+internal import COpenCV
+
+/// A network loaded through OpenCV's dnn module (CPU). Not thread-safe: one
+/// instance runs one forward pass at a time, on the thread that calls it.
+public final class NeuralNetwork {
+    private let handle: OpaquePointer
+    /// The file the network came from, for error messages.
+    public let name: String
+    private var output: [Float] = []
+
+    private init(handle: OpaquePointer, name: String) {
+        self.handle = handle
+        self.name = name
+    }
+
+    deinit { ec_net_destroy(handle) }
+
+    /// Loads a Caffe network: its `deploy.prototxt` and its `.caffemodel` weights.
+    public static func caffe(prototxt: String, weights: String) throws(VisionError) -> NeuralNetwork {
+        guard let handle = ec_net_read_caffe(prototxt, weights) else {
+            throw .modelLoadFailed(path: "\(prototxt) + \(weights)", reason: Image.lastError)
+        }
+        return NeuralNetwork(handle: handle, name: weights)
+    }
+
+    /// Loads an ONNX network.
+    public static func onnx(path: String) throws(VisionError) -> NeuralNetwork {
+        guard let handle = ec_net_read_onnx(path) else {
+            throw .modelLoadFailed(path: path, reason: Image.lastError)
+        }
+        return NeuralNetwork(handle: handle, name: path)
+    }
+
+    /// Runs one forward pass on an NCHW blob and returns the output tensor.
+    public func forward(_ blob: Blob) throws(VisionError) -> Tensor {
+        if output.isEmpty { output = [Float](repeating: 0, count: 4096) }
+        var count = 0
+        var shape = [Int32](repeating: 0, count: 4)
+        var dims: Int32 = 0
+        for _ in 0..<2 {
+            let status = blob.values.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { out in
+                    ec_net_forward(handle, input.baseAddress, Int32(blob.batch), Int32(blob.channels),
+                                   Int32(blob.height), Int32(blob.width), out.baseAddress, out.count, &count,
+                                   &shape, &dims)
+                }
+            }
+            guard status == 0 else { throw .unexpectedOutput(model: name, reason: Image.lastError) }
+            if count <= output.count { break }
+            output = [Float](repeating: 0, count: count)  // rare: grow once and run again
+        }
+        return Tensor(values: Array(output[0..<count]), shape: shape[0..<Int(dims)].map(Int.init))
+    }
+}
+
+/// An NCHW float input for a network.
+public struct Blob: Sendable {
+    public var values: [Float]
+    public var batch: Int, channels: Int, height: Int, width: Int
+
+    public init(values: [Float], batch: Int = 1, channels: Int, height: Int, width: Int) {
+        precondition(values.count == batch * channels * height * width, "blob size must match its shape")
+        self.values = values
+        self.batch = batch
+        self.channels = channels
+        self.height = height
+        self.width = width
+    }
+
+    /// Builds a blob from a 3-channel BGR image that already has the input size:
+    /// `(pixel - mean) * scale` per channel, in the channel order asked for.
+    /// `mean` is given in that same channel order.
+    public init(image: Image, order: ColorOrder, mean: [Double], scale: Double) {
+        precondition(image.channels == 3 && mean.count == 3, "a blob is made from a 3-channel image and 3 means")
+        let width = image.width, height = image.height, plane = width * height
+        var values = [Float](repeating: 0, count: 3 * plane)
+        // Which BGR byte feeds output channel k.
+        let source = order == .bgr ? [0, 1, 2] : [2, 1, 0]
+        let means = mean.map(Float.init), factor = Float(scale)
+        image.withPixels { pixels in
+            let stride = image.stride
+            values.withUnsafeMutableBufferPointer { out in
+                for y in 0..<height {
+                    let row = y * stride
+                    for x in 0..<width {
+                        let pixel = row + x * 3, index = y * width + x
+                        for k in 0..<3 {
+                            out[k * plane + index] = (Float(pixels[pixel + source[k]]) - means[k]) * factor
+                        }
+                    }
+                }
+            }
+        }
+        self.init(values: values, channels: 3, height: height, width: width)
+    }
+}
+
+/// The order of colour channels a network expects.
+public enum ColorOrder: String, Sendable, Codable {
+    case rgb
+    case bgr
+}
+
+/// A network's output: values in row-major order and their shape.
+public struct Tensor: Sendable {
+    public var values: [Float]
+    public var shape: [Int]
+}
+
+/// OpenCV facts for benchmarks and logs.
+public enum OpenCVRuntime {
+    public static var version: String { String(cString: ec_opencv_version()) }
+    public static var threadCount: Int { Int(ec_get_num_threads()) }
+    /// Sets how many threads OpenCV's parallel loops use (0 = sequential).
+    public static func setThreadCount(_ count: Int) { ec_set_num_threads(Int32(count)) }
+}
