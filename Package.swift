@@ -21,7 +21,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -37,8 +36,10 @@ let package = Package(
         // Faces in an image: models, detection, alignment, classification.
         .target(
             name: "EdgeCensusVision",
-            dependencies: ["COpenCV", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: strictSwift
+            dependencies: ["COpenCV"],
+            // Optimised even in debug builds: hashing 30 MB of models and running the
+            // landmark trees unoptimised would make every test that loads them slow.
+            swiftSettings: strictSwift + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         // The one configuration schema and its file.
         .target(
@@ -58,30 +59,34 @@ let package = Package(
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
 
+        .target(
+            name: "EdgeCensusTestSupport",
+            path: "Tests/EdgeCensusTestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "EdgeCensusVisionTests",
-            dependencies: ["EdgeCensusVision"],
+            dependencies: ["EdgeCensusVision", "EdgeCensusTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EdgeCensusConfigurationTests",
-            dependencies: ["EdgeCensusConfiguration"],
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EdgeCensusEvaluationTests",
-            dependencies: ["EdgeCensusEvaluation"],
+            dependencies: ["EdgeCensusEvaluation", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "edgecensusTests",
-            dependencies: ["edgecensus"],
+            dependencies: ["edgecensus", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
     ],

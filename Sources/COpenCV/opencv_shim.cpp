@@ -134,6 +134,13 @@ void ec_image_draw_rectangle(ec_image *image, int x, int y, int width, int heigh
     }, -1);
 }
 
+void ec_image_draw_dot(ec_image *image, int x, int y, int radius, uint8_t blue, uint8_t green, uint8_t red) {
+    guarded([&]() -> int {
+        cv::circle(image->mat, cv::Point(x, y), radius, cv::Scalar(blue, green, red), cv::FILLED, cv::LINE_AA);
+        return 0;
+    }, -1);
+}
+
 void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
                          uint8_t blue, uint8_t green, uint8_t red, double scale) {
     guarded([&]() -> int {

@@ -68,6 +68,10 @@ public final class FaceClassifier {
 public struct GenderReading: Sendable, Equatable {
     public var gender: Gender
     public var confidence: Double
+    public init(gender: Gender, confidence: Double) {
+        self.gender = gender
+        self.confidence = confidence
+    }
 }
 
 /// Age from a classifier: an expected value over per-class ages, or the most likely
@@ -77,6 +81,11 @@ public struct AgeReading: Sendable, Equatable {
     public var group: AgeGroup
     /// The probability that the age lies in `group`.
     public var confidence: Double
+    public init(age: Double, group: AgeGroup, confidence: Double) {
+        self.age = age
+        self.group = group
+        self.confidence = confidence
+    }
 }
 
 /// How to read a classifier's probabilities as a gender or an age.

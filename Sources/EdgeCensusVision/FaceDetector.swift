@@ -1,23 +1,19 @@
 /// How faces are found: the thresholds a user may tune.
-public struct DetectionSettings: Sendable, Equatable, Codable {
+public struct DetectionSettings: Sendable, Equatable {
     /// A detection counts as a face at or above this confidence (0..1).
     public var confidenceThreshold: Double = 0.5
     /// Faces whose shorter side is smaller than this many pixels are ignored.
     public var minFaceSize: Int = 20
-    /// When a whole image yields no face, look again with a border of this fraction
-    /// of its size on each side (0 turns it off). Tightly cropped portraits, where the
-    /// face fills the frame, are found this way; it costs a second pass on images
-    /// without faces, so the camera agent keeps it off.
-    public var borderRetry: Double = 0.4
+    /// Also search the photo framed by a border of this fraction of its size on each
+    /// side (edge pixels repeated), and cut faces from the framed copy; 0 turns it off.
+    /// A face that fills a tightly cropped portrait is only found whole this way, and
+    /// its aligned crop then does not run off the picture. It costs a second detector
+    /// pass, so the camera agent turns it off.
+    public var border: Double = 0.4
     /// Per-channel BGR mean the SSD subtracts (its training definition uses 104, 117, 123).
     public var mean: [Double] = [104, 117, 123]
 
     public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size"
-        case borderRetry = "border_retry", mean
-    }
 }
 
 /// A face the detector found, before classification.
@@ -48,21 +44,6 @@ public final class FaceDetector {
 
     /// Finds the faces in an image, most confident first.
     public func detect(in image: Image) throws(VisionError) -> [DetectedFace] {
-        let faces = try detectOnce(in: image)
-        guard faces.isEmpty, settings.borderRetry > 0 else { return faces }
-        let padX = Int(Double(image.width) * settings.borderRetry), padY = Int(Double(image.height) * settings.borderRetry)
-        let framed = try image.padded(top: padY, bottom: padY, left: padX, right: padX, replicatingEdges: true)
-        return try detectOnce(in: framed).compactMap { face in
-            var box = face.box
-            box.x -= Double(padX)
-            box.y -= Double(padY)
-            box = box.clipped(width: Double(image.width), height: Double(image.height))
-            guard min(box.width, box.height) >= Double(settings.minFaceSize) else { return nil }
-            return DetectedFace(box: box, confidence: face.confidence)
-        }
-    }
-
-    private func detectOnce(in image: Image) throws(VisionError) -> [DetectedFace] {
         let input = try image.resized(width: Self.inputSize, height: Self.inputSize)
         let output = try network.forward(Blob(image: input, order: .bgr, mean: settings.mean, scale: 1))
         guard output.values.count % 7 == 0 else {

@@ -34,11 +34,23 @@ public struct Box: Sendable, Equatable {
 
     /// Intersection over union, 0 when the boxes do not overlap.
     public func intersectionOverUnion(_ other: Box) -> Double {
-        let left = max(x, other.x), top = max(y, other.y)
-        let right = min(x + width, other.x + other.width), bottom = min(y + height, other.y + other.height)
-        let intersection = max(0, right - left) * max(0, bottom - top)
+        let intersection = intersection(other).area
         let union = area + other.area - intersection
         return union > 0 ? intersection / union : 0
+    }
+
+    /// The part both boxes cover (zero-sized when they do not overlap).
+    public func intersection(_ other: Box) -> Box {
+        let left = max(x, other.x), top = max(y, other.y)
+        let right = min(x + width, other.x + other.width), bottom = min(y + height, other.y + other.height)
+        return Box(x: left, y: top, width: max(0, right - left), height: max(0, bottom - top))
+    }
+
+    /// The intersection's share of the smaller box's area: 1 when one box holds the other.
+    public func overlapOfSmaller(_ other: Box) -> Double {
+        let intersection = intersection(other).area
+        let smaller = min(area, other.area)
+        return smaller > 0 ? intersection / smaller : 0
     }
 
     /// The box rounded outwards to whole pixels.

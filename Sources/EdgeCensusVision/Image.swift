@@ -122,6 +122,11 @@ public final class Image {
                                 color.blue, color.green, color.red, Int32(thickness))
     }
 
+    func drawDot(at point: Point, radius: Int, color: RGBColor) {
+        ec_image_draw_dot(handle, Int32(point.x.rounded()), Int32(point.y.rounded()), Int32(radius),
+                          color.blue, color.green, color.red)
+    }
+
     func drawLabel(_ text: String, x: Int, y: Int, color: RGBColor, scale: Double) {
         ec_image_draw_label(handle, text, Int32(x), Int32(y), color.blue, color.green, color.red, scale)
     }

@@ -46,6 +46,7 @@ ec_image *ec_image_flip_horizontal(const ec_image *image);
 
 void ec_image_draw_rectangle(ec_image *image, int x, int y, int width, int height,
                              uint8_t blue, uint8_t green, uint8_t red, int thickness);
+void ec_image_draw_dot(ec_image *image, int x, int y, int radius, uint8_t blue, uint8_t green, uint8_t red);
 /// Text on a filled box of the given colour, its top-left corner at (x, y).
 void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
                          uint8_t blue, uint8_t green, uint8_t red, double scale);

@@ -1,0 +1,158 @@
+public import EdgeCensusVision
+import Foundation
+import Yams
+
+/// The one configuration schema of EdgeCensus, as read from `edgecensus.yaml`.
+/// Every key is optional; a missing key keeps its default. Unknown keys and values
+/// out of range are refused with the key's dotted path. README.md documents each key.
+public struct AgentConfiguration: Sendable, Equatable {
+    /// `models.directory`: where the model files and `SHA256SUMS` are; nil = found
+    /// automatically (the source tree's `Models/`, else `/usr/share/edgecensus/models`).
+    public var modelsDirectory: String?
+    public var detection = DetectionSettings()
+    public var alignment = AlignmentSettings()
+    /// `classification.flip_average`
+    public var flipAverage = true
+    /// `classification.threads`: OpenCV threads for inference; 0 keeps OpenCV's default.
+    public var inferenceThreads = 0
+    public var gender = ClassifierConfiguration.preset(.dlibCydral)
+    public var age = ClassifierConfiguration.preset(.dlibCydral)
+
+    public init() {}
+
+    /// The pipeline settings this configuration asks for.
+    public var pipelineSettings: PipelineSettings {
+        var settings = PipelineSettings()
+        settings.detection = detection
+        settings.alignment = alignment
+        settings.flipAverage = flipAverage
+        return settings
+    }
+
+    /// Reads and validates a YAML configuration file.
+    public static func load(file path: String) throws(ConfigurationError) -> AgentConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(key: "", problem: "configuration file not found", file: path)
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(key: "", problem: "cannot read the file as UTF-8 text", file: path)
+        }
+        do {
+            return try parse(yaml: text)
+        } catch {
+            var located = error
+            located.file = path
+            throw located
+        }
+    }
+
+    /// Parses YAML text (an empty document is the default configuration).
+    public static func parse(yaml text: String) throws(ConfigurationError) -> AgentConfiguration {
+        do {
+            if try Yams.compose(yaml: text) == nil { return AgentConfiguration() }
+            return try YAMLDecoder().decode(AgentConfiguration.self, from: text)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch let error as DecodingError {
+            throw ConfigurationError.unwrapping(error)
+        } catch {
+            throw ConfigurationError(key: "", problem: "not valid YAML: \(error)")
+        }
+    }
+}
+
+extension ConfigurationError {
+    /// Yams wraps what a decoder throws in a generic "not valid YAML" error: dig out
+    /// our own error (or the innermost decoding error) so that the key is named.
+    static func unwrapping(_ error: DecodingError) -> ConfigurationError {
+        var current: any Error = error
+        while let decoding = current as? DecodingError {
+            let context: DecodingError.Context?
+            switch decoding {
+            case let .dataCorrupted(c), let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c): context = c
+            @unknown default: context = nil
+            }
+            guard let underlying = context?.underlyingError else { break }
+            current = underlying
+        }
+        if let own = current as? ConfigurationError { return own }
+        if let decoding = current as? DecodingError { return ConfigurationError(decoding: decoding) }
+        return ConfigurationError(key: "", problem: "not valid YAML: \(current)")
+    }
+
+    init(decoding error: DecodingError) {
+        func path(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case let .typeMismatch(type, context):
+            self.init(key: path(context), problem: "expected \(Self.describe(type)); \(context.debugDescription)")
+        case let .valueNotFound(type, context):
+            self.init(key: path(context), problem: "expected \(Self.describe(type)), found nothing")
+        case let .keyNotFound(key, context):
+            self.init(key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), problem: "required key missing")
+        case let .dataCorrupted(context):
+            self.init(key: path(context), problem: context.debugDescription)
+        @unknown default:
+            self.init(key: "", problem: "\(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is Double.Type: return "a number"
+        case is Int.Type: return "a whole number"
+        case is Bool.Type: return "true or false"
+        case is String.Type: return "a string"
+        default: return "\(type)"
+        }
+    }
+}
+
+extension AgentConfiguration: Decodable {
+    enum Section: String, CodingKey, CaseIterable { case models, detection, alignment, classification }
+    enum ModelsKey: String, CodingKey, CaseIterable { case directory }
+    enum DetectionKey: String, CodingKey, CaseIterable {
+        case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size", border, mean
+    }
+    enum AlignmentKey: String, CodingKey, CaseIterable { case scale, shift }
+    enum ClassificationKey: String, CodingKey, CaseIterable {
+        case flipAverage = "flip_average", threads, gender, age
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Section.self)
+        let root = try decoder.container(keyedBy: Section.self)
+        self.init()
+        if root.contains(.models) {
+            try root.superDecoder(forKey: .models).rejectUnknownKeys(ModelsKey.self)
+            let models = try root.nestedContainer(keyedBy: ModelsKey.self, forKey: .models)
+            modelsDirectory = try models.decodeIfPresent(String.self, forKey: .directory).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        if root.contains(.detection) {
+            try root.superDecoder(forKey: .detection).rejectUnknownKeys(DetectionKey.self)
+            let section = try root.nestedContainer(keyedBy: DetectionKey.self, forKey: .detection)
+            detection.confidenceThreshold = try section.decode(.confidenceThreshold, default: detection.confidenceThreshold, in: 0.01...1)
+            detection.minFaceSize = try section.decode(.minFaceSize, default: detection.minFaceSize, in: 1...4096)
+            detection.border = try section.decode(.border, default: detection.border, in: 0...1)
+            if let mean = try section.decodeIfPresent([Double].self, forKey: .mean) {
+                guard mean.count == 3 else {
+                    throw ConfigurationError(key: section.path(.mean), problem: "expected 3 numbers (B, G, R), found \(mean.count)")
+                }
+                detection.mean = mean
+            }
+        }
+        if root.contains(.alignment) {
+            try root.superDecoder(forKey: .alignment).rejectUnknownKeys(AlignmentKey.self)
+            let section = try root.nestedContainer(keyedBy: AlignmentKey.self, forKey: .alignment)
+            alignment.scale = try section.decode(.scale, default: alignment.scale, in: 0.5...2)
+            alignment.shift = try section.decode(.shift, default: alignment.shift, in: -0.5...0.5)
+        }
+        if root.contains(.classification) {
+            try root.superDecoder(forKey: .classification).rejectUnknownKeys(ClassificationKey.self)
+            let section = try root.nestedContainer(keyedBy: ClassificationKey.self, forKey: .classification)
+            flipAverage = try section.decodeIfPresent(Bool.self, forKey: .flipAverage) ?? flipAverage
+            inferenceThreads = try section.decode(.threads, default: inferenceThreads, in: 0...64)
+            gender = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .gender) ?? gender
+            age = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .age) ?? age
+        }
+    }
+}

@@ -1,0 +1,128 @@
+public import EdgeCensusVision
+
+/// `classification.gender` / `classification.age`: a preset, optionally with
+/// individual fields overridden, or a complete custom classifier.
+public struct ClassifierConfiguration: Sendable, Equatable {
+    public enum Preset: String, Sendable, CaseIterable {
+        /// The shipped dlib/Cydral ONNX nets (aligned chips).
+        case dlibCydral = "dlib-cydral"
+        /// Levi & Hassner's Caffe nets; the user supplies the `.caffemodel` in `weights`.
+        case leviHassner = "levi-hassner"
+        /// Everything given explicitly.
+        case custom
+    }
+
+    public var preset: Preset
+    public var model: String?
+    public var weights: String?
+    public var modelSHA256: String?
+    public var weightsSHA256: String?
+    public var inputSize: Int?
+    public var colorOrder: ColorOrder?
+    public var mean: [Double]?
+    public var scale: Double?
+    public var labels: [String]?
+    public var ageValues: [Double]?
+    public var crop: String?
+    public var cropPadding: Double?
+
+    public static func preset(_ preset: Preset) -> ClassifierConfiguration {
+        ClassifierConfiguration(preset: preset)
+    }
+
+    init(preset: Preset) { self.preset = preset }
+
+    /// The classifier spec for the gender (`isAge == false`) or age role.
+    public func spec(isAge: Bool) throws(ConfigurationError) -> ClassifierSpec {
+        let role = isAge ? "classification.age" : "classification.gender"
+        var spec: ClassifierSpec
+        switch preset {
+        case .dlibCydral:
+            spec = isAge ? .dlibAge : .dlibGender
+        case .leviHassner:
+            guard let weights else {
+                throw ConfigurationError(key: "\(role).weights",
+                                         problem: "the levi-hassner preset needs the path of the authors' \(isAge ? "age_net" : "gender_net").caffemodel (not shipped)")
+            }
+            spec = isAge ? .leviHassnerAge(weights: weights) : .leviHassnerGender(weights: weights)
+        case .custom:
+            guard let model, let inputSize, let colorOrder, let mean, let scale else {
+                throw ConfigurationError(key: role, problem: "a custom classifier needs model, input_size, color_order, mean and scale")
+            }
+            spec = ClassifierSpec(model: model, inputWidth: inputSize, inputHeight: inputSize, colorOrder: colorOrder,
+                                  mean: mean, scale: scale, crop: .box(margin: 0.2))
+        }
+        if let model { spec.model = model }
+        if let weights { spec.weights = weights }
+        if let modelSHA256 { spec.modelSHA256 = modelSHA256 }
+        if let weightsSHA256 { spec.weightsSHA256 = weightsSHA256 }
+        if let inputSize { spec.inputWidth = inputSize; spec.inputHeight = inputSize }
+        if let colorOrder { spec.colorOrder = colorOrder }
+        if let mean { spec.mean = mean }
+        if let scale { spec.scale = scale }
+        if let labels { spec.labels = labels; if ageValues == nil { spec.ageValues = nil } }
+        if let ageValues { spec.ageValues = ageValues; if labels == nil { spec.labels = nil } }
+        if let crop {
+            switch crop {
+            case "aligned": spec.crop = .aligned(padding: cropPadding ?? 0.2)
+            case "box": spec.crop = .box(margin: cropPadding ?? 0.15)
+            default:
+                throw ConfigurationError(key: "\(role).crop", problem: "'\(crop)' is not a crop; expected aligned or box")
+            }
+        } else if let cropPadding {
+            switch spec.crop {
+            case .aligned: spec.crop = .aligned(padding: cropPadding)
+            case .box: spec.crop = .box(margin: cropPadding)
+            }
+        }
+        return spec
+    }
+}
+
+extension ClassifierConfiguration: Decodable {
+    enum Key: String, CodingKey, CaseIterable {
+        case preset, model, weights, modelSHA256 = "model_sha256", weightsSHA256 = "weights_sha256"
+        case inputSize = "input_size", colorOrder = "color_order", mean, scale, labels
+        case ageValues = "age_values", crop, cropPadding = "crop_padding"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(Key.self)
+        let c = try decoder.container(keyedBy: Key.self)
+        let presetName = try c.decodeIfPresent(String.self, forKey: .preset) ?? Preset.dlibCydral.rawValue
+        guard let preset = Preset(rawValue: presetName) else {
+            throw ConfigurationError(key: c.path(.preset),
+                                     problem: "'\(presetName)' is not a preset; expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.init(preset: preset)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        weights = try c.decodeIfPresent(String.self, forKey: .weights)
+        modelSHA256 = try c.decodeIfPresent(String.self, forKey: .modelSHA256)
+        weightsSHA256 = try c.decodeIfPresent(String.self, forKey: .weightsSHA256)
+        inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
+        if let inputSize, !(8...1024).contains(inputSize) {
+            throw ConfigurationError(key: c.path(.inputSize), problem: "\(inputSize) is out of range; expected 8 to 1024")
+        }
+        if let order = try c.decodeIfPresent(String.self, forKey: .colorOrder) {
+            guard let parsed = ColorOrder(rawValue: order.lowercased()) else {
+                throw ConfigurationError(key: c.path(.colorOrder), problem: "'\(order)' is not rgb or bgr")
+            }
+            colorOrder = parsed
+        }
+        mean = try c.decodeIfPresent([Double].self, forKey: .mean)
+        if let mean, mean.count != 3 {
+            throw ConfigurationError(key: c.path(.mean), problem: "expected 3 numbers, found \(mean.count)")
+        }
+        scale = try c.decodeIfPresent(Double.self, forKey: .scale)
+        if let scale, !(scale > 0) {
+            throw ConfigurationError(key: c.path(.scale), problem: "\(scale) must be positive")
+        }
+        labels = try c.decodeIfPresent([String].self, forKey: .labels)
+        ageValues = try c.decodeIfPresent([Double].self, forKey: .ageValues)
+        crop = try c.decodeIfPresent(String.self, forKey: .crop)
+        cropPadding = try c.decodeIfPresent(Double.self, forKey: .cropPadding)
+        if let cropPadding, !(0...1).contains(cropPadding) {
+            throw ConfigurationError(key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+/// A coding key made from any string, to list the keys a mapping really has.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
+}
+
+extension Decoder {
+    /// Refuses keys that the section does not define: a misspelt key must not be
+    /// silently ignored (it would leave the default in force without a word).
+    func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ known: Keys.Type) throws {
+        let present = try container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        let allowed = Set(Keys.allCases.map(\.stringValue))
+        if let unknown = present.first(where: { !allowed.contains($0) }) {
+            let path = (codingPath.map(\.stringValue) + [unknown]).joined(separator: ".")
+            throw ConfigurationError(key: path, problem: "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// Decodes an optional value and checks it lies in `range`.
+    func decode<T: Decodable & Comparable>(_ key: Key, default value: T, in range: ClosedRange<T>) throws -> T {
+        guard let decoded = try decodeIfPresent(T.self, forKey: key) else { return value }
+        guard range.contains(decoded) else {
+            let path = (codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
+            throw ConfigurationError(key: path, problem: "\(decoded) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        return decoded
+    }
+
+    func path(_ key: Key) -> String { (codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".") }
+}

@@ -1,0 +1,102 @@
+import EdgeCensusConfiguration
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Testing
+
+@Suite("Configuration file")
+struct AgentConfigurationTests {
+    @Test("the shipped etc/edgecensus.yaml parses and equals the built-in defaults")
+    func shippedFileIsTheDefault() throws {
+        let shipped = try AgentConfiguration.load(file: TestPaths.repository + "/etc/edgecensus.yaml")
+        #expect(shipped == AgentConfiguration())
+    }
+
+    @Test("an empty file is the default configuration")
+    func emptyFile() throws {
+        #expect(try AgentConfiguration.parse(yaml: "") == AgentConfiguration())
+        #expect(try AgentConfiguration.parse(yaml: "# only a comment\n") == AgentConfiguration())
+    }
+
+    @Test("keys given override the defaults, keys not given keep them")
+    func overrides() throws {
+        let configuration = try AgentConfiguration.parse(yaml: """
+            detection:
+              confidence_threshold: 0.7
+              border: 0
+            classification:
+              flip_average: false
+              threads: 2
+            """)
+        #expect(configuration.detection.confidenceThreshold == 0.7)
+        #expect(configuration.detection.border == 0)
+        #expect(configuration.detection.minFaceSize == DetectionSettings().minFaceSize)
+        #expect(configuration.flipAverage == false)
+        #expect(configuration.inferenceThreads == 2)
+    }
+
+    @Test("errors name the key, the value and what was expected", arguments: [
+        ("detection:\n  confidence_threshold: 1.5\n", "detection.confidence_threshold", "out of range"),
+        ("detection:\n  confidence_threshold: high\n", "detection.confidence_threshold", "expected a number"),
+        ("detection:\n  min_face_sise: 30\n", "detection.min_face_sise", "unknown key"),
+        ("cameras: {}\n", "cameras", "unknown key"),
+        ("detection:\n  mean: [1, 2]\n", "detection.mean", "expected 3 numbers"),
+        ("classification:\n  age:\n    preset: hal9000\n", "classification.age.preset", "not a preset"),
+        ("classification:\n  gender:\n    color_order: yuv\n", "classification.gender.color_order", "not rgb or bgr"),
+        ("classification:\n  gender:\n    labels: male\n", "classification.gender.labels", "expected"),
+    ])
+    func invalid(yaml: String, key: String, problem: String) {
+        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
+        #expect(error?.key == key, "\(String(describing: error))")
+        #expect(error?.description.contains(problem) == true, "\(String(describing: error))")
+    }
+
+    @Test("a file's errors carry its path")
+    func fileErrors() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("bad.yaml")
+        try writeFile(path, Data("detection: [1, 2\n".utf8))
+        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(file: path) }
+        #expect(error?.description.hasPrefix(path) == true)
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(file: directory.file("missing.yaml")) }
+    }
+
+    @Test("the levi-hassner preset needs the user's weights")
+    func leviHassnerNeedsWeights() throws {
+        let configuration = try AgentConfiguration.parse(yaml: "classification:\n  age:\n    preset: levi-hassner\n")
+        let error = #expect(throws: ConfigurationError.self) { try configuration.age.spec(isAge: true) }
+        #expect(error?.key == "classification.age.weights")
+        let withWeights = try AgentConfiguration.parse(yaml: """
+            classification:
+              age: {preset: levi-hassner, weights: /opt/age_net.caffemodel}
+            """)
+        let spec = try withWeights.age.spec(isAge: true)
+        #expect(spec == .leviHassnerAge(weights: "/opt/age_net.caffemodel"))
+    }
+
+    @Test("a custom classifier is described completely")
+    func customClassifier() throws {
+        let configuration = try AgentConfiguration.parse(yaml: """
+            classification:
+              gender:
+                preset: custom
+                model: /opt/my-gender.onnx
+                model_sha256: "0000000000000000000000000000000000000000000000000000000000000000"
+                input_size: 96
+                color_order: bgr
+                mean: [0, 0, 0]
+                scale: 0.0078125
+                labels: [male, female]
+                crop: aligned
+                crop_padding: 0.25
+            """)
+        let spec = try configuration.gender.spec(isAge: false)
+        #expect(spec.model == "/opt/my-gender.onnx")
+        #expect(spec.inputWidth == 96 && spec.inputHeight == 96)
+        #expect(spec.colorOrder == .bgr)
+        #expect(spec.labels == ["male", "female"])
+        #expect(spec.crop == .aligned(padding: 0.25))
+        let incomplete = try AgentConfiguration.parse(yaml: "classification:\n  gender:\n    preset: custom\n    model: x.onnx\n")
+        #expect(throws: ConfigurationError.self) { try incomplete.gender.spec(isAge: false) }
+    }
+}

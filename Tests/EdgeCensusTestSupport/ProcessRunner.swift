@@ -1,0 +1,35 @@
+import Foundation
+
+/// What a finished command printed, and its exit status.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var standardOutput: String
+    public var standardError: String
+}
+
+/// Runs a command to completion. Output goes through temporary files rather than
+/// pipes, so a chatty child can never block on a full pipe.
+public enum ProcessRunner {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        let scratch = try TemporaryDirectory()
+        let outputPath = scratch.file("stdout"), errorPath = scratch.file("stderr")
+        try writeFile(outputPath, Data())
+        try writeFile(errorPath, Data())
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try output.close()
+        try error.close()
+        return ProcessResult(status: process.terminationStatus,
+                             standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
+                             standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+    }
+}

@@ -1,0 +1,78 @@
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Testing
+
+@Suite("Image decoding and operations")
+struct ImageTests {
+    @Test("a real PNG decodes to BGR pixels of the right size")
+    func decodesSample() throws {
+        let image = try Image.load(contentsOf: TestPaths.samples + "/astronaut.png")
+        #expect(image.width == 512 && image.height == 512 && image.channels == 3)
+    }
+
+    @Test("a missing file is reported as not found")
+    func missingFile() {
+        #expect(throws: VisionError.fileNotFound(path: "/nonexistent/photo.jpg", role: "image")) {
+            try Image.load(contentsOf: "/nonexistent/photo.jpg")
+        }
+    }
+
+    @Test("a directory is not an image")
+    func directory() throws {
+        let directory = try TemporaryDirectory()
+        #expect(throws: VisionError.fileNotFound(path: directory.path, role: "image")) {
+            try Image.load(contentsOf: directory.path)
+        }
+    }
+
+    @Test("a text file, an empty file and a truncated JPEG are not images", arguments: ["text", "empty", "truncated"])
+    func notAnImage(kind: String) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("\(kind).jpg")
+        let contents: Data
+        switch kind {
+        case "text": contents = Data("this is not a picture\n".utf8)
+        case "empty": contents = Data()
+        default: contents = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg")).prefix(200)
+        }
+        try writeFile(path, contents)
+        let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+        guard case .notAnImage(let reported, _) = error else {
+            Issue.record("expected notAnImage, got \(String(describing: error))")
+            return
+        }
+        #expect(reported == path)
+    }
+
+    @Test("an unreadable file says permission denied", .enabled(if: getuid() != 0, "root reads every file"))
+    func unreadable() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("locked.png")
+        try FileManager.default.copyItem(atPath: TestPaths.samples + "/astronaut.png", toPath: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: path)
+        #expect(throws: VisionError.fileUnreadable(path: path, reason: "permission denied")) { try Image.load(contentsOf: path) }
+    }
+
+    @Test("pixels, padding and flipping keep their places")
+    func operations() throws {
+        // 2x1 image: left pixel pure blue (BGR 255,0,0), right pixel pure red.
+        let image = try Image(width: 2, height: 1, channels: 3, pixels: [255, 0, 0, 0, 0, 255])
+        #expect(image.pixel(x: 0, y: 0) == [255, 0, 0])
+        let flipped = try image.flippedHorizontally()
+        #expect(flipped.pixel(x: 0, y: 0) == [0, 0, 255])
+        let padded = try image.padded(top: 1, bottom: 0, left: 1, right: 0, replicatingEdges: true)
+        #expect(padded.width == 3 && padded.height == 2)
+        #expect(padded.pixel(x: 0, y: 0) == [255, 0, 0])
+        #expect(padded.pixel(x: 2, y: 1) == [0, 0, 255])
+    }
+
+    @Test("a blob subtracts the mean, scales, and orders channels")
+    func blob() throws {
+        let image = try Image(width: 1, height: 1, channels: 3, pixels: [10, 20, 30])  // B, G, R
+        let rgb = Blob(image: image, order: .rgb, mean: [1, 2, 3], scale: 0.5)
+        #expect(rgb.values == [14.5, 9, 3.5])
+        let bgr = Blob(image: image, order: .bgr, mean: [0, 0, 0], scale: 1)
+        #expect(bgr.values == [10, 20, 30])
+    }
+}
