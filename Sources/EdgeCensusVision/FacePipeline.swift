@@ -167,10 +167,12 @@ public final class FacePipeline {
     }
 
     /// Detects faces, on the photo and (when `detection.border` > 0) on the photo
-    /// framed by a border. Faces found in the framed copy win; a face only the plain
-    /// pass found (too small for the framed, more downscaled view) is kept too.
-    /// Returns the image to cut faces from, its offset from the photo, and the faces
-    /// in that image's coordinates.
+    /// framed by a border. Where both passes find a face, the plain pass's box is
+    /// kept (it saw the face at a higher resolution) unless it touches the photo's
+    /// edge, where it is likely a part of a face that fills the frame: then the
+    /// framed pass's box, which can extend past the edge, is kept. Faces only one
+    /// pass found are kept too. Returns the image to cut faces from, its offset from
+    /// the photo, and the faces in that image's coordinates.
     private func findFaces(in image: Image) throws(VisionError) -> (Image, Point, [DetectedFace]) {
         let plain = try detector.detect(in: image)
         let fraction = settings.detection.border
@@ -182,9 +184,15 @@ public final class FacePipeline {
         // A face found mostly in the border is a reflection of the repeated edge, not in the photo.
         var faces = try detector.detect(in: framed).filter { $0.box.intersection(photo).area >= 0.5 * $0.box.area }
         for face in plain {
-            let shifted = Box(x: face.box.x + offset.x, y: face.box.y + offset.y, width: face.box.width, height: face.box.height)
-            if !faces.contains(where: { $0.box.overlapOfSmaller(shifted) >= 0.5 }) {
-                faces.append(DetectedFace(box: shifted, confidence: face.confidence))
+            let shifted = DetectedFace(
+                box: Box(x: face.box.x + offset.x, y: face.box.y + offset.y, width: face.box.width, height: face.box.height),
+                confidence: face.confidence)
+            let touchesEdge = face.box.x < 1 || face.box.y < 1 || face.box.x + face.box.width > Double(image.width) - 1
+                || face.box.y + face.box.height > Double(image.height) - 1
+            if let twin = faces.firstIndex(where: { $0.box.overlapOfSmaller(shifted.box) >= 0.5 }) {
+                if !touchesEdge { faces[twin] = shifted }
+            } else {
+                faces.append(shifted)
             }
         }
         return (framed, offset, faces.sorted { $0.confidence > $1.confidence })
