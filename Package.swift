@@ -9,7 +9,7 @@ let strictSwift: [SwiftSetting] = [
 ]
 
 /// OpenCV is linked by naming the few libraries used, not through pkg-config (which names 58).
-let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_imgcodecs", "opencv_core"]
+let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_imgcodecs", "opencv_videoio", "opencv_core"]
     .map { .linkedLibrary($0) }
 
 let package = Package(
@@ -44,7 +44,25 @@ let package = Package(
         // The one configuration schema and its file.
         .target(
             name: "EdgeCensusConfiguration",
-            dependencies: ["EdgeCensusVision", .product(name: "Yams", package: "Yams")],
+            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSwift
+        ),
+        // Frames from cameras (V4L2), video files and image folders.
+        .target(
+            name: "EdgeCensusCapture",
+            dependencies: ["EdgeCensusVision", "COpenCV", "CV4L2"],
+            swiftSettings: strictSwift
+        ),
+        // From faces to anonymous counts: throttle, tracker, windows, sequence numbers.
+        .target(
+            name: "EdgeCensusCounting",
+            dependencies: ["EdgeCensusVision"],
+            swiftSettings: strictSwift
+        ),
+        // The agent: frames → faces → tracks → windows, paced by the throttle.
+        .target(
+            name: "EdgeCensusAgent",
+            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
         // Accuracy figures over a labelled set, and latency figures.
@@ -57,7 +75,8 @@ let package = Package(
         .executableTarget(
             name: "edgecensus",
             dependencies: [
-                "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation",
+                "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
+                "EdgeCensusCapture", "EdgeCensusCounting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -72,6 +91,21 @@ let package = Package(
             name: "EdgeCensusVisionTests",
             dependencies: ["EdgeCensusVision", "EdgeCensusTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusCountingTests",
+            dependencies: ["EdgeCensusCounting", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusCaptureTests",
+            dependencies: ["EdgeCensusCapture", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusAgentTests",
+            dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -7,6 +7,7 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 #include <exception>
 #include <string>
@@ -14,6 +15,7 @@
 
 struct ec_image { cv::Mat mat; };
 struct ec_net { cv::dnn::Net net; };
+struct ec_video { cv::VideoCapture capture; };
 
 static thread_local std::string last_error;
 
@@ -155,6 +157,32 @@ void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
                     scale, ink, thickness, cv::LINE_AA);
         return 0;
     }, -1);
+}
+
+ec_video *ec_video_open(const char *path) {
+    return guarded([&]() -> ec_video * {
+        auto *video = new ec_video{cv::VideoCapture(path, cv::CAP_FFMPEG)};
+        if (!video->capture.isOpened()) {
+            delete video;
+            last_error = "OpenCV could not open the file as a video";
+            return nullptr;
+        }
+        return video;
+    }, nullptr);
+}
+
+void ec_video_close(ec_video *video) { delete video; }
+double ec_video_fps(const ec_video *video) { return video->capture.get(cv::CAP_PROP_FPS); }
+long ec_video_frame_count(const ec_video *video) { return (long)video->capture.get(cv::CAP_PROP_FRAME_COUNT); }
+double ec_video_position_ms(const ec_video *video) { return video->capture.get(cv::CAP_PROP_POS_MSEC); }
+
+ec_image *ec_video_read(ec_video *video) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat frame;
+        if (!video->capture.read(frame) || frame.empty()) return nullptr;
+        if (frame.channels() == 1) cv::cvtColor(frame, frame, cv::COLOR_GRAY2BGR);
+        return wrap(frame);
+    }, nullptr);
 }
 
 static ec_net *wrap_net(cv::dnn::Net net) {

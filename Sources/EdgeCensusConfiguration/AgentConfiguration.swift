@@ -1,3 +1,4 @@
+public import EdgeCensusCounting
 public import EdgeCensusVision
 import Foundation
 import Yams
@@ -17,8 +18,25 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var inferenceThreads = 0
     public var gender = ClassifierConfiguration.preset(.dlibCydral)
     public var age = ClassifierConfiguration.preset(.dlibCydral)
+    /// `device.id`: names this device in every document it publishes; nil = the host name.
+    public var deviceID: String?
+    public var source = SourceConfiguration()
+    public var throttle = ThrottleSettings()
+    public var tracking = TrackingSettings()
+    /// `windows.length`: seconds per counting window, aligned to the wall clock.
+    public var windowLength = 60.0
+    /// `windows.k_anonymity`: counts above zero and below this are reported as suppressed (0 or 1 = off).
+    public var kAnonymity = 0
+    /// `state.directory`: where the agent keeps what must survive a restart (the window sequence).
+    public var stateDirectory = "/var/lib/edgecensus"
 
     public init() {}
+
+    /// The device id to publish: `device.id`, else the host name.
+    public var effectiveDeviceID: String {
+        if let deviceID, !deviceID.isEmpty { return deviceID }
+        return ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "edgecensus"
+    }
 
     /// The pipeline settings this configuration asks for.
     public var pipelineSettings: PipelineSettings {
@@ -108,7 +126,19 @@ extension ConfigurationError {
 }
 
 extension AgentConfiguration: Decodable {
-    enum Section: String, CodingKey, CaseIterable { case models, detection, alignment, classification }
+    enum Section: String, CodingKey, CaseIterable {
+        case models, detection, alignment, classification, device, source, throttle, tracking, windows, state
+    }
+    enum DeviceKey: String, CodingKey, CaseIterable { case id }
+    enum ThrottleKey: String, CodingKey, CaseIterable {
+        case maxRateHz = "max_rate_hz", cpuBudgetPercent = "cpu_budget_percent", temperatureLimit = "temperature_limit"
+    }
+    enum TrackingKey: String, CodingKey, CaseIterable {
+        case minTrackFrames = "min_track_frames", trackTimeout = "track_timeout", minOverlap = "min_overlap"
+        case maxCentreDistance = "max_centre_distance"
+    }
+    enum WindowsKey: String, CodingKey, CaseIterable { case length, kAnonymity = "k_anonymity" }
+    enum StateKey: String, CodingKey, CaseIterable { case directory }
     enum ModelsKey: String, CodingKey, CaseIterable { case directory }
     enum DetectionKey: String, CodingKey, CaseIterable {
         case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size", border, mean
@@ -153,6 +183,41 @@ extension AgentConfiguration: Decodable {
             inferenceThreads = try section.decode(.threads, default: inferenceThreads, in: 0...64)
             gender = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .gender) ?? gender
             age = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .age) ?? age
+        }
+        if root.contains(.device) {
+            try root.superDecoder(forKey: .device).rejectUnknownKeys(DeviceKey.self)
+            let section = try root.nestedContainer(keyedBy: DeviceKey.self, forKey: .device)
+            deviceID = try section.decodeIfPresent(String.self, forKey: .id)
+            if let deviceID, !deviceID.isEmpty, !deviceID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+                throw ConfigurationError(key: section.path(.id), problem: "'\(deviceID)' may hold only letters, digits, '-' and '_' (it becomes an MQTT topic level)")
+            }
+        }
+        source = try root.decodeIfPresent(SourceConfiguration.self, forKey: .source) ?? source
+        if root.contains(.throttle) {
+            try root.superDecoder(forKey: .throttle).rejectUnknownKeys(ThrottleKey.self)
+            let section = try root.nestedContainer(keyedBy: ThrottleKey.self, forKey: .throttle)
+            throttle.maxRateHz = try section.decode(.maxRateHz, default: throttle.maxRateHz, in: 0.01...30)
+            throttle.cpuBudgetPercent = try section.decode(.cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)
+            throttle.temperatureLimit = try section.decode(.temperatureLimit, default: throttle.temperatureLimit, in: 30...110)
+        }
+        if root.contains(.tracking) {
+            try root.superDecoder(forKey: .tracking).rejectUnknownKeys(TrackingKey.self)
+            let section = try root.nestedContainer(keyedBy: TrackingKey.self, forKey: .tracking)
+            tracking.minTrackFrames = try section.decode(.minTrackFrames, default: tracking.minTrackFrames, in: 1...100)
+            tracking.trackTimeout = try section.decode(.trackTimeout, default: tracking.trackTimeout, in: 0.1...600)
+            tracking.minOverlap = try section.decode(.minOverlap, default: tracking.minOverlap, in: 0.01...1)
+            tracking.maxCentreDistance = try section.decode(.maxCentreDistance, default: tracking.maxCentreDistance, in: 0...5)
+        }
+        if root.contains(.windows) {
+            try root.superDecoder(forKey: .windows).rejectUnknownKeys(WindowsKey.self)
+            let section = try root.nestedContainer(keyedBy: WindowsKey.self, forKey: .windows)
+            windowLength = try section.decode(.length, default: windowLength, in: 1...86400)
+            kAnonymity = try section.decode(.kAnonymity, default: kAnonymity, in: 0...1000)
+        }
+        if root.contains(.state) {
+            try root.superDecoder(forKey: .state).rejectUnknownKeys(StateKey.self)
+            let section = try root.nestedContainer(keyedBy: StateKey.self, forKey: .state)
+            stateDirectory = try section.decodeIfPresent(String.self, forKey: .directory) ?? stateDirectory
         }
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 public final class Image {
     let handle: OpaquePointer
 
-    init(taking handle: OpaquePointer) {
+    package init(taking handle: OpaquePointer) {
         self.handle = handle
     }
 

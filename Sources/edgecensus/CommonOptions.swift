@@ -25,9 +25,11 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The configuration and its pipeline, or a one-line error and exit status 2.
-    func loadPipeline() throws -> (AgentConfiguration, FacePipeline) {
+    /// `forPhotos` false: for camera frames, which are never framed by a border.
+    func loadPipeline(forPhotos: Bool = true) throws -> (AgentConfiguration, FacePipeline) {
         do {
-            let configuration = try loadConfiguration()
+            var configuration = try loadConfiguration()
+            if !forPhotos { configuration.detection.border = 0 }
             return (configuration, try configuration.makePipeline(modelsOverride: models))
         } catch {
             StandardError.print("edgecensus: \(error)")

@@ -51,6 +51,19 @@ void ec_image_draw_dot(ec_image *image, int x, int y, int radius, uint8_t blue, 
 void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
                          uint8_t blue, uint8_t green, uint8_t red, double scale);
 
+// Video files through cv::VideoCapture (FFmpeg backend).
+typedef struct ec_video ec_video;
+ec_video *ec_video_open(const char *path);
+void ec_video_close(ec_video *video);
+/// Frames per second the file declares (0 when unknown).
+double ec_video_fps(const ec_video *video);
+/// Frame count the file declares (0 when unknown).
+long ec_video_frame_count(const ec_video *video);
+/// The next frame, BGR; NULL at the end of the file (ec_last_error() then says "" or why).
+ec_image *ec_video_read(ec_video *video);
+/// Milliseconds of the frame read last, by the file's own timestamps.
+double ec_video_position_ms(const ec_video *video);
+
 // Networks through cv::dnn, CPU backend.
 ec_net *ec_net_read_caffe(const char *prototxt_path, const char *weights_path);
 ec_net *ec_net_read_onnx(const char *path);

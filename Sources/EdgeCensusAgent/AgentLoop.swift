@@ -1,0 +1,205 @@
+public import EdgeCensusCapture
+public import EdgeCensusCounting
+public import EdgeCensusVision
+import Foundation
+import Synchronization
+
+/// How the loop relates capture to analysis.
+public enum PacingMode: Sendable, Equatable {
+    /// A live source (a camera, or a video played at its own rate): capture runs on
+    /// its own thread and never waits for inference; analysis takes the newest
+    /// frame when the throttle allows, and frames in between are dropped. Time is
+    /// the wall clock.
+    case live
+    /// A recording analysed as fast as possible: every frame is offered to the
+    /// throttle in order, and time is the recording's own (`start` + frame time),
+    /// so the same file always gives the same windows.
+    case recording(start: Double)
+}
+
+/// Everything the loop needs besides its parts.
+public struct AgentLoopSettings: Sendable {
+    public var device: String
+    public var windowLength: Double
+    public var kAnonymity: Int
+    public var throttle: ThrottleSettings
+    public var tracking: TrackingSettings
+    public var pacing: PacingMode
+
+    public init(device: String, windowLength: Double, kAnonymity: Int, throttle: ThrottleSettings,
+                tracking: TrackingSettings, pacing: PacingMode) {
+        self.device = device
+        self.windowLength = windowLength
+        self.kAnonymity = kAnonymity
+        self.throttle = throttle
+        self.tracking = tracking
+        self.pacing = pacing
+    }
+}
+
+/// A request to stop, safe to set from a signal handler's queue.
+public final class StopRequest: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func request() { flag.store(true, ordering: .sequentiallyConsistent) }
+    public var isRequested: Bool { flag.load(ordering: .sequentiallyConsistent) }
+}
+
+/// Frames → faces → tracks → windows. Runs until the source ends or a stop is
+/// requested, then counts everyone still in view and emits the partial window.
+public final class AgentLoop {
+    private let pipeline: FacePipeline
+    private let source: any FrameSource
+    private let settings: AgentLoopSettings
+    private let sequence: SequenceStore
+    private let inputs: any ThrottleInputs
+    private let emit: (CountWindow) -> Void
+    private let log: @Sendable (String) -> Void
+
+    /// The last effective analysis rate, for health reports.
+    public private(set) var effectiveRate = 0.0
+
+    public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
+                inputs: any ThrottleInputs = SystemThrottleInputs(), emit: @escaping (CountWindow) -> Void,
+                log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.pipeline = pipeline
+        self.source = source
+        self.settings = settings
+        self.sequence = sequence
+        self.inputs = inputs
+        self.emit = emit
+        self.log = log
+    }
+
+    public func run(until stop: StopRequest) throws {
+        switch settings.pacing {
+        case .recording(let start): try runRecording(start: start, stop: stop)
+        case .live: try runLive(stop: stop)
+        }
+    }
+
+    // MARK: - A recording, frame by frame on its own timeline
+
+    private func runRecording(start: Double, stop: StopRequest) throws {
+        var state = try LoopState(settings: settings, startTime: start + 0, sequence: sequence)
+        while !stop.isRequested {
+            let frame: Frame?
+            do {
+                frame = try source.nextFrame()
+            } catch {
+                log("warning: \(error); frame skipped")
+                continue
+            }
+            guard let frame else { break }
+            let time = start + frame.time
+            try state.advance(to: time, emit: emit)
+            // On a recording the rate cap alone applies: CPU and temperature belong to this machine, not to the recording.
+            if state.throttle.shouldAnalyse(at: time) {
+                state.throttle.begin(at: time, cpu: 0)
+                try state.analyse(frame.image, at: time, pipeline: pipeline)
+                state.throttle.end(at: time, cpu: 0, temperature: nil)
+            } else {
+                state.aggregator.frameDropped()
+            }
+        }
+        source.close()
+        let end = state.lastTime
+        emit(state.finish(at: end))
+    }
+
+    // MARK: - A live source: capture on its own thread, analysis takes the newest frame
+
+    private func runLive(stop: StopRequest) throws {
+        let slot = LatestFrameSlot()
+        let handOver = CaptureHandOver(source: source)
+        let log = self.log
+        let captureDone = DispatchSemaphore(value: 0)
+        let capture = Thread {
+            let source = handOver.source
+            var failures = 0
+            while !stop.isRequested {
+                do {
+                    guard let frame = try source.nextFrame() else { break }
+                    failures = 0
+                    slot.put(frame)
+                } catch {
+                    failures += 1
+                    log("warning: \(error)")
+                    if failures > 100 { break }
+                }
+            }
+            source.close()
+            slot.finish()
+            captureDone.signal()
+        }
+        capture.name = "edgecensus-capture"
+        capture.start()
+
+        var state = try LoopState(settings: settings, startTime: Date().timeIntervalSince1970, sequence: sequence)
+        let clockOffset = Date().timeIntervalSince1970 - inputs.now()
+        while !stop.isRequested {
+            let now = inputs.now()
+            let wait = max(0, min(1, state.throttle.nextAnalysisTime - now))
+            let taken = slot.take(waitingUpTo: max(wait, 0.05))
+            let wall = inputs.now() + clockOffset
+            try state.advance(to: wall, emit: emit)
+            state.aggregator.currentDropped(slot.drainDropped())
+            guard case .frame(let frame) = taken else {
+                if case .finished = taken { break }
+                continue
+            }
+            let time = inputs.now()
+            guard state.throttle.shouldAnalyse(at: time) else {
+                state.aggregator.frameDropped()
+                continue
+            }
+            state.throttle.begin(at: time, cpu: inputs.processCPUTime())
+            try state.analyse(frame.image, at: wall, pipeline: pipeline)
+            state.throttle.end(at: inputs.now(), cpu: inputs.processCPUTime(), temperature: inputs.temperature())
+            effectiveRate = state.throttle.effectiveRate(at: inputs.now())
+        }
+        stop.request()
+        captureDone.wait()
+        emit(state.finish(at: Date().timeIntervalSince1970))
+    }
+}
+
+/// Hands the frame source to the capture thread.
+private final class CaptureHandOver: @unchecked Sendable {
+    // @unchecked: once the capture thread starts, it is the only user of `source`
+    // (it reads, then closes it); the loop touches it again only after the thread
+    // has signalled that it is done.
+    let source: any FrameSource
+    init(source: any FrameSource) { self.source = source }
+}
+
+/// The loop's counting state: throttle, tracker and windows together.
+struct LoopState {
+    var throttle: ThrottlePolicy
+    var tracker: FaceTracker
+    var aggregator: WindowAggregator
+    var lastTime: Double
+
+    init(settings: AgentLoopSettings, startTime: Double, sequence: SequenceStore) throws {
+        throttle = ThrottlePolicy(settings: settings.throttle)
+        tracker = FaceTracker(settings: settings.tracking)
+        aggregator = try WindowAggregator(length: settings.windowLength, startingAt: startTime, nextSequence: sequence.next)
+        lastTime = startTime
+    }
+
+    mutating func advance(to time: Double, emit: (CountWindow) -> Void) throws {
+        lastTime = max(lastTime, time)
+        for window in try aggregator.advance(to: time, inView: tracker.peopleInView) { emit(window) }
+    }
+
+    mutating func analyse(_ image: Image, at time: Double, pipeline: FacePipeline) throws {
+        let faces = try pipeline.analyse(image)
+        aggregator.frameAnalysed()
+        for visit in tracker.update(faces: faces, at: time) { aggregator.add(visit) }
+    }
+
+    mutating func finish(at time: Double) -> CountWindow {
+        for visit in tracker.finishAll() { aggregator.add(visit) }
+        return aggregator.flush(at: time, inView: 0)
+    }
+}

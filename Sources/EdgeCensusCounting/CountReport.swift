@@ -1,0 +1,92 @@
+import EdgeCensusVision
+import Foundation
+
+/// Turns a window into the JSON document EdgeCensus publishes, applying
+/// k-anonymity: a count below `k` (but above zero) is replaced by null and its
+/// path listed in `suppressed`. Where one cell of a group (the genders, the age
+/// groups, a gender's age groups) is suppressed and the group's total is shown,
+/// the next-smallest non-zero cell is suppressed too, so that the hidden one
+/// cannot be recovered by subtraction.
+public enum CountReport {
+    /// The version of the counts document; bumped on incompatible change.
+    public static let schema = "edgecensus.counts/1"
+
+    public static func document(_ window: CountWindow, device: String, kAnonymity k: Int) -> [String: Any] {
+        var suppressed: [String] = []
+        func cells<Key: Hashable>(_ keys: [Key], _ counts: [Key: Int], name: (Key) -> String, path: String,
+                                  totalShown: Bool) -> [String: Any] {
+            var hidden = Set<Key>()
+            if k > 1 {
+                for key in keys where (counts[key] ?? 0) > 0 && (counts[key] ?? 0) < k { hidden.insert(key) }
+                if hidden.count == 1 && totalShown {
+                    let candidates = keys.filter { !hidden.contains($0) && (counts[$0] ?? 0) > 0 }
+                    if let next = candidates.min(by: { (counts[$0] ?? 0) < (counts[$1] ?? 0) }) { hidden.insert(next) }
+                }
+            }
+            var result: [String: Any] = [:]
+            for key in keys {
+                if hidden.contains(key) {
+                    result[name(key)] = NSNull()
+                    suppressed.append("\(path).\(name(key))")
+                } else {
+                    result[name(key)] = counts[key] ?? 0
+                }
+            }
+            return result
+        }
+        let peopleHidden = k > 1 && window.people > 0 && window.people < k
+        if peopleHidden { suppressed.append("people") }
+        let genders = Gender.allCases, groups = AgeGroup.allCases
+        var byGender: [String: Any] = [:]
+        for gender in genders {
+            let counts = window.genderAge[gender] ?? [:]
+            let shown = !(k > 1 && (window.gender[gender] ?? 0) > 0 && (window.gender[gender] ?? 0) < k)
+            byGender[gender.rawValue] = cells(groups, counts, name: \.label, path: "gender_age.\(gender.rawValue)", totalShown: shown)
+        }
+        var document: [String: Any] = [
+            "schema": schema,
+            "device": device,
+            "seq": window.sequence,
+            "window_start": timestamp(window.start),
+            "window_end": timestamp(window.end),
+            "people": peopleHidden ? NSNull() : window.people,
+            "gender": cells(genders, window.gender, name: \.rawValue, path: "gender", totalShown: !peopleHidden),
+            "age_groups": cells(groups, window.ageGroups, name: \.label, path: "age_groups", totalShown: !peopleHidden),
+            "gender_age": byGender,
+            "dwell_seconds": dwellSummary(window.dwells, hidden: peopleHidden),
+            "in_view": window.inView,
+            "frames_analysed": window.framesAnalysed,
+            "frames_dropped": window.framesDropped,
+            "partial": window.partial,
+        ]
+        if k > 1 {
+            document["k_anonymity"] = k
+            document["suppressed"] = suppressed.sorted()
+        }
+        return document
+    }
+
+    /// The document as one line of JSON (keys sorted).
+    public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: document(window, device: device, kAnonymity: k),
+                                                 options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func dwellSummary(_ dwells: [Double], hidden: Bool) -> [String: Any] {
+        guard !dwells.isEmpty, !hidden else { return ["mean": NSNull(), "median": NSNull(), "max": NSNull()] }
+        let sorted = dwells.sorted()
+        let middle = sorted.count / 2
+        let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        let round = { (value: Double) in (value * 10).rounded() / 10 }
+        return ["mean": round(sorted.reduce(0, +) / Double(sorted.count)), "median": round(median), "max": round(sorted.last!)]
+    }
+
+    /// UTC, ISO 8601, whole seconds: 2026-11-29T10:15:00Z.
+    public static func timestamp(_ unixSeconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: unixSeconds.rounded()))
+    }
+}

@@ -1,0 +1,84 @@
+public import EdgeCensusVision
+import Foundation
+
+/// The counts of one time window: how many people left the view in it, by
+/// gender, age group and both, how long they stayed, and how many frames were
+/// analysed. Only these aggregates leave the agent.
+public struct CountWindow: Sendable, Equatable {
+    public var sequence: UInt64
+    /// Unix seconds; windows are aligned to the wall clock (a 60 s window starts on the minute).
+    public var start: Double
+    public var end: Double
+    public var people = 0
+    public var gender: [Gender: Int] = [:]
+    public var ageGroups: [AgeGroup: Int] = [:]
+    public var genderAge: [Gender: [AgeGroup: Int]] = [:]
+    /// Seconds each counted person stayed in view.
+    public var dwells: [Double] = []
+    public var framesAnalysed = 0
+    /// Frames captured but not analysed (the throttle's drops).
+    public var framesDropped = 0
+    /// People in view when the window closed (counted later, when they leave).
+    public var inView = 0
+    /// True for the last window of a run, closed early by shutdown.
+    public var partial = false
+
+    public init(sequence: UInt64, start: Double, end: Double) {
+        self.sequence = sequence
+        self.start = start
+        self.end = end
+    }
+
+    mutating func add(_ visit: PersonVisit) {
+        people += 1
+        gender[visit.gender, default: 0] += 1
+        ageGroups[visit.ageGroup, default: 0] += 1
+        genderAge[visit.gender, default: [:]][visit.ageGroup, default: 0] += 1
+        dwells.append(visit.dwell)
+    }
+}
+
+/// Collects visits and frames into wall-clock-aligned windows, numbering each
+/// window from a sequence that survives restarts.
+public struct WindowAggregator {
+    public let length: Double
+    private var current: CountWindow
+    private let nextSequence: () throws -> UInt64
+
+    /// `nextSequence` hands out the window numbers (persisted by `SequenceStore`).
+    public init(length: Double, startingAt time: Double, nextSequence: @escaping () throws -> UInt64) throws {
+        precondition(length > 0, "a window has a positive length")
+        self.length = length
+        self.nextSequence = nextSequence
+        let start = (time / length).rounded(.down) * length
+        current = CountWindow(sequence: try nextSequence(), start: start, end: start + length)
+    }
+
+    public var currentWindow: CountWindow { current }
+
+    /// Closes every window that ended at or before `time` (empty ones included, so
+    /// a dashboard sees zeros rather than silence) and returns them in order.
+    public mutating func advance(to time: Double, inView: Int) throws -> [CountWindow] {
+        var closed: [CountWindow] = []
+        while time >= current.end {
+            current.inView = inView
+            closed.append(current)
+            current = CountWindow(sequence: try nextSequence(), start: current.end, end: current.end + length)
+        }
+        return closed
+    }
+
+    public mutating func add(_ visit: PersonVisit) { current.add(visit) }
+    public mutating func frameAnalysed() { current.framesAnalysed += 1 }
+    public mutating func frameDropped() { current.framesDropped += 1 }
+    public mutating func currentDropped(_ count: Int) { current.framesDropped += count }
+
+    /// Closes the current window early (shutdown): marked partial, ending now.
+    public mutating func flush(at time: Double, inView: Int) -> CountWindow {
+        var last = current
+        last.end = max(last.start, min(time, last.end))
+        last.partial = true
+        last.inView = inView
+        return last
+    }
+}

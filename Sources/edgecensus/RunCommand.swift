@@ -1,0 +1,116 @@
+import ArgumentParser
+import Dispatch
+import EdgeCensusAgent
+import EdgeCensusCapture
+import EdgeCensusConfiguration
+import EdgeCensusCounting
+import EdgeCensusVision
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: count people in time windows from a camera, a video or images.",
+        discussion: """
+            Writes each finished window as one line of JSON to standard output (the MQTT \
+            publisher will take these over). Logs go to standard error. SIGTERM or SIGINT \
+            counts everyone still in view, writes the partial window, and exits 0.
+
+            Examples:
+              edgecensus run                                   (camera from /etc/edgecensus/edgecensus.yaml)
+              edgecensus run --config etc/samples/walkers.yaml (the bundled sample video, as fast as possible)
+              edgecensus run --video walk.mp4 --realtime false --start-time 2026-03-01T09:00:00Z
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: ArgumentHelp("Read this video file instead of the configured source.", valueName: "file"))
+    var video: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read this folder of images instead of the configured source.", valueName: "dir"))
+    var images: String?
+
+    @Option(name: .long, help: "For a video: play it at its own frame rate (true) or as fast as possible (false).")
+    var realtime: Bool?
+
+    @Option(name: .long, help: ArgumentHelp("Wall-clock time of a recording's first frame (ISO 8601).", valueName: "time"))
+    var startTime: String?
+
+    func run() throws {
+        var (configuration, pipeline) = try modelOptions.loadPipeline(forPhotos: false)
+        if let video { configuration.source.kind = .video; configuration.source.path = video }
+        if let images { configuration.source.kind = .images; configuration.source.path = images }
+        if let realtime { configuration.source.realtime = realtime }
+        if let startTime {
+            guard let date = ISO8601DateFormatter().date(from: startTime) else {
+                throw ValidationError("--start-time '\(startTime)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
+            }
+            configuration.source.startTime = date.timeIntervalSince1970
+        }
+        let source: any FrameSource
+        let pacing: PacingMode
+        let sequence: SequenceStore
+        do {
+            (source, pacing) = try FrameSources.open(configuration.source)
+            sequence = try SequenceStore(path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970)
+        } catch {
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(2)
+        }
+        if let note = sequence.recoveryNote { StandardError.print("edgecensus: warning: \(note)") }
+        let settings = AgentLoopSettings(
+            device: configuration.effectiveDeviceID, windowLength: configuration.windowLength,
+            kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.tracking,
+            pacing: pacing)
+        let stop = StopRequest()
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { stop.request() }
+        defer { signals.cancel() }
+        StandardError.print("edgecensus: counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
+        let device = settings.device, k = configuration.kAnonymity
+        let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, emit: { window in
+            FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: k) + "\n").utf8))
+        }, log: { StandardError.print("edgecensus: \($0)") })
+        do {
+            try loop.run(until: stop)
+        } catch {
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Turns the configured source into a frame source and the pacing it implies.
+enum FrameSources {
+    static func open(_ configuration: SourceConfiguration) throws -> (any FrameSource, PacingMode) {
+        let recording = PacingMode.recording(start: configuration.startTime ?? Date().timeIntervalSince1970)
+        switch configuration.kind {
+        case .video:
+            let source = try VideoFileSource(path: configuration.path, realtime: configuration.realtime)
+            return (source, configuration.realtime ? .live : recording)
+        case .images:
+            return (try ImageFolderSource(folder: configuration.path, interval: configuration.interval), recording)
+        case .camera:
+            let camera = try V4L2Camera(settings: .init(device: configuration.device, width: configuration.width,
+                                                         height: configuration.height, fps: configuration.fps,
+                                                         format: V4L2Camera.Format(rawValue: configuration.format.rawValue) ?? .auto))
+            return (camera, .live)
+        }
+    }
+}
+
+/// Calls back on SIGINT / SIGTERM instead of letting them kill the process.
+final class SignalWatcher {
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(signals: [Int32], handler: @escaping @Sendable () -> Void) {
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+}

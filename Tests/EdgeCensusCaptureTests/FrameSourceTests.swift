@@ -1,0 +1,113 @@
+import EdgeCensusCapture
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Testing
+
+@Suite("File frame sources")
+struct FileFrameSourceTests {
+    static let video = TestPaths.samples + "/walkers.mp4"
+
+    @Test("the sample video gives its 290 frames at 5 fps, then ends")
+    func video() throws {
+        let source = try VideoFileSource(path: Self.video, realtime: false)
+        #expect(source.framesPerSecond == 5)
+        var count = 0, last: Frame?
+        while let frame = try source.nextFrame() {
+            count += 1
+            last = frame
+        }
+        #expect(count == 290)
+        #expect(last?.time == 289.0 / 5)
+        #expect(last?.image.width == 640 && last?.image.height == 360)
+        #expect(try source.nextFrame() == nil)
+    }
+
+    @Test("played in real time, frames arrive at the file's own rate")
+    func realtime() throws {
+        let source = try VideoFileSource(path: Self.video, realtime: true)
+        let start = ContinuousClock.now
+        for _ in 0..<6 { _ = try source.nextFrame() }
+        let elapsed = (ContinuousClock.now - start).seconds
+        #expect(elapsed >= 0.95, "6 frames at 5 fps take 1 s, took \(elapsed)")
+    }
+
+    @Test("a missing video and a file that is not a video are clear errors")
+    func badVideos() throws {
+        #expect(throws: CaptureError.notFound(path: "/nowhere.mp4")) { try VideoFileSource(path: "/nowhere.mp4", realtime: false) }
+        let directory = try TemporaryDirectory()
+        let text = directory.file("notes.mp4")
+        try writeFile(text, Data("not a video".utf8))
+        #expect(throws: CaptureError.self) { try VideoFileSource(path: text, realtime: false) }
+    }
+
+    @Test("an image folder gives its images in name order and skips a broken one")
+    func folder() throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.copyItem(atPath: TestPaths.samples + "/fairface_0152.jpg", toPath: directory.file("b.jpg"))
+        try FileManager.default.copyItem(atPath: TestPaths.samples + "/astronaut.png", toPath: directory.file("a.png"))
+        try writeFile(directory.file("c.jpg"), Data("broken".utf8))
+        try writeFile(directory.file("notes.txt"), Data("ignored".utf8))
+        let source = try ImageFolderSource(folder: directory.path, interval: 2)
+        let first = try #require(try source.nextFrame())
+        let second = try #require(try source.nextFrame())
+        #expect(first.image.width == 512 && second.time == 2)
+        #expect(try source.nextFrame() == nil)
+        #expect(source.skipped.map { ($0.file as NSString).lastPathComponent } == ["c.jpg"])
+    }
+}
+
+@Suite("V4L2 without a device")
+struct V4L2Tests {
+    @Test("YUYV converts to the right colours (BT.601 limited range)", arguments: [
+        // Y, U, V → B, G, R
+        ((UInt8(16), UInt8(128), UInt8(128)), (UInt8(0), UInt8(0), UInt8(0))),
+        ((235, 128, 128), (255, 255, 255)),
+        ((81, 90, 240), (0, 0, 255)),      // red
+        ((145, 54, 34), (0, 255, 0)),      // green
+        ((41, 240, 110), (255, 0, 0)),     // blue
+    ])
+    func yuyv(yuv: (UInt8, UInt8, UInt8), bgr: (UInt8, UInt8, UInt8)) {
+        let bytes: [UInt8] = [yuv.0, yuv.1, yuv.0, yuv.2, yuv.0, yuv.1, yuv.0, yuv.2]  // 4x1 pixels
+        let out = bytes.withUnsafeBytes { PixelConversion.yuyvToBGR($0, width: 4, height: 1, bytesPerLine: 8) }
+        for pixel in 0..<4 {
+            #expect(abs(Int(out[pixel * 3]) - Int(bgr.0)) <= 2)
+            #expect(abs(Int(out[pixel * 3 + 1]) - Int(bgr.1)) <= 2)
+            #expect(abs(Int(out[pixel * 3 + 2]) - Int(bgr.2)) <= 2)
+        }
+    }
+
+    @Test("an MJPEG frame (a JPEG) decodes to the picture it holds")
+    func mjpeg() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0152.jpg")))
+        let image = try Image.decode(bytes)
+        #expect(image.width == 448 && image.height == 448)
+    }
+
+    @Test("reopening backs off 1, 2, 4 … 30 s and starts again after a success")
+    func backoff() {
+        var backoff = ReconnectBackoff()
+        #expect((0..<7).map { _ in backoff.failed() } == [1, 2, 4, 8, 16, 30, 30])
+        backoff.succeeded()
+        #expect(backoff.failed() == 1)
+    }
+
+    @Test("a missing camera is reported, retried later, and never crashes")
+    func missingDevice() throws {
+        let camera = try V4L2Camera(settings: .init(device: "/dev/video-none", width: 640, height: 480, fps: 15, format: .auto))
+        #expect(throws: CaptureError.notFound(path: "/dev/video-none")) { try camera.nextFrame() }
+        guard case .lost(let reason, let retry) = camera.state else {
+            Issue.record("state \(camera.state)")
+            return
+        }
+        #expect(reason.contains("/dev/video-none") && retry == 1)
+        camera.close()
+        #expect(try camera.nextFrame() == nil)
+    }
+
+    @Test("listing cameras on a machine without any gives an empty list")
+    func noCameras() throws {
+        let directory = try TemporaryDirectory()
+        #expect(V4L2Devices.list(devDirectory: directory.path).isEmpty)
+    }
+}

@@ -1,0 +1,127 @@
+import EdgeCensusCounting
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Testing
+
+@Suite("Windows and sequence numbers")
+struct WindowTests {
+    static func visit(_ gender: Gender, age: Double = 30, dwell: Double = 5, end: Double = 0) -> PersonVisit {
+        PersonVisit(gender: gender, age: age, ageGroup: AgeGroup(age: age), dwell: dwell, end: end)
+    }
+
+    static func counter() -> () throws -> UInt64 {
+        var next: UInt64 = 0
+        return { next += 1; return next }
+    }
+
+    @Test("windows are aligned to the wall clock: a run starting at 10:00:37 has its first window end at 10:01:00")
+    func alignment() throws {
+        let start = 1_767_258_037.0  // 2026-01-01T09:00:37Z
+        var aggregator = try WindowAggregator(length: 60, startingAt: start, nextSequence: Self.counter())
+        #expect(aggregator.currentWindow.start == 1_767_258_000)
+        #expect(aggregator.currentWindow.end == 1_767_258_060)
+        #expect(try aggregator.advance(to: 1_767_258_059.999, inView: 0).isEmpty)
+        let closed = try aggregator.advance(to: 1_767_258_060, inView: 2)
+        #expect(closed.count == 1)
+        #expect(closed.first?.inView == 2)
+        #expect(CountReport.timestamp(closed[0].end) == "2026-01-01T09:01:00Z")
+    }
+
+    @Test("empty windows are still emitted, each with the next sequence number")
+    func emptyWindows() throws {
+        var aggregator = try WindowAggregator(length: 10, startingAt: 0, nextSequence: Self.counter())
+        aggregator.add(Self.visit(.male))
+        let closed = try aggregator.advance(to: 35, inView: 0)
+        #expect(closed.map(\.people) == [1, 0, 0])
+        #expect(closed.map(\.sequence) == [1, 2, 3])
+        #expect(aggregator.currentWindow.sequence == 4)
+    }
+
+    @Test("the partial window at shutdown ends at the shutdown time and says so")
+    func partial() throws {
+        var aggregator = try WindowAggregator(length: 60, startingAt: 120, nextSequence: Self.counter())
+        aggregator.add(Self.visit(.female))
+        let last = aggregator.flush(at: 150, inView: 0)
+        #expect(last.partial)
+        #expect(last.end == 150)
+        #expect(last.people == 1)
+    }
+
+    @Test("sequence numbers continue across a restart")
+    func sequenceAcrossRestart() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("state/sequence")
+        let first = try SequenceStore(path: path, now: 0)
+        #expect(try first.next() == 1)
+        #expect(try first.next() == 2)
+        let second = try SequenceStore(path: path, now: 0)
+        #expect(try second.next() == 3)
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+    }
+
+    @Test("a damaged sequence file never makes numbers go back")
+    func damagedSequence() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("sequence")
+        try writeFile(path, Data("garbage\u{0}".utf8))
+        let store = try SequenceStore(path: path, now: 1_767_258_000)
+        #expect(store.recoveryNote?.contains(path) == true)
+        #expect(try store.next() == 1_767_258_001)
+    }
+}
+
+@Suite("Counts document and k-anonymity")
+struct CountReportTests {
+    static func window() -> CountWindow {
+        var window = CountWindow(sequence: 7, start: 1_767_258_000, end: 1_767_258_060)
+        window.people = 7
+        window.gender = [.male: 5, .female: 2]
+        window.ageGroups = [.from25to32: 4, .from38to43: 2, .from60to100: 1]
+        window.genderAge = [.male: [.from25to32: 3, .from38to43: 2], .female: [.from25to32: 1, .from60to100: 1]]
+        window.dwells = [4, 10, 6, 30, 8, 12, 2]
+        window.framesAnalysed = 120
+        return window
+    }
+
+    @Test("every documented field is there, with exact numbers when k-anonymity is off")
+    func fields() {
+        let document = CountReport.document(Self.window(), device: "hall", kAnonymity: 0)
+        #expect(document["schema"] as? String == "edgecensus.counts/1")
+        #expect(document["seq"] as? UInt64 == 7)
+        #expect(document["window_start"] as? String == "2026-01-01T09:00:00Z")
+        #expect(document["people"] as? Int == 7)
+        #expect((document["gender"] as? [String: Any])?["female"] as? Int == 2)
+        #expect((document["age_groups"] as? [String: Any])?["(60-100)"] as? Int == 1)
+        #expect((document["dwell_seconds"] as? [String: Any])?["median"] as? Double == 8)
+        #expect(document["suppressed"] == nil)
+    }
+
+    @Test("with k = 3, cells of 1 and 2 are suppressed, and a lone suppressed cell takes its smallest neighbour with it")
+    func kAnonymity() {
+        let document = CountReport.document(Self.window(), device: "hall", kAnonymity: 3)
+        let suppressed = document["suppressed"] as? [String] ?? []
+        let gender = document["gender"] as? [String: Any]
+        // female = 2 < 3 is hidden; male = 5 would reveal it (7 - 5), so it goes too.
+        #expect(gender?["female"] is NSNull && gender?["male"] is NSNull)
+        #expect(suppressed.contains("gender.female") && suppressed.contains("gender.male"))
+        let ages = document["age_groups"] as? [String: Any]
+        #expect(ages?["(25-32)"] as? Int == 4)
+        #expect(ages?["(38-43)"] is NSNull && ages?["(60-100)"] is NSNull)
+        #expect(ages?["(0-2)"] as? Int == 0)  // zero reveals nobody
+        #expect(document["people"] as? Int == 7)
+        #expect(document["k_anonymity"] as? Int == 3)
+    }
+
+    @Test("a window with fewer people than k hides the total and the dwell times")
+    func smallWindow() {
+        var window = CountWindow(sequence: 1, start: 0, end: 60)
+        window.people = 1
+        window.gender = [.female: 1]
+        window.dwells = [12]
+        let document = CountReport.document(window, device: "hall", kAnonymity: 5)
+        #expect(document["people"] is NSNull)
+        #expect((document["dwell_seconds"] as? [String: Any])?["max"] is NSNull)
+        #expect(CountReport.jsonLine(window, device: "hall", kAnonymity: 5).contains("\"people\":null"))
+    }
+}
