@@ -110,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusConfigurationTests",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -116,16 +116,18 @@ public final class AgentLoop {
         let captureDone = DispatchSemaphore(value: 0)
         let capture = Thread {
             let source = handOver.source
-            var failures = 0
+            // A lost camera is retried for ever (the source backs off); say so once per change.
+            var lastProblem: String?
             while !stop.isRequested {
                 do {
                     guard let frame = try source.nextFrame() else { break }
-                    failures = 0
+                    if lastProblem != nil { log("\(source.description) delivers frames again") }
+                    lastProblem = nil
                     slot.put(frame)
                 } catch {
-                    failures += 1
-                    log("warning: \(error)")
-                    if failures > 100 { break }
+                    let problem = "\(error)"
+                    if problem != lastProblem { log("warning: \(problem); retrying") }
+                    lastProblem = problem
                 }
             }
             source.close()
@@ -138,9 +140,15 @@ public final class AgentLoop {
         var state = try LoopState(settings: settings, startTime: Date().timeIntervalSince1970, sequence: sequence)
         let clockOffset = Date().timeIntervalSince1970 - inputs.now()
         while !stop.isRequested {
-            let now = inputs.now()
-            let wait = max(0, min(1, state.throttle.nextAnalysisTime - now))
-            let taken = slot.take(waitingUpTo: max(wait, 0.05))
+            // Until the throttle allows the next analysis, frames pile up in the slot
+            // (each replacing the last, counted as dropped); then the newest is taken.
+            let wait = state.throttle.nextAnalysisTime - inputs.now()
+            if wait > 0 {
+                Thread.sleep(forTimeInterval: min(wait, 0.5))
+                try state.advance(to: inputs.now() + clockOffset, emit: emit)
+                continue
+            }
+            let taken = slot.take(waitingUpTo: 0.5)
             let wall = inputs.now() + clockOffset
             try state.advance(to: wall, emit: emit)
             state.aggregator.currentDropped(slot.drainDropped())
@@ -149,10 +157,6 @@ public final class AgentLoop {
                 continue
             }
             let time = inputs.now()
-            guard state.throttle.shouldAnalyse(at: time) else {
-                state.aggregator.frameDropped()
-                continue
-            }
             state.throttle.begin(at: time, cpu: inputs.processCPUTime())
             try state.analyse(frame.image, at: wall, pipeline: pipeline)
             state.throttle.end(at: inputs.now(), cpu: inputs.processCPUTime(), temperature: inputs.temperature())

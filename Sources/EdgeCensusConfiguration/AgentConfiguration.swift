@@ -187,7 +187,7 @@ extension AgentConfiguration: Decodable {
         if root.contains(.device) {
             try root.superDecoder(forKey: .device).rejectUnknownKeys(DeviceKey.self)
             let section = try root.nestedContainer(keyedBy: DeviceKey.self, forKey: .device)
-            deviceID = try section.decodeIfPresent(String.self, forKey: .id)
+            deviceID = try section.decodeIfPresent(String.self, forKey: .id).flatMap { $0.isEmpty ? nil : $0 }
             if let deviceID, !deviceID.isEmpty, !deviceID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
                 throw ConfigurationError(key: section.path(.id), problem: "'\(deviceID)' may hold only letters, digits, '-' and '_' (it becomes an MQTT topic level)")
             }

@@ -1,4 +1,8 @@
 import ArgumentParser
+import EdgeCensusAgent
+import EdgeCensusCapture
+import EdgeCensusConfiguration
+import EdgeCensusCounting
 import EdgeCensusEvaluation
 import EdgeCensusVision
 import Foundation
@@ -11,8 +15,13 @@ struct BenchCommand: ParsableCommand {
             Loads the models (timed), then analyses the photo N times: decode, detect, align and \
             classify per face, and the whole photo; median and 95th percentile.
 
-            Example:
-              edgecensus bench --runs 50 --threads 1 Samples/astronaut.png
+            With --video: the agent's figures instead — analysed frames per second with no \
+            throttle, and the CPU the agent uses (percent of one core) when it analyses 1 and 2 \
+            frames per second of the video played in real time.
+
+            Examples:
+              edgecensus bench --runs 50 --threads 1 etc/samples/astronaut.png
+              edgecensus bench --video etc/samples/walkers.mp4
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -23,14 +32,23 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "OpenCV threads (default: the configuration's classification.threads, else OpenCV's own).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Measure the agent on this video instead of a photo.", valueName: "file"))
+    var video: String?
+
+    @Option(name: .long, help: "With --video: seconds of real-time play at each throttled rate.")
+    var seconds = 15.0
+
     @Argument(help: ArgumentHelp("The photo to analyse.", valueName: "photo"))
-    var photo: String
+    var photo: String?
 
     func validate() throws {
         guard runs > 0 else { throw ValidationError("--runs must be positive.") }
+        guard (photo == nil) != (video == nil) else { throw ValidationError("Give a photo, or --video FILE.") }
     }
 
     func run() throws {
+        if let video { return try benchVideo(video) }
+        guard let photo else { return }
         do {
             let result = try LatencyBenchmark.measure(photo: photo, runs: runs) {
                 let pipeline = try modelOptions.loadPipeline().1
@@ -40,6 +58,53 @@ struct BenchCommand: ParsableCommand {
             print(result.text)
         } catch let exit as ExitCode {
             throw exit
+        } catch {
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func benchVideo(_ path: String) throws {
+        let (configuration, pipeline) = try modelOptions.loadPipeline(forPhotos: false)
+        if let threads { OpenCVRuntime.setThreadCount(threads) }
+        let inputs = SystemThrottleInputs()
+        do {
+            // Unthrottled: every frame, as fast as the pipeline goes.
+            let source = try VideoFileSource(path: path, realtime: false)
+            let startWall = inputs.now(), startCPU = inputs.processCPUTime()
+            var frames = 0, faces = 0
+            while frames < runs * 4, let frame = try source.nextFrame() {
+                faces += try pipeline.analyse(frame.image).count
+                frames += 1
+            }
+            let wall = inputs.now() - startWall, cpu = inputs.processCPUTime() - startCPU
+            print("OpenCV \(OpenCVRuntime.version), \(OpenCVRuntime.threadCount) thread(s); \(path)")
+            print(String(format: "unthrottled: %.2f analysed frames/s (%d frames, %d faces), CPU %.0f %% of one core",
+                         Double(frames) / wall, frames, faces, cpu / wall * 100))
+            // Throttled, with the video played as a camera would deliver it.
+            for rate in [1.0, 2.0] {
+                var throttle = configuration.throttle
+                throttle.maxRateHz = rate
+                throttle.cpuBudgetPercent = 400
+                let directory = NSTemporaryDirectory() + "edgecensus-bench-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let loop = AgentLoop(
+                    pipeline: pipeline, source: try VideoFileSource(path: path, realtime: true),
+                    settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
+                                                tracking: configuration.tracking, pacing: .live),
+                    sequence: try SequenceStore(path: directory + "/sequence", now: 0), emit: { _ in })
+                let stop = StopRequest()
+                let timer = DispatchSource.makeTimerSource(queue: .global())
+                timer.schedule(deadline: .now() + seconds)
+                timer.setEventHandler { stop.request() }
+                timer.resume()
+                let wallStart = inputs.now(), cpuStart = inputs.processCPUTime()
+                try loop.run(until: stop)
+                timer.cancel()
+                let elapsed = inputs.now() - wallStart, used = inputs.processCPUTime() - cpuStart
+                print(String(format: "at %.0f analyses/s: CPU %.1f %% of one core (effective rate %.2f/s over %.0f s)",
+                             rate, used / elapsed * 100, loop.effectiveRate, elapsed))
+            }
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(1)

@@ -69,6 +69,10 @@ struct RunCommand: ParsableCommand {
         let device = settings.device, k = configuration.kAnonymity
         let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, emit: { window in
             FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: k) + "\n").utf8))
+            let seconds = max(window.end - window.start, 0.001)
+            let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
+            StandardError.print("edgecensus: window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed"
+                                + " (\(rate)/s effective), \(window.framesDropped) dropped" + (window.partial ? " (partial)" : ""))
         }, log: { StandardError.print("edgecensus: \($0)") })
         do {
             try loop.run(until: stop)

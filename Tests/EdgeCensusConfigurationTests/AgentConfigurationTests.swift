@@ -1,4 +1,5 @@
 import EdgeCensusConfiguration
+import EdgeCensusCounting
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -98,5 +99,40 @@ struct AgentConfigurationTests {
         #expect(spec.crop == .aligned(padding: 0.25))
         let incomplete = try AgentConfiguration.parse(yaml: "classification:\n  gender:\n    preset: custom\n    model: x.onnx\n")
         #expect(throws: ConfigurationError.self) { try incomplete.gender.spec(isAge: false) }
+    }
+
+    @Test("the agent's sections: source, throttle, tracking, windows, state, device")
+    func agentSections() throws {
+        let configuration = try AgentConfiguration.parse(yaml: """
+            device: {id: hall-1}
+            source: {kind: video, path: /data/walk.mp4, realtime: false, start_time: "2026-03-01T09:00:00Z"}
+            throttle: {max_rate_hz: 1.5, cpu_budget_percent: 50, temperature_limit: 70}
+            tracking: {min_track_frames: 4, track_timeout: 5}
+            windows: {length: 300, k_anonymity: 5}
+            state: {directory: /tmp/ec}
+            """)
+        #expect(configuration.effectiveDeviceID == "hall-1")
+        #expect(configuration.source.kind == .video && configuration.source.path == "/data/walk.mp4")
+        #expect(configuration.source.startTime == 1_772_355_600)
+        #expect(configuration.throttle.maxRateHz == 1.5 && configuration.throttle.cpuBudgetPercent == 50)
+        #expect(configuration.tracking.minTrackFrames == 4 && configuration.tracking.trackTimeout == 5)
+        #expect(configuration.windowLength == 300 && configuration.kAnonymity == 5)
+        #expect(configuration.stateDirectory == "/tmp/ec")
+    }
+
+    @Test("agent keys are validated like the others", arguments: [
+        ("source: {kind: webcam}\n", "source.kind", "not a source"),
+        ("source: {kind: video}\n", "source.path", "needs a path"),
+        ("source: {kind: camera, format: h264}\n", "source.format", "not a pixel format"),
+        ("source: {start_time: yesterday}\n", "source.start_time", "ISO 8601"),
+        ("throttle: {max_rate_hz: 0}\n", "throttle.max_rate_hz", "out of range"),
+        ("windows: {length: 0.5}\n", "windows.length", "out of range"),
+        ("device: {id: \"hall/1\"}\n", "device.id", "topic level"),
+        ("tracking: {min_frames: 3}\n", "tracking.min_frames", "unknown key"),
+    ])
+    func invalidAgentKeys(yaml: String, key: String, problem: String) {
+        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
+        #expect(error?.key == key, "\(String(describing: error))")
+        #expect(error?.description.contains(problem) == true, "\(String(describing: error))")
     }
 }

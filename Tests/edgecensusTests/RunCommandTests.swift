@@ -1,0 +1,73 @@
+import EdgeCensusTestSupport
+import Foundation
+import Testing
+
+@Suite("edgecensus run and cameras", .serialized)
+struct RunCommandTests {
+    static func documents(_ output: String) throws -> [[String: Any]] {
+        try output.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test("the bundled sample config counts the sample video: one JSON line per window")
+    func sampleVideo() throws {
+        let directory = try TemporaryDirectory()
+        let config = directory.file("walkers.yaml")
+        let text = try String(contentsOfFile: TestPaths.samples + "/walkers.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "etc/samples/walkers.mp4", with: TestPaths.samples + "/walkers.mp4")
+            .replacingOccurrences(of: "/tmp/edgecensus-sample", with: directory.file("state"))
+        try writeFile(config, Data(text.utf8))
+        let result = try ProcessRunner.run(TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
+        #expect(result.status == 0, "\(result.standardError)")
+        let windows = try Self.documents(result.standardOutput)
+        #expect(windows.map { $0["people"] as? Int } == [1, 3, 2])
+        #expect(windows.map { $0["window_start"] as? String } == ["2026-01-01T09:00:00Z", "2026-01-01T09:00:20Z", "2026-01-01T09:00:40Z"])
+        #expect(windows.last?["partial"] as? Bool == true)
+        #expect(windows.allSatisfy { $0["device"] as? String == "sample" && $0["schema"] as? String == "edgecensus.counts/1" })
+        #expect(result.standardError.contains("window 1: 1 people"))
+    }
+
+    @Test("SIGTERM flushes the partial window and exits 0")
+    func sigterm() throws {
+        let directory = try TemporaryDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        process.arguments = ["run", "--models", TestPaths.models, "--video", TestPaths.samples + "/walkers.mp4",
+                             "--realtime", "true", "--config", try Self.stateConfig(directory)]
+        let output = directory.file("out"), errors = directory.file("err")
+        try writeFile(output, Data())
+        try writeFile(errors, Data())
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        try process.run()
+        // Wait for the agent to say it is counting (not a fixed sleep), then a little for frames.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains("counting from") {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Thread.sleep(forTimeInterval: 2)
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let windows = try Self.documents(try String(contentsOfFile: output, encoding: .utf8))
+        let last = try #require(windows.last)
+        #expect(last["partial"] as? Bool == true)
+        #expect((last["frames_analysed"] as? Int ?? 0) > 0)
+    }
+
+    static func stateConfig(_ directory: TemporaryDirectory) throws -> String {
+        let path = directory.file("config.yaml")
+        try writeFile(path, Data("state: {directory: \(directory.file("state"))}\ndevice: {id: sigterm}\n".utf8))
+        return path
+    }
+
+    @Test("cameras says plainly when there are none")
+    func noCameras() throws {
+        let result = try ProcessRunner.run(TestPaths.executable, ["cameras"])
+        #expect(result.status == 0)
+        if !FileManager.default.fileExists(atPath: "/dev/video0") {
+            #expect(result.standardOutput.contains("No V4L2 cameras found"))
+        }
+    }
+}
