@@ -7,7 +7,8 @@ import Foundation
 /// with backoff when it is unplugged, busy or stops delivering frames.
 public final class V4L2Camera: FrameSource {
     public enum Format: String, Sendable {
-        /// Let libv4l2 convert whatever the camera sends (MJPEG, YUYV, ...) to BGR.
+        /// MJPEG above 640x480, YUYV up to it, converted here; for any other
+        /// format, libv4l2's conversion to BGR.
         case auto
         /// Ask for MJPEG and decode it here (cheaper on boards whose libv4l2 decoder is slow).
         case mjpeg
@@ -117,20 +118,34 @@ public final class V4L2Camera: FrameSource {
             throw .unsupportedFormat(path: path, reason: "the device does not support streaming I/O")
         }
 
+        // Choose from what the camera offers, then ask for it; the driver may still adjust.
+        let offers = (V4L2Devices.describe(fd: fd, path: path, stableNames: [])?.formats ?? []).map {
+            FormatNegotiation.Offer(fourcc: $0.fourcc, emulated: $0.emulated, sizes: $0.sizes.map {
+                FormatNegotiation.Size(width: $0.width, height: $0.height, rates: $0.rates)
+            })
+        }
+        let preferred: String? = switch settings.format {
+        case .auto: nil
+        case .mjpeg: "MJPG"
+        case .yuyv: "YUYV"
+        }
+        let choice: FormatNegotiation.Choice
+        do {
+            choice = try FormatNegotiation.choose(from: offers, width: settings.width, height: settings.height,
+                                                  fps: settings.fps, preferred: preferred)
+        } catch {
+            throw .unsupportedFormat(path: path, reason: "\(error)")
+        }
         var format = v4l2_format()
         format.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-        format.fmt.pix.width = UInt32(settings.width)
-        format.fmt.pix.height = UInt32(settings.height)
+        format.fmt.pix.width = UInt32(choice.width)
+        format.fmt.pix.height = UInt32(choice.height)
         format.fmt.pix.field = UInt32(V4L2_FIELD_ANY.rawValue)
-        switch settings.format {
-        case .auto: format.fmt.pix.pixelformat = CV4L2_PIX_FMT_BGR24
-        case .mjpeg: format.fmt.pix.pixelformat = CV4L2_PIX_FMT_MJPEG
-        case .yuyv: format.fmt.pix.pixelformat = CV4L2_PIX_FMT_YUYV
-        }
+        format.fmt.pix.pixelformat = Self.fourccCode(choice.fourcc)
         try ioctl(CV4L2_VIDIOC_S_FMT, &format, "VIDIOC_S_FMT")
         let fourcc = format.fmt.pix.pixelformat
         guard [CV4L2_PIX_FMT_BGR24, CV4L2_PIX_FMT_MJPEG, CV4L2_PIX_FMT_JPEG, CV4L2_PIX_FMT_YUYV].contains(fourcc) else {
-            throw .unsupportedFormat(path: path, reason: "the device offers \(Self.fourccName(fourcc)), not \(settings.format.rawValue)")
+            throw .unsupportedFormat(path: path, reason: "the driver answered \(Self.fourccName(fourcc)) when asked for \(choice.fourcc)")
         }
         let width = Int(format.fmt.pix.width), height = Int(format.fmt.pix.height)
         let bytesPerLine = Int(format.fmt.pix.bytesperline)
@@ -138,7 +153,7 @@ public final class V4L2Camera: FrameSource {
 
         var parameters = v4l2_streamparm()
         parameters.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-        parameters.parm.capture.timeperframe = v4l2_fract(numerator: 1000, denominator: UInt32(settings.fps * 1000))
+        parameters.parm.capture.timeperframe = v4l2_fract(numerator: 1000, denominator: UInt32((choice.fps ?? settings.fps) * 1000))
         _ = withUnsafeMutablePointer(to: &parameters) { CV4L2_ioctl(descriptor, CV4L2_VIDIOC_S_PARM, $0) }  // not every driver lets the rate be set
         let rate = parameters.parm.capture.timeperframe.numerator > 0
             ? Double(parameters.parm.capture.timeperframe.denominator) / Double(parameters.parm.capture.timeperframe.numerator)
@@ -242,6 +257,10 @@ public final class V4L2Camera: FrameSource {
         guard withUnsafeMutablePointer(to: &argument, { CV4L2_ioctl(fd, request, $0) }) == 0 else {
             throw .device(path: settings.device, operation: name, errno: errno)
         }
+    }
+
+    static func fourccCode(_ name: String) -> UInt32 {
+        Array(name.utf8.prefix(4)).enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
     }
 
     static func fourccName(_ code: UInt32) -> String {

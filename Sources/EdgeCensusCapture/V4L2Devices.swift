@@ -6,6 +6,8 @@ public struct V4L2DeviceInfo: Sendable {
     public struct FormatInfo: Sendable {
         public var fourcc: String
         public var description: String
+        /// Converted by libv4l2, not native to the camera.
+        public var emulated: Bool
         /// Each frame size with its frame rates (empty when the driver lists none).
         public var sizes: [(width: Int, height: Int, rates: [Double])]
     }
@@ -41,6 +43,11 @@ public enum V4L2Devices {
         let fd = CV4L2_open(path, O_RDWR | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { _ = CV4L2_close(fd) }
+        return describe(fd: fd, path: path, stableNames: stableNames)
+    }
+
+    /// Describes an open device (libv4l2 descriptor).
+    static func describe(fd: Int32, path: String, stableNames: [String]) -> V4L2DeviceInfo? {
         var capability = v4l2_capability()
         guard withUnsafeMutablePointer(to: &capability, { CV4L2_ioctl(fd, CV4L2_VIDIOC_QUERYCAP, $0) }) == 0 else { return nil }
         let caps = capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0 ? capability.device_caps : capability.capabilities
@@ -53,6 +60,7 @@ public enum V4L2Devices {
             guard withUnsafeMutablePointer(to: &description, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FMT, $0) }) == 0 else { break }
             formats.append(.init(fourcc: V4L2Camera.fourccName(description.pixelformat),
                                  description: string(description.description),
+                                 emulated: description.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0,
                                  sizes: sizes(fd: fd, fourcc: description.pixelformat)))
             index += 1
         }

@@ -111,3 +111,44 @@ struct V4L2Tests {
         #expect(V4L2Devices.list(devDirectory: directory.path).isEmpty)
     }
 }
+
+@Suite("Format negotiation")
+struct FormatNegotiationTests {
+    typealias Offer = FormatNegotiation.Offer
+    typealias Size = FormatNegotiation.Size
+
+    /// A typical UVC webcam: YUYV up to 30 fps at small sizes only, MJPEG at all sizes.
+    static let webcam: [Offer] = [
+        Offer(fourcc: "YUYV", sizes: [Size(width: 640, height: 480, rates: [30, 15]), Size(width: 1280, height: 720, rates: [10, 5])]),
+        Offer(fourcc: "MJPG", sizes: [Size(width: 640, height: 480, rates: [30, 15]), Size(width: 1280, height: 720, rates: [30, 15]),
+                                      Size(width: 1920, height: 1080, rates: [30])]),
+        Offer(fourcc: "BGR3", emulated: true, sizes: [Size(width: 640, height: 480, rates: [30])]),
+    ]
+
+    @Test("automatic: YUYV at 640x480, MJPEG above it")
+    func automatic() throws {
+        #expect(try FormatNegotiation.choose(from: Self.webcam, width: 640, height: 480, fps: 15, preferred: nil)
+                == .init(fourcc: "YUYV", width: 640, height: 480, fps: 15))
+        #expect(try FormatNegotiation.choose(from: Self.webcam, width: 1280, height: 720, fps: 15, preferred: nil)
+                == .init(fourcc: "MJPG", width: 1280, height: 720, fps: 15))
+    }
+
+    @Test("a size the camera does not have becomes the nearest one; a rate, the slowest at or above it")
+    func nearest() throws {
+        let choice = try FormatNegotiation.choose(from: Self.webcam, width: 1600, height: 900, fps: 12, preferred: "MJPG")
+        #expect(choice == .init(fourcc: "MJPG", width: 1280, height: 720, fps: 15))
+        let fast = try FormatNegotiation.choose(from: Self.webcam, width: 1280, height: 720, fps: 60, preferred: "YUYV")
+        #expect(fast.fps == 10)  // the fastest there is
+    }
+
+    @Test("a camera with neither MJPEG nor YUYV falls back to libv4l2's BGR conversion, and a forced format it lacks is refused")
+    func fallback() throws {
+        let odd = [Offer(fourcc: "NV12", sizes: [Size(width: 640, height: 480, rates: [30])]),
+                   Offer(fourcc: "BGR3", emulated: true, sizes: [Size(width: 640, height: 480, rates: [30])])]
+        #expect(try FormatNegotiation.choose(from: odd, width: 640, height: 480, fps: 15, preferred: nil).fourcc == "BGR3")
+        let error = #expect(throws: CaptureError.self) {
+            try FormatNegotiation.choose(from: odd, width: 640, height: 480, fps: 15, preferred: "MJPG")
+        }
+        #expect(error?.description.contains("NV12") == true)
+    }
+}
