@@ -148,18 +148,23 @@ extension AgentConfiguration: Decodable {
         case flipAverage = "flip_average", threads, gender, age
     }
 
+    /// A section's keys, after refusing any the section does not define; nil when absent.
+    private static func section<Keys: CodingKey & CaseIterable>(
+        _ name: Section, of root: KeyedDecodingContainer<Section>, keys: Keys.Type
+    ) throws -> KeyedDecodingContainer<Keys>? {
+        guard root.contains(name) else { return nil }
+        try root.superDecoder(forKey: name).rejectUnknownKeys(keys)
+        return try root.nestedContainer(keyedBy: keys, forKey: name)
+    }
+
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(Section.self)
         let root = try decoder.container(keyedBy: Section.self)
         self.init()
-        if root.contains(.models) {
-            try root.superDecoder(forKey: .models).rejectUnknownKeys(ModelsKey.self)
-            let models = try root.nestedContainer(keyedBy: ModelsKey.self, forKey: .models)
+        if let models = try Self.section(.models, of: root, keys: ModelsKey.self) {
             modelsDirectory = try models.decodeIfPresent(String.self, forKey: .directory).flatMap { $0.isEmpty ? nil : $0 }
         }
-        if root.contains(.detection) {
-            try root.superDecoder(forKey: .detection).rejectUnknownKeys(DetectionKey.self)
-            let section = try root.nestedContainer(keyedBy: DetectionKey.self, forKey: .detection)
+        if let section = try Self.section(.detection, of: root, keys: DetectionKey.self) {
             detection.confidenceThreshold = try section.decode(.confidenceThreshold, default: detection.confidenceThreshold, in: 0.01...1)
             detection.minFaceSize = try section.decode(.minFaceSize, default: detection.minFaceSize, in: 1...4096)
             detection.border = try section.decode(.border, default: detection.border, in: 0...1)
@@ -170,53 +175,39 @@ extension AgentConfiguration: Decodable {
                 detection.mean = mean
             }
         }
-        if root.contains(.alignment) {
-            try root.superDecoder(forKey: .alignment).rejectUnknownKeys(AlignmentKey.self)
-            let section = try root.nestedContainer(keyedBy: AlignmentKey.self, forKey: .alignment)
+        if let section = try Self.section(.alignment, of: root, keys: AlignmentKey.self) {
             alignment.scale = try section.decode(.scale, default: alignment.scale, in: 0.5...2)
             alignment.shift = try section.decode(.shift, default: alignment.shift, in: -0.5...0.5)
         }
-        if root.contains(.classification) {
-            try root.superDecoder(forKey: .classification).rejectUnknownKeys(ClassificationKey.self)
-            let section = try root.nestedContainer(keyedBy: ClassificationKey.self, forKey: .classification)
+        if let section = try Self.section(.classification, of: root, keys: ClassificationKey.self) {
             flipAverage = try section.decodeIfPresent(Bool.self, forKey: .flipAverage) ?? flipAverage
             inferenceThreads = try section.decode(.threads, default: inferenceThreads, in: 0...64)
             gender = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .gender) ?? gender
             age = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .age) ?? age
         }
-        if root.contains(.device) {
-            try root.superDecoder(forKey: .device).rejectUnknownKeys(DeviceKey.self)
-            let section = try root.nestedContainer(keyedBy: DeviceKey.self, forKey: .device)
+        if let section = try Self.section(.device, of: root, keys: DeviceKey.self) {
             deviceID = try section.decodeIfPresent(String.self, forKey: .id).flatMap { $0.isEmpty ? nil : $0 }
             if let deviceID, !deviceID.isEmpty, !deviceID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
                 throw ConfigurationError(key: section.path(.id), problem: "'\(deviceID)' may hold only letters, digits, '-' and '_' (it becomes an MQTT topic level)")
             }
         }
         source = try root.decodeIfPresent(SourceConfiguration.self, forKey: .source) ?? source
-        if root.contains(.throttle) {
-            try root.superDecoder(forKey: .throttle).rejectUnknownKeys(ThrottleKey.self)
-            let section = try root.nestedContainer(keyedBy: ThrottleKey.self, forKey: .throttle)
+        if let section = try Self.section(.throttle, of: root, keys: ThrottleKey.self) {
             throttle.maxRateHz = try section.decode(.maxRateHz, default: throttle.maxRateHz, in: 0.01...30)
             throttle.cpuBudgetPercent = try section.decode(.cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)
             throttle.temperatureLimit = try section.decode(.temperatureLimit, default: throttle.temperatureLimit, in: 30...110)
         }
-        if root.contains(.tracking) {
-            try root.superDecoder(forKey: .tracking).rejectUnknownKeys(TrackingKey.self)
-            let section = try root.nestedContainer(keyedBy: TrackingKey.self, forKey: .tracking)
+        if let section = try Self.section(.tracking, of: root, keys: TrackingKey.self) {
             tracking.minTrackFrames = try section.decode(.minTrackFrames, default: tracking.minTrackFrames, in: 1...100)
             tracking.trackTimeout = try section.decode(.trackTimeout, default: tracking.trackTimeout, in: 0.1...600)
             tracking.minOverlap = try section.decode(.minOverlap, default: tracking.minOverlap, in: 0.01...1)
             tracking.maxCentreDistance = try section.decode(.maxCentreDistance, default: tracking.maxCentreDistance, in: 0...5)
         }
-        if root.contains(.windows) {
-            try root.superDecoder(forKey: .windows).rejectUnknownKeys(WindowsKey.self)
-            let section = try root.nestedContainer(keyedBy: WindowsKey.self, forKey: .windows)
+        if let section = try Self.section(.windows, of: root, keys: WindowsKey.self) {
             windowLength = try section.decode(.length, default: windowLength, in: 1...86400)
             kAnonymity = try section.decode(.kAnonymity, default: kAnonymity, in: 0...1000)
         }
-        if root.contains(.state) {
-            try root.superDecoder(forKey: .state).rejectUnknownKeys(StateKey.self)
-            let section = try root.nestedContainer(keyedBy: StateKey.self, forKey: .state)
+        if let section = try Self.section(.state, of: root, keys: StateKey.self) {
             stateDirectory = try section.decodeIfPresent(String.self, forKey: .directory) ?? stateDirectory
         }
     }
