@@ -65,6 +65,12 @@ let package = Package(
             dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
+        // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
+        .target(
+            name: "EdgeCensusTelemetry",
+            dependencies: ["CMosquitto", "EdgeCensusCounting", "EdgeCensusVision"],
+            swiftSettings: strictSwift
+        ),
         // Accuracy figures over a labelled set, and latency figures.
         .target(
             name: "EdgeCensusEvaluation",
@@ -76,7 +82,7 @@ let package = Package(
             name: "edgecensus",
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
-                "EdgeCensusCapture", "EdgeCensusCounting",
+                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -106,6 +112,11 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusAgentTests",
             dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusTelemetryTests",
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,0 +1,297 @@
+internal import CMosquitto
+import Foundation
+import Synchronization
+
+/// How to reach the broker.
+public struct MQTTSettings: Sendable, Equatable {
+    public enum ProtocolVersion: String, Sendable { case v311 = "3.1.1", v5 = "5" }
+
+    public struct TLS: Sendable, Equatable {
+        public var caFile: String
+        public var certificateFile: String?
+        public var keyFile: String?
+        public init(caFile: String, certificateFile: String? = nil, keyFile: String? = nil) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+        }
+    }
+
+    public var host = "localhost"
+    public var port = 1883
+    public var clientID = "edgecensus"
+    public var protocolVersion = ProtocolVersion.v5
+    public var keepalive = 30
+    public var username: String?
+    /// The password is read from this file (its first line), never from the configuration itself.
+    public var passwordFile: String?
+    public var tls: TLS?
+    /// Reconnect after 1 s, doubling up to this many seconds.
+    public var reconnectDelayMax = 60
+
+    public init() {}
+}
+
+/// A message to send or one received.
+public struct MQTTMessage: Sendable, Equatable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var qos: Int
+    public var retain: Bool
+
+    public init(topic: String, payload: [UInt8], qos: Int = 0, retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
+
+    public init(topic: String, text: String, qos: Int = 0, retain: Bool = false) {
+        self.init(topic: topic, payload: Array(text.utf8), qos: qos, retain: retain)
+    }
+
+    public var text: String { String(decoding: payload, as: UTF8.self) }
+}
+
+/// What happens on the connection, in order.
+public enum MQTTEvent: Sendable, Equatable {
+    case connected
+    /// The broker refused the connection (bad credentials, not authorised, ...).
+    case refused(reason: String)
+    case disconnected(reason: String)
+    case message(MQTTMessage)
+}
+
+/// The broker's answer to a QoS 1 publish.
+public struct PublishAcknowledgement: Sendable, Equatable {
+    public var messageID: Int32
+    /// MQTT 5 reason code (0 = success; with MQTT 3.1.1 always 0).
+    public var reasonCode: Int32
+    public var isSuccess: Bool { reasonCode < 128 }
+}
+
+/// A failure the caller must handle, saying what to do.
+public struct MQTTError: Error, Equatable, CustomStringConvertible {
+    public var operation: String
+    public var reason: String
+    public var description: String { "MQTT \(operation) failed: \(reason)" }
+}
+
+/// A client over libmosquitto. libmosquitto runs its own network thread (which
+/// reconnects with exponential backoff); its callbacks only take a short lock and
+/// hand events to `events` or resume a waiting publish — they never block or call
+/// back into libmosquitto.
+public final class MQTTClient: Sendable {
+    /// Raw handle. `nonisolated(unsafe)`: libmosquitto's publish / subscribe /
+    /// disconnect are thread-safe with the threaded loop (`mosquitto_loop_start`),
+    /// and the handle is destroyed only in `stop()`, after the loop thread has ended.
+    private nonisolated(unsafe) let handle: OpaquePointer
+    private let context: CallbackContext
+    private let unmanaged: Unmanaged<CallbackContext>
+    public let settings: MQTTSettings
+    /// Connection events and received messages; the newest 1024 are kept if nobody reads.
+    public let events: AsyncStream<MQTTEvent>
+    private let stopped = Mutex(false)
+
+    public init(settings: MQTTSettings, will: MQTTMessage? = nil) throws(MQTTError) {
+        MQTTLibrary.initialise()
+        guard let handle = mosquitto_new(settings.clientID, true, nil) else {
+            throw MQTTError(operation: "create client", reason: String(cString: strerror(errno)))
+        }
+        self.handle = handle
+        self.settings = settings
+        let (events, continuation) = AsyncStream<MQTTEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        self.events = events
+        context = CallbackContext(continuation: continuation, isV5: settings.protocolVersion == .v5)
+        unmanaged = Unmanaged.passRetained(context)
+        mosquitto_user_data_set(handle, unmanaged.toOpaque())
+        do {
+            try configure(will: will)
+        } catch {
+            mosquitto_destroy(handle)
+            unmanaged.release()
+            throw error
+        }
+    }
+
+    private func configure(will: MQTTMessage?) throws(MQTTError) {
+        let version = settings.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
+        try check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, Int32(version)), "set protocol version")
+        if let username = settings.username {
+            var password: String?
+            if let file = settings.passwordFile {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw MQTTError(operation: "read password", reason: "cannot read \(file) (mqtt.password_file)")
+                }
+                password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            }
+            try check(mosquitto_username_pw_set(handle, username, password), "set username")
+        }
+        if let tls = settings.tls {
+            for file in [tls.caFile, tls.certificateFile, tls.keyFile].compactMap({ $0 })
+            where !FileManager.default.isReadableFile(atPath: file) {
+                throw MQTTError(operation: "set up TLS", reason: "cannot read \(file)")
+            }
+            try check(mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "set up TLS")
+        }
+        if let will {
+            let code = will.payload.withUnsafeBytes { bytes in
+                mosquitto_will_set(handle, will.topic, Int32(bytes.count), bytes.baseAddress, Int32(will.qos), will.retain)
+            }
+            try check(code, "set last will")
+        }
+        mosquitto_reconnect_delay_set(handle, 1, UInt32(max(1, settings.reconnectDelayMax)), true)
+        mosquitto_connect_v5_callback_set(handle) { _, user, code, _, _ in
+            CallbackContext.from(user)?.connected(code: code)
+        }
+        mosquitto_disconnect_v5_callback_set(handle) { _, user, code, _ in
+            CallbackContext.from(user)?.disconnected(code: code)
+        }
+        mosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in
+            CallbackContext.from(user)?.published(mid: mid, reason: reason)
+        }
+        mosquitto_message_v5_callback_set(handle) { _, user, message, _ in
+            guard let message, let context = CallbackContext.from(user) else { return }
+            let m = message.pointee
+            let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(m.payloadlen))) } ?? []
+            context.received(MQTTMessage(topic: String(cString: m.topic), payload: payload, qos: Int(m.qos), retain: m.retain))
+        }
+    }
+
+    /// Starts connecting in the background; connection and every reconnection are
+    /// reported on `events`. Fails only for a setting that can never work.
+    public func start() throws(MQTTError) {
+        let code = mosquitto_connect_async(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
+        // A broker that is down now is not an error: the loop keeps trying.
+        if code != MOSQ_ERR_SUCCESS.rawValue && code != MOSQ_ERR_ERRNO.rawValue && code != MOSQ_ERR_NO_CONN.rawValue {
+            throw MQTTError(operation: "connect to \(settings.host):\(settings.port)", reason: MQTTLibrary.describe(code))
+        }
+        try check(mosquitto_loop_start(handle), "start network loop")
+    }
+
+    /// Publishes and, for QoS 1 and 2, waits for the broker's acknowledgement (which
+    /// comes after a reconnect when the broker is away: libmosquitto keeps and resends it).
+    @discardableResult
+    public func publish(_ message: MQTTMessage) async throws(MQTTError) -> PublishAcknowledgement {
+        let result: Result<PublishAcknowledgement, MQTTError> = await withCheckedContinuation { continuation in
+            // Our lock is never held while libmosquitto runs: its network thread calls
+            // `published` holding libmosquitto's own locks, which `mosquitto_publish` needs.
+            var mid: Int32 = 0
+            let code = message.payload.withUnsafeBytes { bytes in
+                mosquitto_publish(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos),
+                                  message.retain)
+            }
+            guard code == MOSQ_ERR_SUCCESS.rawValue || code == MOSQ_ERR_NO_CONN.rawValue else {
+                continuation.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
+                return
+            }
+            context.await(mid: mid, continuation: continuation)
+        }
+        return try result.get()
+    }
+
+    /// Subscribes; with MQTT 5, retained messages are never sent for it when
+    /// `retainedToo` is false (retain handling 2).
+    public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true) throws(MQTTError) {
+        let options: Int32 = retainedToo || settings.protocolVersion != .v5 ? 0 : Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue)
+        try check(mosquitto_subscribe_v5(handle, nil, topic, Int32(qos), options, nil), "subscribe to \(topic)")
+    }
+
+    /// Disconnects cleanly (no will) and ends the network thread. Waiting publishes fail.
+    public func stop() {
+        let already = stopped.withLock { value in
+            defer { value = true }
+            return value
+        }
+        guard !already else { return }
+        mosquitto_disconnect(handle)
+        mosquitto_loop_stop(handle, false)
+        context.finish()
+        mosquitto_destroy(handle)
+        unmanaged.release()
+    }
+
+    deinit { stop() }
+
+    private func check(_ code: Int32, _ operation: String) throws(MQTTError) {
+        guard code == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(operation: operation, reason: MQTTLibrary.describe(code)) }
+    }
+}
+
+/// What libmosquitto's callbacks reach: a continuation and a short lock.
+final class CallbackContext: Sendable {
+    struct Pending {
+        var waiting: [Int32: CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>] = [:]
+        /// Acknowledgements that arrived before the publisher registered (QoS 0 completes at once).
+        var early: [Int32: Int32] = [:]
+    }
+
+    private let continuation: AsyncStream<MQTTEvent>.Continuation
+    private let pending = Mutex(Pending())
+    private let isV5: Bool
+
+    init(continuation: AsyncStream<MQTTEvent>.Continuation, isV5: Bool) {
+        self.continuation = continuation
+        self.isV5 = isV5
+    }
+
+    static func from(_ user: UnsafeMutableRawPointer?) -> CallbackContext? {
+        user.map { Unmanaged<CallbackContext>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Resumes `continuation` when the broker acknowledges `mid` (at once if it already has).
+    func await(mid: Int32, continuation: CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>) {
+        let early = pending.withLock { state -> Int32? in
+            if let reason = state.early.removeValue(forKey: mid) { return reason }
+            state.waiting[mid] = continuation
+            return nil
+        }
+        if let early { continuation.resume(returning: .success(PublishAcknowledgement(messageID: mid, reasonCode: early))) }
+    }
+
+    func connected(code: Int32) {
+        if code == 0 {
+            continuation.yield(.connected)
+        } else {
+            continuation.yield(.refused(reason: isV5 ? MQTTLibrary.reason(code) : String(cString: mosquitto_connack_string(code))))
+        }
+    }
+
+    func disconnected(code: Int32) {
+        continuation.yield(.disconnected(reason: code == 0 ? "disconnected as asked" : MQTTLibrary.describe(code)))
+    }
+
+    func published(mid: Int32, reason: Int32) {
+        let waiter = pending.withLock { state -> CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>? in
+            if let waiter = state.waiting.removeValue(forKey: mid) { return waiter }
+            state.early[mid] = reason
+            return nil
+        }
+        waiter?.resume(returning: .success(PublishAcknowledgement(messageID: mid, reasonCode: reason)))
+    }
+
+    func received(_ message: MQTTMessage) { continuation.yield(.message(message)) }
+
+    func finish() {
+        let waiters = pending.withLock { state in
+            defer { state.waiting = [:] }
+            return Array(state.waiting.values)
+        }
+        for waiter in waiters {
+            waiter.resume(returning: .failure(MQTTError(operation: "publish", reason: "the client stopped before the broker acknowledged")))
+        }
+        continuation.finish()
+    }
+}
+
+enum MQTTLibrary {
+    private static let once: Void = { mosquitto_lib_init() }()
+    static func initialise() { _ = once }
+
+    static func describe(_ code: Int32) -> String {
+        if code == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
+        return String(cString: mosquitto_strerror(code))
+    }
+
+    static func reason(_ code: Int32) -> String { String(cString: mosquitto_reason_string(code)) }
+}

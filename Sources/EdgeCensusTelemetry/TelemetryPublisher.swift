@@ -1,0 +1,107 @@
+public import EdgeCensusCounting
+import Foundation
+import Synchronization
+
+/// Publishes what the agent produces on the broker, following the conventions
+/// dashboards know: a retained `online` status on every connect and `offline` as
+/// the will, counts at QoS 1, the latest window retained on `state`, a periodic
+/// `health`, and Home Assistant discovery (republished when Home Assistant
+/// restarts and after every reconnect). The broker going away never stops the
+/// agent: libmosquitto reconnects with backoff and resends unacknowledged QoS 1
+/// messages.
+public final class TelemetryPublisher: Sendable {
+    public let client: MQTTClient
+    public let layout: TopicLayout
+    public let kAnonymity: Int
+    public let discovery: Bool
+    public let version: String
+    private let log: @Sendable (String) -> Void
+    private let connectedFlag = Mutex(false)
+
+    public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
+                log: @escaping @Sendable (String) -> Void) throws(MQTTError) {
+        let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
+        client = try MQTTClient(settings: settings, will: will)
+        self.layout = layout
+        self.kAnonymity = kAnonymity
+        self.discovery = discovery
+        self.version = version
+        self.log = log
+    }
+
+    public var isConnected: Bool { connectedFlag.withLock { $0 } }
+
+    /// Connects, then follows the connection until the client stops: announces the
+    /// device on every connect, answers Home Assistant's restarts.
+    public func run() async throws(MQTTError) {
+        try client.start()
+        let settings = client.settings
+        for await event in client.events {
+            switch event {
+            case .connected:
+                connectedFlag.withLock { $0 = true }
+                log("connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
+                await announce()
+            case .refused(let reason):
+                log("error: the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
+            case .disconnected(let reason):
+                if connectedFlag.withLock({ state in defer { state = false }; return state }) {
+                    log("warning: lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
+                }
+            case .message(let message):
+                if message.topic == layout.homeAssistantStatus, message.text == "online", discovery {
+                    await publishDiscovery()
+                }
+            }
+        }
+    }
+
+    private func announce() async {
+        await send(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
+        if discovery {
+            do {
+                try client.subscribe(layout.homeAssistantStatus, qos: 1)
+            } catch {
+                log("warning: \(error)")
+            }
+            await publishDiscovery()
+        }
+    }
+
+    private func publishDiscovery() async {
+        for (sensor, config) in TelemetryDocuments.discovery(layout: layout, version: version) {
+            await send(MQTTMessage(topic: layout.discovery(sensor: sensor), text: config, qos: 1, retain: true))
+        }
+    }
+
+    /// Publishes a finished window on `counts` (QoS 1, not retained) and `state`
+    /// (retained); returns the broker's acknowledgement of the counts message.
+    @discardableResult
+    public func publish(_ window: CountWindow, replayed: Bool = false) async throws(MQTTError) -> PublishAcknowledgement {
+        let document = TelemetryDocuments.counts(window, device: layout.device, kAnonymity: kAnonymity, replayed: replayed)
+        let ack = try await client.publish(MQTTMessage(topic: layout.counts, text: document, qos: 1, retain: false))
+        if !replayed { await send(MQTTMessage(topic: layout.state, text: document, qos: 1, retain: true)) }
+        return ack
+    }
+
+    public func publishHealth(_ health: TelemetryDocuments.Health, at time: Double) async {
+        await send(MQTTMessage(topic: layout.health, text: TelemetryDocuments.health(health, device: layout.device, at: time), qos: 0))
+    }
+
+    /// Says `stopped` (retained) and disconnects cleanly, so that the will is not sent.
+    public func shutdown() async {
+        if isConnected {
+            await send(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.stopped, qos: 1, retain: true))
+        }
+        client.stop()
+    }
+
+    private func send(_ message: MQTTMessage) async {
+        do {
+            let ack = try await client.publish(message)
+            if !ack.isSuccess { log("warning: the broker refused \(message.topic): reason code \(ack.reasonCode)") }
+        } catch {
+            log("warning: \(error)")
+        }
+    }
+}

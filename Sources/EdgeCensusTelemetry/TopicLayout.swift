@@ -1,0 +1,29 @@
+/// Every topic EdgeCensus publishes or listens to, defined once.
+public struct TopicLayout: Sendable, Equatable {
+    /// `mqtt.topic_prefix` with the device id: `edgecensus/<device_id>`.
+    public let base: String
+    public let discoveryPrefix: String
+    public let device: String
+
+    public init(prefix: String = "edgecensus", device: String, discoveryPrefix: String = "homeassistant") {
+        base = prefix.hasSuffix("/") ? prefix + device : prefix + "/" + device
+        self.device = device
+        self.discoveryPrefix = discoveryPrefix
+    }
+
+    /// `online` (retained, on every connect), `offline` (the last will), `stopped` (clean shutdown).
+    public var status: String { base + "/status" }
+    /// One document per window, QoS 1, never retained.
+    public var counts: String { base + "/counts" }
+    /// The latest window, retained.
+    public var state: String { base + "/state" }
+    /// Periodic health report.
+    public var health: String { base + "/health" }
+    /// Home Assistant announces itself here (`online` after it restarts).
+    public var homeAssistantStatus: String { discoveryPrefix + "/status" }
+
+    /// Home Assistant's discovery topic for one sensor.
+    public func discovery(sensor: String) -> String {
+        "\(discoveryPrefix)/sensor/edgecensus_\(device)/\(sensor)/config"
+    }
+}

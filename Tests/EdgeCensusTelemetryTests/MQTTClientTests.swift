@@ -1,0 +1,186 @@
+import EdgeCensusCounting
+import EdgeCensusTelemetry
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Testing
+
+/// Collects what a subscriber receives, to wait on.
+actor Inbox {
+    private(set) var messages: [MQTTMessage] = []
+    func add(_ message: MQTTMessage) { messages.append(message) }
+    func on(_ topic: String) -> [MQTTMessage] { messages.filter { $0.topic == topic } }
+}
+
+/// A subscriber made with the project's own client.
+struct Subscriber {
+    let client: MQTTClient
+    let inbox = Inbox()
+    let task: Task<Void, Never>
+
+    init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))") async throws {
+        var settings = MQTTSettings()
+        settings.host = "127.0.0.1"
+        settings.port = port
+        settings.clientID = id
+        let client = try MQTTClient(settings: settings)
+        self.client = client
+        let inbox = self.inbox
+        let subscribed = AsyncStream<Void>.makeStream()
+        task = Task {
+            for await event in client.events {
+                switch event {
+                case .connected:
+                    for topic in topics { try? client.subscribe(topic) }
+                    subscribed.continuation.yield()
+                case .message(let message): await inbox.add(message)
+                default: break
+                }
+            }
+        }
+        try client.start()
+        for await _ in subscribed.stream { break }
+    }
+
+    /// Waits (generously, on the event not on a clock) until `count` messages arrived on `topic`.
+    func wait(for topic: String, count: Int = 1, seconds: Double = 15) async throws -> [MQTTMessage] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let found = await inbox.on(topic)
+            if found.count >= count { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(count) message(s) on \(topic)")
+        return await inbox.on(topic)
+    }
+
+    func stop() {
+        client.stop()
+        task.cancel()
+    }
+}
+
+@Suite("MQTT on a real broker", .enabled(if: MosquittoBroker.isInstalled, "needs mosquitto (apt-get install mosquitto)"), .serialized)
+struct MQTTClientTests {
+    static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {
+        var settings = MQTTSettings()
+        settings.host = "127.0.0.1"
+        settings.port = port
+        settings.clientID = "edgecensus-\(device)"
+        settings.reconnectDelayMax = 2
+        return try TelemetryPublisher(settings: settings, layout: TopicLayout(device: device), kAnonymity: 0,
+                                      discovery: true, version: "test", log: { _ in })
+    }
+
+    static func window(sequence: UInt64) -> CountWindow {
+        var window = CountWindow(sequence: sequence, start: 1_767_258_000, end: 1_767_258_060)
+        window.people = 2
+        window.gender = [.male: 1, .female: 1]
+        return window
+    }
+
+    @Test("a QoS 1 publish is acknowledged by the broker and reaches a subscriber")
+    func publishAcknowledged() async throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["t/#"])
+        defer { subscriber.stop() }
+        var settings = MQTTSettings()
+        settings.host = "127.0.0.1"
+        settings.port = broker.port
+        settings.clientID = "publisher"
+        let client = try MQTTClient(settings: settings)
+        try client.start()
+        let ack = try await client.publish(MQTTMessage(topic: "t/hello", text: "world", qos: 1))
+        #expect(ack.isSuccess)
+        let received = try await subscriber.wait(for: "t/hello")
+        #expect(received.first?.text == "world")
+        client.stop()
+    }
+
+    @Test("online on connect (retained), counts at QoS 1, the latest window retained on state, discovery for every sensor")
+    func topics() async throws {
+        let broker = try MosquittoBroker()
+        let publisher = try Self.publisher(port: broker.port)
+        let running = Task { try await publisher.run() }
+        let layout = publisher.layout
+        let subscriber = try await Subscriber(port: broker.port, topics: ["edgecensus/#", "homeassistant/#"])
+        defer { subscriber.stop() }
+        let status = try await subscriber.wait(for: layout.status)
+        #expect(status.last?.text == "online")
+        try await publisher.publish(Self.window(sequence: 41))
+        let counts = try await subscriber.wait(for: layout.counts)
+        let document = try JSONSerialization.jsonObject(with: Data(counts[0].payload)) as? [String: Any]
+        #expect(document?["seq"] as? Int == 41 && document?["replayed"] as? Bool == false)
+        #expect(counts[0].retain == false)
+        let sensor = try await subscriber.wait(for: layout.discovery(sensor: "people"))
+        let config = try JSONSerialization.jsonObject(with: Data(sensor[0].payload)) as? [String: Any]
+        #expect(config?["state_topic"] as? String == layout.state)
+        #expect(config?["availability_topic"] as? String == layout.status)
+        // A dashboard that connects later gets the retained status, state and discovery.
+        let late = try await Subscriber(port: broker.port, topics: ["edgecensus/#", "homeassistant/sensor/#"])
+        defer { late.stop() }
+        #expect(try await late.wait(for: layout.status).first?.retain == true)
+        #expect(try await late.wait(for: layout.state).first?.text.contains("\"seq\":41") == true)
+        let sensors = try await late.wait(for: layout.discovery(sensor: "age_60_100"))
+        #expect(sensors.first?.retain == true)
+        #expect(await late.inbox.on(layout.counts).isEmpty)  // counts are never retained
+        await publisher.shutdown()
+        _ = await running.result
+        #expect(try await subscriber.wait(for: layout.status, count: 2).last?.text == "stopped")
+    }
+
+    @Test("discovery is republished when Home Assistant says it is online")
+    func homeAssistantRestart() async throws {
+        let broker = try MosquittoBroker()
+        let publisher = try Self.publisher(port: broker.port)
+        let running = Task { try await publisher.run() }
+        let subscriber = try await Subscriber(port: broker.port, topics: ["homeassistant/sensor/#"])
+        defer { subscriber.stop() }
+        let topic = publisher.layout.discovery(sensor: "people")
+        _ = try await subscriber.wait(for: topic)
+        let homeAssistant = try await Subscriber(port: broker.port, topics: [])
+        try await homeAssistant.client.publish(MQTTMessage(topic: "homeassistant/status", text: "online", qos: 1))
+        #expect(try await subscriber.wait(for: topic, count: 2).count >= 2)
+        homeAssistant.stop()
+        await publisher.shutdown()
+        _ = await running.result
+    }
+
+    @Test("after the broker restarts, the client reconnects and says online again; a publish made while it was away arrives")
+    func reconnect() async throws {
+        let broker = try MosquittoBroker()
+        let publisher = try Self.publisher(port: broker.port)
+        let running = Task { try await publisher.run() }
+        let first = try await Subscriber(port: broker.port, topics: ["edgecensus/#"])
+        _ = try await first.wait(for: publisher.layout.status)
+        first.stop()
+        broker.stop()
+        let pending = Task { try await publisher.publish(Self.window(sequence: 7)) }
+        try await Task.sleep(for: .milliseconds(300))
+        try broker.start()
+        let subscriber = try await Subscriber(port: broker.port, topics: ["edgecensus/#"])
+        defer { subscriber.stop() }
+        let ack = try await pending.value
+        #expect(ack.isSuccess)
+        #expect(try await subscriber.wait(for: publisher.layout.status).last?.text == "online")
+        await publisher.shutdown()
+        _ = await running.result
+    }
+
+    @Test("a refused connection is reported with the broker's reason")
+    func refused() async throws {
+        let broker = try MosquittoBroker(extraConfiguration: "allow_anonymous false\n")
+        var settings = MQTTSettings()
+        settings.host = "127.0.0.1"
+        settings.port = broker.port
+        settings.clientID = "anonymous"
+        let client = try MQTTClient(settings: settings)
+        try client.start()
+        var refusal: String?
+        for await event in client.events {
+            if case .refused(let reason) = event { refusal = reason; break }
+        }
+        client.stop()
+        #expect(refusal?.lowercased().contains("not authorized") == true, "\(refusal ?? "none")")
+    }
+}

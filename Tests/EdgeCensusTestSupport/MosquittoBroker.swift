@@ -1,0 +1,116 @@
+import Foundation
+
+/// A real `mosquitto` broker for tests, on a free loopback port, with its own
+/// configuration in a temporary directory. Stops when released.
+public final class MosquittoBroker {
+    public let port: Int
+    private let directory: TemporaryDirectory
+    private var process: Process?
+    public let configuration: String
+
+    /// Where Debian installs the broker.
+    public static let executable = "/usr/sbin/mosquitto"
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
+
+    /// `extraConfiguration`: lines added to the listener's configuration (TLS, passwords, ...).
+    public init(port: Int? = nil, extraConfiguration: String = "allow_anonymous true\n") throws {
+        directory = try TemporaryDirectory()
+        self.port = try port ?? Self.freePort()
+        configuration = directory.file("mosquitto.conf")
+        let text = """
+            per_listener_settings false
+            persistence false
+            log_dest file \(directory.file("mosquitto.log"))
+            listener \(self.port) 127.0.0.1
+            \(extraConfiguration)
+            """
+        try writeFile(configuration, Data(text.utf8))
+        try start()
+    }
+
+    deinit { stop() }
+
+    public var log: String { (try? String(contentsOfFile: directory.file("mosquitto.log"), encoding: .utf8)) ?? "" }
+
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = ["-c", configuration]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        // Wait until it accepts connections (not a fixed sleep).
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if Self.accepts(port: port) { return }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// Stops the broker and waits until its port is free. (Polls rather than
+    /// `waitUntilExit`, which spins a run loop that async tests do not have.)
+    public func stop() {
+        guard let process else { return }
+        self.process = nil
+        // SIGTERM may be blocked in a child spawned by the test runner: SIGKILL if it lingers.
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        if !Self.waitForExit(process.processIdentifier, port: port, seconds: 0.5) {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            Self.waitForExit(process.processIdentifier, port: port, seconds: 10)
+        }
+    }
+
+    /// Kills the broker at once (SIGKILL), as a crash or power cut would.
+    public func kill() {
+        guard let process else { return }
+        self.process = nil
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        Self.waitForExit(process.processIdentifier, port: port, seconds: 10)
+    }
+
+    /// Reaps the process (or sees that it was reaped) and waits for its port to close.
+    @discardableResult
+    static func waitForExit(_ pid: Int32, port: Int, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while Date() < deadline {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if (reaped == pid || (reaped < 0 && errno == ECHILD)) && !accepts(port: port) { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    /// A port nothing listens on now: bound to 0, read back, released.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepts(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
