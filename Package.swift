@@ -44,7 +44,7 @@ let package = Package(
         // The one configuration schema and its file.
         .target(
             name: "EdgeCensusConfiguration",
-            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", .product(name: "Yams", package: "Yams")],
+            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.
@@ -90,6 +90,7 @@ let package = Package(
 
         .target(
             name: "EdgeCensusTestSupport",
+            dependencies: ["EdgeCensusTelemetry"],
             path: "Tests/EdgeCensusTestSupport",
             swiftSettings: strictSwift
         ),
@@ -131,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "edgecensusTests",
-            dependencies: ["edgecensus", "EdgeCensusTestSupport"],
+            dependencies: ["edgecensus", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
     ],

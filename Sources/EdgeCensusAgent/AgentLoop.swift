@@ -47,7 +47,9 @@ public final class StopRequest: Sendable {
 
 /// Frames → faces → tracks → windows. Runs until the source ends or a stop is
 /// requested, then counts everyone still in view and emits the partial window.
-public final class AgentLoop {
+public final class AgentLoop: @unchecked Sendable {
+    // @unchecked: `run` is called once, on one thread; the only state other threads
+    // read (`figures`) is behind a Mutex, and the rest is immutable after init.
     private let pipeline: FacePipeline
     private let source: any FrameSource
     private let settings: AgentLoopSettings
@@ -56,8 +58,12 @@ public final class AgentLoop {
     private let emit: (CountWindow) -> Void
     private let log: @Sendable (String) -> Void
 
-    /// The last effective analysis rate, for health reports.
-    public private(set) var effectiveRate = 0.0
+    private let figures = Mutex((rate: 0.0, inference: Double?.none))
+
+    /// Analyses per second lately, for health reports (readable from any thread).
+    public var effectiveRate: Double { figures.withLock { $0.rate } }
+    /// How long the last analysis took, in seconds (nil before the first).
+    public var lastInferenceSeconds: Double? { figures.withLock { $0.inference } }
 
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
                 inputs: any ThrottleInputs = SystemThrottleInputs(), emit: @escaping (CountWindow) -> Void,
@@ -96,8 +102,11 @@ public final class AgentLoop {
             // On a recording the rate cap alone applies: CPU and temperature belong to this machine, not to the recording.
             if state.throttle.shouldAnalyse(at: time) {
                 state.throttle.begin(at: time, cpu: 0)
+                let started = ContinuousClock.now
                 try state.analyse(frame.image, at: time, pipeline: pipeline)
                 state.throttle.end(at: time, cpu: 0, temperature: nil)
+                let rate = state.throttle.effectiveRate(at: time), took = (ContinuousClock.now - started).seconds
+                figures.withLock { $0 = (rate, took) }
             } else {
                 state.aggregator.frameDropped()
             }
@@ -159,8 +168,10 @@ public final class AgentLoop {
             let time = inputs.now()
             state.throttle.begin(at: time, cpu: inputs.processCPUTime())
             try state.analyse(frame.image, at: wall, pipeline: pipeline)
-            state.throttle.end(at: inputs.now(), cpu: inputs.processCPUTime(), temperature: inputs.temperature())
-            effectiveRate = state.throttle.effectiveRate(at: inputs.now())
+            let end = inputs.now()
+            state.throttle.end(at: end, cpu: inputs.processCPUTime(), temperature: inputs.temperature())
+            let rate = state.throttle.effectiveRate(at: end)
+            figures.withLock { $0 = (rate, end - time) }
         }
         stop.request()
         captureDone.wait()

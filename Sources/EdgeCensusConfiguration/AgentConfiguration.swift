@@ -29,6 +29,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var kAnonymity = 0
     /// `state.directory`: where the agent keeps what must survive a restart (the window sequence).
     public var stateDirectory = "/var/lib/edgecensus"
+    public var mqtt = MQTTConfiguration()
 
     public init() {}
 
@@ -127,7 +128,7 @@ extension ConfigurationError {
 
 extension AgentConfiguration: Decodable {
     enum Section: String, CodingKey, CaseIterable {
-        case models, detection, alignment, classification, device, source, throttle, tracking, windows, state
+        case models, detection, alignment, classification, device, source, throttle, tracking, windows, state, mqtt
     }
     enum DeviceKey: String, CodingKey, CaseIterable { case id }
     enum ThrottleKey: String, CodingKey, CaseIterable {
@@ -192,6 +193,7 @@ extension AgentConfiguration: Decodable {
             }
         }
         source = try root.decodeIfPresent(SourceConfiguration.self, forKey: .source) ?? source
+        mqtt = try root.decodeIfPresent(MQTTConfiguration.self, forKey: .mqtt) ?? mqtt
         if let section = try Self.section(.throttle, of: root, keys: ThrottleKey.self) {
             throttle.maxRateHz = try section.decode(.maxRateHz, default: throttle.maxRateHz, in: 0.01...30)
             throttle.cpuBudgetPercent = try section.decode(.cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)

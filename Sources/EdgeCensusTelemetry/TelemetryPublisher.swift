@@ -17,6 +17,7 @@ public final class TelemetryPublisher: Sendable {
     public let version: String
     private let log: @Sendable (String) -> Void
     private let connectedFlag = Mutex(false)
+    private let stopping = Mutex(false)
 
     public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
                 log: @escaping @Sendable (String) -> Void) throws(MQTTError) {
@@ -45,7 +46,8 @@ public final class TelemetryPublisher: Sendable {
             case .refused(let reason):
                 log("error: the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
             case .disconnected(let reason):
-                if connectedFlag.withLock({ state in defer { state = false }; return state }) {
+                let wasConnected = connectedFlag.withLock { state in defer { state = false }; return state }
+                if wasConnected && !stopping.withLock({ $0 }) {
                     log("warning: lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
                 }
             case .message(let message):
@@ -90,6 +92,7 @@ public final class TelemetryPublisher: Sendable {
 
     /// Says `stopped` (retained) and disconnects cleanly, so that the will is not sent.
     public func shutdown() async {
+        stopping.withLock { $0 = true }
         if isConnected {
             await send(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.stopped, qos: 1, retain: true))
         }

@@ -67,13 +67,31 @@ struct RunCommand: ParsableCommand {
         defer { signals.cancel() }
         StandardError.print("edgecensus: counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
         let device = settings.device, k = configuration.kAnonymity
+        let log: @Sendable (String) -> Void = { StandardError.print("edgecensus: \($0)") }
+        let loopReference = LoopReference()
+        let output: MQTTOutput?
+        do {
+            output = configuration.mqtt.isEnabled
+                ? try MQTTOutput(configuration: configuration, device: device, loop: { loopReference.loop },
+                                 cameraState: { [description = source.description] in description }, log: log)
+                : nil
+        } catch {
+            log("\(error)")
+            throw ExitCode(2)
+        }
         let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, emit: { window in
-            FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: k) + "\n").utf8))
+            if let output {
+                output.publish(window)
+            } else {
+                FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: k) + "\n").utf8))
+            }
             let seconds = max(window.end - window.start, 0.001)
             let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
-            StandardError.print("edgecensus: window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed"
-                                + " (\(rate)/s effective), \(window.framesDropped) dropped" + (window.partial ? " (partial)" : ""))
-        }, log: { StandardError.print("edgecensus: \($0)") })
+            log("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed"
+                + " (\(rate)/s effective), \(window.framesDropped) dropped" + (window.partial ? " (partial)" : ""))
+        }, log: log)
+        loopReference.loop = loop
+        defer { output?.finish(waitingUpTo: 10) }
         do {
             try loop.run(until: stop)
         } catch {
@@ -99,6 +117,17 @@ enum FrameSources {
                                                          format: V4L2Camera.Format(rawValue: configuration.format.rawValue) ?? .auto))
             return (camera, .live)
         }
+    }
+}
+
+/// Lets the health reporter read the loop's figures once the loop exists.
+final class LoopReference: @unchecked Sendable {
+    // @unchecked: written once before the loop runs, under the lock; read under it.
+    private let lock = NSLock()
+    private var stored: AgentLoop?
+    var loop: AgentLoop? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }
 

@@ -5,61 +5,6 @@ import EdgeCensusVision
 import Foundation
 import Testing
 
-/// Collects what a subscriber receives, to wait on.
-actor Inbox {
-    private(set) var messages: [MQTTMessage] = []
-    func add(_ message: MQTTMessage) { messages.append(message) }
-    func on(_ topic: String) -> [MQTTMessage] { messages.filter { $0.topic == topic } }
-}
-
-/// A subscriber made with the project's own client.
-struct Subscriber {
-    let client: MQTTClient
-    let inbox = Inbox()
-    let task: Task<Void, Never>
-
-    init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))") async throws {
-        var settings = MQTTSettings()
-        settings.host = "127.0.0.1"
-        settings.port = port
-        settings.clientID = id
-        let client = try MQTTClient(settings: settings)
-        self.client = client
-        let inbox = self.inbox
-        let subscribed = AsyncStream<Void>.makeStream()
-        task = Task {
-            for await event in client.events {
-                switch event {
-                case .connected:
-                    for topic in topics { try? client.subscribe(topic) }
-                    subscribed.continuation.yield()
-                case .message(let message): await inbox.add(message)
-                default: break
-                }
-            }
-        }
-        try client.start()
-        for await _ in subscribed.stream { break }
-    }
-
-    /// Waits (generously, on the event not on a clock) until `count` messages arrived on `topic`.
-    func wait(for topic: String, count: Int = 1, seconds: Double = 15) async throws -> [MQTTMessage] {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let found = await inbox.on(topic)
-            if found.count >= count { return found }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting for \(count) message(s) on \(topic)")
-        return await inbox.on(topic)
-    }
-
-    func stop() {
-        client.stop()
-        task.cancel()
-    }
-}
-
 @Suite("MQTT on a real broker", .enabled(if: MosquittoBroker.isInstalled, "needs mosquitto (apt-get install mosquitto)"), .serialized)
 struct MQTTClientTests {
     static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {

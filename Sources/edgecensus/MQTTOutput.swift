@@ -1,0 +1,112 @@
+import Dispatch
+import EdgeCensusAgent
+import EdgeCensusConfiguration
+import EdgeCensusCounting
+import EdgeCensusTelemetry
+import Foundation
+import Synchronization
+
+/// Runs the telemetry publisher beside the (synchronous) agent loop: windows are
+/// handed over in order and published one after the other; health goes out every
+/// `mqtt.health_interval` seconds. The broker being away never blocks counting.
+final class MQTTOutput: Sendable {
+    private let publisher: TelemetryPublisher
+    private let windows: AsyncStream<CountWindow>.Continuation
+    private let publishing: Task<Void, Never>
+    private let connection: Task<Void, Never>
+    private let health: Task<Void, Never>
+    private let pending = PendingWindows()
+
+    init(configuration: AgentConfiguration, device: String, loop: @escaping @Sendable () -> AgentLoop?,
+         cameraState: @escaping @Sendable () -> String, log: @escaping @Sendable (String) -> Void) throws {
+        let mqtt = configuration.mqtt
+        let publisher = try TelemetryPublisher(
+            settings: mqtt.settings(device: device),
+            layout: TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix),
+            kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: EdgeCensusVersion.current, log: log)
+        self.publisher = publisher
+        connection = Task {
+            do { try await publisher.run() } catch { log("error: \(error)") }
+        }
+        let (stream, continuation) = AsyncStream<CountWindow>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        windows = continuation
+        let pending = self.pending
+        publishing = Task {
+            for await window in stream {
+                do {
+                    let ack = try await publisher.publish(window)
+                    if !ack.isSuccess { log("warning: the broker refused window \(window.sequence): reason code \(ack.reasonCode)") }
+                } catch {
+                    log("warning: window \(window.sequence) not published: \(error)")
+                }
+                pending.published()
+            }
+        }
+        let started = Date().timeIntervalSince1970
+        let inputs = SystemThrottleInputs()
+        let rate = configuration.throttle.maxRateHz, interval = mqtt.healthInterval
+        health = Task {
+            var lastCPU = inputs.processCPUTime(), lastWall = inputs.now()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                guard !Task.isCancelled else { break }
+                let cpu = inputs.processCPUTime(), wall = inputs.now()
+                let now = Date().timeIntervalSince1970
+                let buffered = pending.snapshot
+                let agent = loop()
+                await publisher.publishHealth(TelemetryDocuments.Health(
+                    uptime: now - started, version: EdgeCensusVersion.current, cameraState: cameraState(),
+                    configuredRate: rate, effectiveRate: agent?.effectiveRate ?? 0,
+                    inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
+                    cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100, temperature: inputs.temperature(),
+                    bufferedWindows: buffered.count, oldestUnsentSeconds: buffered.oldest.map { now - $0 }, droppedWindows: 0),
+                    at: now)
+                (lastCPU, lastWall) = (cpu, wall)
+            }
+        }
+    }
+
+    func publish(_ window: CountWindow) {
+        pending.added(endingAt: window.end)
+        windows.yield(window)
+    }
+
+    /// Publishes what is left (waiting up to `seconds` for the broker), says `stopped`, disconnects.
+    func finish(waitingUpTo seconds: Double) {
+        windows.finish()
+        let done = DispatchSemaphore(value: 0)
+        let publisher = self.publisher, publishing = self.publishing, health = self.health, connection = self.connection
+        Task {
+            let drained = Task { await publishing.value }
+            let timeout = Task { try? await Task.sleep(for: .seconds(seconds)); drained.cancel() }
+            _ = await drained.value
+            timeout.cancel()
+            health.cancel()
+            await publisher.shutdown()
+            _ = await connection.value
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + seconds + 5)
+    }
+}
+
+/// Windows handed to the publisher and not yet acknowledged, for health reports.
+final class PendingWindows: Sendable {
+    private let state = Mutex((count: 0, oldest: Double?.none))
+
+    func added(endingAt end: Double) {
+        state.withLock { state in
+            state.count += 1
+            if state.oldest == nil { state.oldest = end }
+        }
+    }
+
+    func published() {
+        state.withLock { state in
+            state.count -= 1
+            if state.count == 0 { state.oldest = nil }
+        }
+    }
+
+    var snapshot: (count: Int, oldest: Double?) { state.withLock { $0 } }
+}

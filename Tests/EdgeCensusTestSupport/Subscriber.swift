@@ -1,0 +1,59 @@
+public import EdgeCensusTelemetry
+public import Foundation
+import Testing
+
+/// Collects what a subscriber receives, to wait on.
+public actor Inbox {
+    public private(set) var messages: [MQTTMessage] = []
+    public func add(_ message: MQTTMessage) { messages.append(message) }
+    public func on(_ topic: String) -> [MQTTMessage] { messages.filter { $0.topic == topic } }
+}
+
+/// A subscriber made with the project's own client.
+public struct Subscriber {
+    public let client: MQTTClient
+    public let inbox = Inbox()
+    let task: Task<Void, Never>
+
+    public init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))") async throws {
+        var settings = MQTTSettings()
+        settings.host = "127.0.0.1"
+        settings.port = port
+        settings.clientID = id
+        let client = try MQTTClient(settings: settings)
+        self.client = client
+        let inbox = self.inbox
+        let subscribed = AsyncStream<Void>.makeStream()
+        task = Task {
+            for await event in client.events {
+                switch event {
+                case .connected:
+                    for topic in topics { try? client.subscribe(topic) }
+                    subscribed.continuation.yield()
+                case .message(let message): await inbox.add(message)
+                default: break
+                }
+            }
+        }
+        try client.start()
+        for await _ in subscribed.stream { break }
+    }
+
+    /// Waits (generously, on the event not on a clock) until `count` messages arrived on `topic`.
+    public func wait(for topic: String, count: Int = 1, seconds: Double = 15) async throws -> [MQTTMessage] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let found = await inbox.on(topic)
+            if found.count >= count { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for \(count) message(s) on \(topic)")
+        return await inbox.on(topic)
+    }
+
+    public func stop() {
+        client.stop()
+        task.cancel()
+    }
+}
+
