@@ -122,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusConfigurationTests",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

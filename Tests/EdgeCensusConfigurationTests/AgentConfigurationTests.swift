@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusTelemetry
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -53,6 +54,10 @@ struct AgentConfigurationTests {
         ("windows: {length: 0.5}\n", "windows.length", "out of range"),
         ("device: {id: \"hall/1\"}\n", "device.id", "topic level"),
         ("tracking: {min_frames: 3}\n", "tracking.min_frames", "unknown key"),
+        ("mqtt: {protocol: \"4\"}\n", "mqtt.protocol", "not 5 or 3.1.1"),
+        ("mqtt: {port: 70000}\n", "mqtt.port", "out of range"),
+        ("mqtt: {topic_prefix: \"a/#\"}\n", "mqtt.topic_prefix", "wildcards"),
+        ("mqtt: {password: secret}\n", "mqtt.password", "unknown key"),
     ])
     func invalid(yaml: String, key: String, problem: String) {
         let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
@@ -128,4 +133,25 @@ struct AgentConfigurationTests {
         #expect(configuration.stateDirectory == "/tmp/ec")
     }
 
+
+    @Test("mqtt: off until a host is given; TLS only with a CA file; the password only from a file")
+    func mqttSection() throws {
+        #expect(!AgentConfiguration().mqtt.isEnabled)
+        let configuration = try AgentConfiguration.parse(yaml: """
+            device: {id: hall}
+            mqtt:
+              host: broker.local
+              port: 8883
+              protocol: "3.1.1"
+              username: counter
+              password_file: /etc/edgecensus/mqtt-password
+              tls: {ca_file: /etc/ssl/ca.pem}
+            """)
+        let settings = configuration.mqtt.settings(device: configuration.effectiveDeviceID)
+        #expect(configuration.mqtt.isEnabled)
+        #expect(settings.clientID == "edgecensus-hall")
+        #expect(settings.protocolVersion == .v311)
+        #expect(settings.passwordFile == "/etc/edgecensus/mqtt-password")
+        #expect(settings.tls?.caFile == "/etc/ssl/ca.pem" && settings.tls?.certificateFile == nil)
+    }
 }
