@@ -61,7 +61,9 @@ struct MQTTClientTests {
         let config = try JSONSerialization.jsonObject(with: Data(sensor[0].payload)) as? [String: Any]
         #expect(config?["state_topic"] as? String == layout.state)
         #expect(config?["availability_topic"] as? String == layout.status)
-        // A dashboard that connects later gets the retained status, state and discovery.
+        // A dashboard that connects later (once all is published) gets the retained status, state and discovery.
+        _ = try await subscriber.wait(for: layout.discovery(sensor: "age_60_100"))
+        _ = try await subscriber.wait(for: layout.state)
         let late = try await Subscriber(port: broker.port, topics: ["edgecensus/#", "homeassistant/sensor/#"])
         defer { late.stop() }
         #expect(try await late.wait(for: layout.status).first?.retain == true)
