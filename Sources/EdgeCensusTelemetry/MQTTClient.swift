@@ -59,6 +59,9 @@ public enum MQTTEvent: Sendable, Equatable {
     /// The broker refused the connection (bad credentials, not authorised, ...).
     case refused(reason: String)
     case disconnected(reason: String)
+    /// An error libmosquitto reports while connecting (a TLS handshake that fails, a
+    /// name that does not resolve): said once per distinct message.
+    case problem(String)
     case message(MQTTMessage)
 }
 
@@ -149,6 +152,10 @@ public final class MQTTClient: Sendable {
         }
         mosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in
             CallbackContext.from(user)?.published(mid: mid, reason: reason)
+        }
+        mosquitto_log_callback_set(handle) { _, user, level, text in
+            guard level & Int32(MOSQ_LOG_ERR) != 0, let text else { return }
+            CallbackContext.from(user)?.problem(String(cString: text))
         }
         mosquitto_message_v5_callback_set(handle) { _, user, message, _ in
             guard let message, let context = CallbackContext.from(user) else { return }
@@ -251,6 +258,7 @@ final class CallbackContext: Sendable {
 
     func connected(code: Int32) {
         if code == 0 {
+            lastProblem.withLock { $0 = nil }
             continuation.yield(.connected)
         } else {
             continuation.yield(.refused(reason: isV5 ? MQTTLibrary.reason(code) : String(cString: mosquitto_connack_string(code))))
@@ -271,6 +279,16 @@ final class CallbackContext: Sendable {
     }
 
     func received(_ message: MQTTMessage) { continuation.yield(.message(message)) }
+
+    private let lastProblem = Mutex<String?>(nil)
+
+    func problem(_ text: String) {
+        let isNew = lastProblem.withLock { last in
+            defer { last = text }
+            return last != text
+        }
+        if isNew { continuation.yield(.problem(text)) }
+    }
 
     func finish() {
         let waiters = pending.withLock { state in

@@ -50,6 +50,10 @@ public final class TelemetryPublisher: Sendable {
                 if wasConnected && !stopping.withLock({ $0 }) {
                     log("warning: lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
                 }
+            case .problem(let text):
+                let hint = text.contains("certificate") || text.contains("SSL") || text.contains("TLS")
+                    ? "; check mqtt.tls.ca_file (and the client certificate) against the broker's certificate" : ""
+                log("error: MQTT connection to \(settings.host):\(settings.port) failed: \(text)\(hint); retrying")
             case .message(let message):
                 if message.topic == layout.homeAssistantStatus, message.text == "online", discovery {
                     await publishDiscovery()
