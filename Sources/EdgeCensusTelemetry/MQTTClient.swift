@@ -108,13 +108,8 @@ public final class MQTTClient: Sendable {
         context = CallbackContext(continuation: continuation, isV5: settings.protocolVersion == .v5)
         unmanaged = Unmanaged.passRetained(context)
         mosquitto_user_data_set(handle, unmanaged.toOpaque())
-        do {
-            try configure(will: will)
-        } catch {
-            mosquitto_destroy(handle)
-            unmanaged.release()
-            throw error
-        }
+        // On failure, deinit (every property is set by now) destroys the handle and releases the context.
+        try configure(will: will)
     }
 
     private func configure(will: MQTTMessage?) throws(MQTTError) {
@@ -188,7 +183,10 @@ public final class MQTTClient: Sendable {
                 mosquitto_publish(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos),
                                   message.retain)
             }
-            guard code == MOSQ_ERR_SUCCESS.rawValue || code == MOSQ_ERR_NO_CONN.rawValue else {
+            // While disconnected libmosquitto keeps a QoS 1 or 2 message and sends it on
+            // reconnecting; a QoS 0 message is dropped, and no acknowledgement will come.
+            let keptForLater = code == MOSQ_ERR_NO_CONN.rawValue && message.qos > 0
+            guard code == MOSQ_ERR_SUCCESS.rawValue || keptForLater else {
                 continuation.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
                 return
             }
@@ -211,6 +209,9 @@ public final class MQTTClient: Sendable {
             return value
         }
         guard !already else { return }
+        // The network thread is awaited, not cancelled (cancelling it mid-TLS-handshake
+        // can leave locks held). A client waiting to reconnect ends after its current
+        // delay, at most `reconnectDelayMax` seconds.
         mosquitto_disconnect(handle)
         mosquitto_loop_stop(handle, false)
         context.finish()

@@ -5,7 +5,7 @@ import EdgeCensusVision
 import Foundation
 import Testing
 
-@Suite("MQTT on a real broker", .enabled(if: MosquittoBroker.isInstalled, "needs mosquitto (apt-get install mosquitto)"), .serialized)
+@Suite("MQTT on a real broker", .enabled(if: MQTTTests.enabled, "set EDGECENSUS_MQTT_TESTS=1 (needs mosquitto)"), .serialized)
 struct MQTTClientTests {
     static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {
         var settings = MQTTSettings()
@@ -33,6 +33,7 @@ struct MQTTClientTests {
         settings.host = "127.0.0.1"
         settings.port = broker.port
         settings.clientID = "publisher"
+        settings.reconnectDelayMax = 2
         let client = try MQTTClient(settings: settings)
         try client.start()
         let ack = try await client.publish(MQTTMessage(topic: "t/hello", text: "world", qos: 1))
@@ -121,6 +122,7 @@ struct MQTTClientTests {
         settings.host = "127.0.0.1"
         settings.port = broker.port
         settings.clientID = "anonymous"
+        settings.reconnectDelayMax = 2
         let client = try MQTTClient(settings: settings)
         try client.start()
         var refusal: String?

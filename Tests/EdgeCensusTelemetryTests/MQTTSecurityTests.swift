@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// A broker with TLS and password authentication, certificates made by the test.
-@Suite("MQTT with TLS and a password", .enabled(if: MosquittoBroker.isInstalled && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")), .serialized)
+@Suite("MQTT with TLS and a password", .enabled(if: MQTTTests.enabled && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "set EDGECENSUS_MQTT_TESTS=1"), .serialized)
 struct MQTTSecurityTests {
     struct Fixture {
         let directory: TemporaryDirectory
@@ -49,6 +49,7 @@ struct MQTTSecurityTests {
         settings.username = "counter"
         settings.passwordFile = fixture.file(passwordFile)
         settings.tls = MQTTSettings.TLS(caFile: fixture.file(ca))
+        settings.reconnectDelayMax = 2
         return settings
     }
 

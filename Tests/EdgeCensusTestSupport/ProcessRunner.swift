@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What a finished command printed, and its exit status.
 public struct ProcessResult: Sendable {
@@ -25,11 +25,18 @@ public enum ProcessRunner {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        waitForExit(process)
         try output.close()
         try error.close()
         return ProcessResult(status: process.terminationStatus,
                              standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
                              standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
     }
+}
+
+/// Waits for a child to end by polling `isRunning`: `waitUntilExit` spins a run
+/// loop, which can hang when called from an async test.
+public func waitForExit(_ process: Process, timeout: Double = 600) {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(5_000) }
 }

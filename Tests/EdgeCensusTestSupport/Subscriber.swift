@@ -20,6 +20,7 @@ public struct Subscriber {
         settings.host = "127.0.0.1"
         settings.port = port
         settings.clientID = id
+        settings.reconnectDelayMax = 2
         let client = try MQTTClient(settings: settings)
         self.client = client
         let inbox = self.inbox
@@ -36,7 +37,10 @@ public struct Subscriber {
             }
         }
         try client.start()
+        // Wait for the subscription, but never for ever.
+        let timeout = Task { try? await Task.sleep(for: .seconds(20)); subscribed.continuation.finish() }
         for await _ in subscribed.stream { break }
+        timeout.cancel()
     }
 
     /// Waits (generously, on the event not on a clock) until `count` messages arrived on `topic`.

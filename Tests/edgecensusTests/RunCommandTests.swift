@@ -48,7 +48,7 @@ struct RunCommandTests {
         }
         Thread.sleep(forTimeInterval: 2)
         process.terminate()  // SIGTERM
-        process.waitUntilExit()
+        waitForExit(process, timeout: 60)
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
         let windows = try Self.documents(try String(contentsOfFile: output, encoding: .utf8))
         let last = try #require(windows.last)
