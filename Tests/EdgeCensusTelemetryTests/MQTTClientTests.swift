@@ -8,12 +8,7 @@ import Testing
 @Suite("MQTT on a real broker", .enabled(if: MQTTTests.enabled, "set EDGECENSUS_MQTT_TESTS=1 (needs mosquitto)"), .serialized)
 struct MQTTClientTests {
     static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {
-        var settings = MQTTSettings()
-        settings.host = "127.0.0.1"
-        settings.port = port
-        settings.clientID = "edgecensus-\(device)"
-        settings.reconnectDelayMax = 2
-        return try TelemetryPublisher(settings: settings, layout: TopicLayout(device: device), kAnonymity: 0,
+        return try TelemetryPublisher(settings: .loopback(port: port, clientID: "edgecensus-\(device)"), layout: TopicLayout(device: device), kAnonymity: 0,
                                       discovery: true, version: "test", log: { _ in })
     }
 
@@ -29,12 +24,7 @@ struct MQTTClientTests {
         let broker = try MosquittoBroker()
         let subscriber = try await Subscriber(port: broker.port, topics: ["t/#"])
         defer { subscriber.stop() }
-        var settings = MQTTSettings()
-        settings.host = "127.0.0.1"
-        settings.port = broker.port
-        settings.clientID = "publisher"
-        settings.reconnectDelayMax = 2
-        let client = try MQTTClient(settings: settings)
+        let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "publisher"))
         try client.start()
         let ack = try await client.publish(MQTTMessage(topic: "t/hello", text: "world", qos: 1))
         #expect(ack.isSuccess)
@@ -118,12 +108,7 @@ struct MQTTClientTests {
     @Test("a refused connection is reported with the broker's reason")
     func refused() async throws {
         let broker = try MosquittoBroker(extraConfiguration: "allow_anonymous false\n")
-        var settings = MQTTSettings()
-        settings.host = "127.0.0.1"
-        settings.port = broker.port
-        settings.clientID = "anonymous"
-        settings.reconnectDelayMax = 2
-        let client = try MQTTClient(settings: settings)
+        let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "anonymous"))
         try client.start()
         var refusal: String?
         for await event in client.events {

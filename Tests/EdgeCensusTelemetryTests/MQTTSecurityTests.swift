@@ -42,15 +42,25 @@ struct MQTTSecurityTests {
     }
 
     static func settings(_ fixture: Fixture, ca: String, passwordFile: String) -> MQTTSettings {
-        var settings = MQTTSettings()
-        settings.host = "127.0.0.1"
-        settings.port = fixture.broker.port
-        settings.clientID = "secure-\(UUID().uuidString.prefix(6))"
+        var settings = MQTTSettings.loopback(port: fixture.broker.port, clientID: "secure-\(UUID().uuidString.prefix(6))")
         settings.username = "counter"
         settings.passwordFile = fixture.file(passwordFile)
         settings.tls = MQTTSettings.TLS(caFile: fixture.file(ca))
-        settings.reconnectDelayMax = 2
         return settings
+    }
+
+    /// Runs a publisher with these files until it logs a line that matches, and returns that line.
+    static func logLine(ca: String, passwordFile: String, matching match: (String) -> Bool) async throws -> String {
+        let fixture = try Self.fixture()
+        let lines = LogLines()
+        let publisher = try TelemetryPublisher(settings: settings(fixture, ca: ca, passwordFile: passwordFile),
+                                               layout: TopicLayout(device: "secure"), kAnonymity: 0, discovery: false,
+                                               version: "test", log: { lines.append($0) })
+        let running = Task { try await publisher.run() }
+        let line = try await lines.wait(for: match)
+        await publisher.shutdown()
+        _ = await running.result
+        return line
     }
 
     /// The first event that is not a message, within a generous time.
@@ -81,32 +91,16 @@ struct MQTTSecurityTests {
 
     @Test("a wrong password is refused, and the log line says what to check")
     func wrongPassword() async throws {
-        let fixture = try Self.fixture()
-        let lines = LogLines()
-        let publisher = try TelemetryPublisher(settings: Self.settings(fixture, ca: "ca.pem", passwordFile: "wrong-password"),
-                                               layout: TopicLayout(device: "secure"), kAnonymity: 0, discovery: false,
-                                               version: "test", log: { lines.append($0) })
-        let running = Task { try await publisher.run() }
-        let line = try await lines.wait { $0.contains("refused the connection") }
+        let line = try await Self.logLine(ca: "ca.pem", passwordFile: "wrong-password") { $0.contains("refused the connection") }
         #expect(line.lowercased().contains("not authorized") || line.lowercased().contains("bad user name or password"), "\(line)")
         #expect(line.contains("mqtt.password_file"))
-        await publisher.shutdown()
-        _ = await running.result
     }
 
     @Test("a wrong CA fails the TLS handshake, and the log line names mqtt.tls.ca_file")
     func wrongCA() async throws {
-        let fixture = try Self.fixture()
-        let lines = LogLines()
-        let publisher = try TelemetryPublisher(settings: Self.settings(fixture, ca: "other-ca.pem", passwordFile: "password"),
-                                               layout: TopicLayout(device: "secure"), kAnonymity: 0, discovery: false,
-                                               version: "test", log: { lines.append($0) })
-        let running = Task { try await publisher.run() }
-        let line = try await lines.wait { $0.contains("failed") }
+        let line = try await Self.logLine(ca: "other-ca.pem", passwordFile: "password") { $0.contains("failed") }
         #expect(line.contains("certificate verify failed"), "\(line)")
         #expect(line.contains("mqtt.tls.ca_file"))
-        await publisher.shutdown()
-        _ = await running.result
     }
 
     @Test("an unreadable CA file or password file is refused before connecting")

@@ -16,12 +16,7 @@ public struct Subscriber {
     let task: Task<Void, Never>
 
     public init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))") async throws {
-        var settings = MQTTSettings()
-        settings.host = "127.0.0.1"
-        settings.port = port
-        settings.clientID = id
-        settings.reconnectDelayMax = 2
-        let client = try MQTTClient(settings: settings)
+        let client = try MQTTClient(settings: .loopback(port: port, clientID: id))
         self.client = client
         let inbox = self.inbox
         let subscribed = AsyncStream<Void>.makeStream()
@@ -61,3 +56,15 @@ public struct Subscriber {
     }
 }
 
+
+extension MQTTSettings {
+    /// A client of a test broker on loopback, retrying quickly so that tests never wait out a long backoff.
+    public static func loopback(port: Int, clientID: String) -> MQTTSettings {
+        var settings = MQTTSettings()
+        settings.host = "127.0.0.1"
+        settings.port = port
+        settings.clientID = clientID
+        settings.reconnectDelayMax = 2
+        return settings
+    }
+}
