@@ -62,6 +62,8 @@ public enum MQTTEvent: Sendable, Equatable {
     /// An error libmosquitto reports while connecting (a TLS handshake that fails, a
     /// name that does not resolve): said once per distinct message.
     case problem(String)
+    /// The broker answered a subscription: one granted QoS per topic (128 or more = refused).
+    case subscribed(messageID: Int32, grantedQoS: [Int])
     case message(MQTTMessage)
 }
 
@@ -86,15 +88,18 @@ public struct MQTTError: Error, Equatable, CustomStringConvertible {
 /// back into libmosquitto.
 public final class MQTTClient: Sendable {
     /// Raw handle. `nonisolated(unsafe)`: libmosquitto's publish / subscribe /
-    /// disconnect are thread-safe with the threaded loop (`mosquitto_loop_start`),
-    /// and the handle is destroyed only in `stop()`, after the loop thread has ended.
+    /// disconnect are thread-safe once `mosquitto_threaded_set` is on, and the
+    /// handle is destroyed only in `stop()`, after the network thread has ended.
     private nonisolated(unsafe) let handle: OpaquePointer
     private let context: CallbackContext
     private let unmanaged: Unmanaged<CallbackContext>
     public let settings: MQTTSettings
     /// Connection events and received messages; the newest 1024 are kept if nobody reads.
     public let events: AsyncStream<MQTTEvent>
-    private let stopped = Mutex(false)
+    /// Whether `stop()` has begun; held around every call into libmosquitto from
+    /// outside its network thread, so that none can race `mosquitto_destroy`.
+    private let lifecycle = Mutex(false)
+    private let network = Mutex<MQTTNetworkLoop?>(nil)
 
     public init(settings: MQTTSettings, will: MQTTMessage? = nil) throws(MQTTError) {
         MQTTLibrary.initialise()
@@ -138,7 +143,7 @@ public final class MQTTClient: Sendable {
             }
             try check(code, "set last will")
         }
-        mosquitto_reconnect_delay_set(handle, 1, UInt32(max(1, settings.reconnectDelayMax)), true)
+        try check(mosquitto_threaded_set(handle, true), "enable threading")
         mosquitto_connect_v5_callback_set(handle) { _, user, code, _, _ in
             CallbackContext.from(user)?.connected(code: code)
         }
@@ -147,6 +152,10 @@ public final class MQTTClient: Sendable {
         }
         mosquitto_publish_v5_callback_set(handle) { _, user, mid, reason, _ in
             CallbackContext.from(user)?.published(mid: mid, reason: reason)
+        }
+        mosquitto_subscribe_v5_callback_set(handle) { _, user, mid, count, granted, _ in
+            let qos = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))).map(Int.init) } ?? []
+            CallbackContext.from(user)?.yield(.subscribed(messageID: mid, grantedQoS: qos))
         }
         mosquitto_log_callback_set(handle) { _, user, level, text in
             guard level & Int32(MOSQ_LOG_ERR) != 0, let text else { return }
@@ -161,59 +170,87 @@ public final class MQTTClient: Sendable {
     }
 
     /// Starts connecting in the background; connection and every reconnection are
-    /// reported on `events`. Fails only for a setting that can never work.
+    /// reported on `events`, and so is each distinct reason an attempt fails (a broker
+    /// that is down, a TLS handshake that fails): it is retried with backoff, for ever.
     public func start() throws(MQTTError) {
-        let code = mosquitto_connect_async(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
-        // A broker that is down now is not an error: the loop keeps trying.
-        if code != MOSQ_ERR_SUCCESS.rawValue && code != MOSQ_ERR_ERRNO.rawValue && code != MOSQ_ERR_NO_CONN.rawValue {
-            throw MQTTError(operation: "connect to \(settings.host):\(settings.port)", reason: MQTTLibrary.describe(code))
+        let alreadyStopped = lifecycle.withLock { stopped in
+            guard !stopped else { return true }
+            network.withLock { loop in
+                guard loop == nil else { return }
+                loop = MQTTNetworkLoop(handle: handle, settings: settings, context: context)
+                loop?.start()
+            }
+            return false
         }
-        try check(mosquitto_loop_start(handle), "start network loop")
+        if alreadyStopped { throw MQTTError(operation: "start", reason: "the client has stopped") }
     }
 
-    /// Publishes and, for QoS 1 and 2, waits for the broker's acknowledgement (which
-    /// comes after a reconnect when the broker is away: libmosquitto keeps and resends it).
+    /// Publishes. For QoS 1 and 2, waits for the broker's acknowledgement, which comes
+    /// after a reconnect when the broker is away (libmosquitto keeps the message and
+    /// resends it), or fails when the client stops first. QoS 0 returns once the message
+    /// is handed to libmosquitto: nothing acknowledges it.
     @discardableResult
     public func publish(_ message: MQTTMessage) async throws(MQTTError) -> PublishAcknowledgement {
         let result: Result<PublishAcknowledgement, MQTTError> = await withCheckedContinuation { continuation in
-            // Our lock is never held while libmosquitto runs: its network thread calls
-            // `published` holding libmosquitto's own locks, which `mosquitto_publish` needs.
+            // Only `lifecycle` is held while libmosquitto runs, never `pending`: the network
+            // thread calls `published` holding libmosquitto's own locks.
             var mid: Int32 = 0
-            let code = message.payload.withUnsafeBytes { bytes in
-                mosquitto_publish(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos),
-                                  message.retain)
+            let code = lifecycle.withLock { stopped -> Int32? in
+                guard !stopped else { return nil }
+                return message.payload.withUnsafeBytes { bytes in
+                    mosquitto_publish(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos),
+                                      message.retain)
+                }
             }
-            // While disconnected libmosquitto keeps a QoS 1 or 2 message and sends it on
-            // reconnecting; a QoS 0 message is dropped, and no acknowledgement will come.
+            guard let code else {
+                continuation.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: "the client has stopped")))
+                return
+            }
+            // While disconnected libmosquitto keeps a QoS 1 or 2 message (saying "no
+            // connection") and sends it on reconnecting; a QoS 0 message is dropped.
             let keptForLater = code == MOSQ_ERR_NO_CONN.rawValue && message.qos > 0
             guard code == MOSQ_ERR_SUCCESS.rawValue || keptForLater else {
                 continuation.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
                 return
             }
-            context.await(mid: mid, continuation: continuation)
+            if message.qos == 0 {
+                context.forget(mid: mid)
+                continuation.resume(returning: .success(PublishAcknowledgement(messageID: mid, reasonCode: 0)))
+            } else {
+                context.await(mid: mid, continuation: continuation)
+            }
         }
         return try result.get()
     }
 
     /// Subscribes; with MQTT 5, retained messages are never sent for it when
-    /// `retainedToo` is false (retain handling 2).
-    public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true) throws(MQTTError) {
+    /// `retainedToo` is false (retain handling 2). Returns the message id that the
+    /// broker's answer (`MQTTEvent.subscribed`) carries.
+    @discardableResult
+    public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true) throws(MQTTError) -> Int32 {
         let options: Int32 = retainedToo || settings.protocolVersion != .v5 ? 0 : Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue)
-        try check(mosquitto_subscribe_v5(handle, nil, topic, Int32(qos), options, nil), "subscribe to \(topic)")
+        var mid: Int32 = 0
+        let code = lifecycle.withLock { stopped -> Int32 in
+            stopped ? MOSQ_ERR_NO_CONN.rawValue : mosquitto_subscribe_v5(handle, &mid, topic, Int32(qos), options, nil)
+        }
+        try check(code, "subscribe to \(topic)")
+        return mid
     }
 
-    /// Disconnects cleanly (no will) and ends the network thread. Waiting publishes fail.
+    /// Disconnects cleanly (no will) and ends the network thread. Waiting publishes
+    /// fail, and so does every publish from now on.
     public func stop() {
-        let already = stopped.withLock { value in
-            defer { value = true }
-            return value
+        // Once `stopped` is set under `lifecycle`, no call into libmosquitto is in
+        // progress or can begin, so the handle can be destroyed below.
+        let already = lifecycle.withLock { stopped in
+            defer { stopped = true }
+            return stopped
         }
         guard !already else { return }
         // The network thread is awaited, not cancelled (cancelling it mid-TLS-handshake
-        // can leave locks held). A client waiting to reconnect ends after its current
-        // delay, at most `reconnectDelayMax` seconds.
+        // can leave locks held); it ends within about a second.
         mosquitto_disconnect(handle)
-        mosquitto_loop_stop(handle, false)
+        network.withLock { $0 }?.stopAndWait()
         context.finish()
         mosquitto_destroy(handle)
         unmanaged.release()
@@ -230,8 +267,13 @@ public final class MQTTClient: Sendable {
 final class CallbackContext: Sendable {
     struct Pending {
         var waiting: [Int32: CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>] = [:]
-        /// Acknowledgements that arrived before the publisher registered (QoS 0 completes at once).
+        /// Acknowledgements that arrived before the publisher registered.
         var early: [Int32: Int32] = [:]
+        /// QoS 0 messages whose "sent" callback is of no interest (it may also never come,
+        /// when the connection drops first: cleared on every disconnect).
+        var ignored: Set<Int32> = []
+        /// After `finish()` nothing will be acknowledged any more.
+        var finished = false
     }
 
     private let continuation: AsyncStream<MQTTEvent>.Continuation
@@ -249,15 +291,43 @@ final class CallbackContext: Sendable {
 
     /// Resumes `continuation` when the broker acknowledges `mid` (at once if it already has).
     func await(mid: Int32, continuation: CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>) {
-        let early = pending.withLock { state -> Int32? in
-            if let reason = state.early.removeValue(forKey: mid) { return reason }
+        enum Outcome { case acknowledged(Int32), finished, waiting }
+        let outcome = pending.withLock { state -> Outcome in
+            if let reason = state.early.removeValue(forKey: mid) { return .acknowledged(reason) }
+            if state.finished { return .finished }
             state.waiting[mid] = continuation
-            return nil
+            return .waiting
         }
-        if let early { continuation.resume(returning: .success(PublishAcknowledgement(messageID: mid, reasonCode: early))) }
+        switch outcome {
+        case .acknowledged(let reason):
+            continuation.resume(returning: .success(PublishAcknowledgement(messageID: mid, reasonCode: reason)))
+        case .finished:
+            continuation.resume(returning: .failure(Self.stoppedBeforeAcknowledgement))
+        case .waiting:
+            break
+        }
+    }
+
+    /// Drops the callback for a QoS 0 message (which may already have come).
+    func forget(mid: Int32) {
+        pending.withLock { state in
+            if state.early.removeValue(forKey: mid) == nil { state.ignored.insert(mid) }
+        }
+    }
+
+    static let stoppedBeforeAcknowledgement = MQTTError(operation: "publish", reason: "the client stopped before the broker acknowledged")
+
+    /// How the broker answered the latest connection attempt, if it did.
+    enum Answer { case none, accepted, refused }
+    private let answer = Mutex(Answer.none)
+
+    /// The broker's answer since the last time this was asked.
+    func takeAnswer() -> Answer {
+        answer.withLock { value in defer { value = .none }; return value }
     }
 
     func connected(code: Int32) {
+        answer.withLock { $0 = code == 0 ? .accepted : .refused }
         if code == 0 {
             lastProblem.withLock { $0 = nil }
             continuation.yield(.connected)
@@ -267,12 +337,14 @@ final class CallbackContext: Sendable {
     }
 
     func disconnected(code: Int32) {
+        pending.withLock { $0.ignored.removeAll() }
         continuation.yield(.disconnected(reason: code == 0 ? "disconnected as asked" : MQTTLibrary.describe(code)))
     }
 
     func published(mid: Int32, reason: Int32) {
         let waiter = pending.withLock { state -> CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>? in
             if let waiter = state.waiting.removeValue(forKey: mid) { return waiter }
+            if state.ignored.remove(mid) != nil { return nil }
             state.early[mid] = reason
             return nil
         }
@@ -280,6 +352,8 @@ final class CallbackContext: Sendable {
     }
 
     func received(_ message: MQTTMessage) { continuation.yield(.message(message)) }
+
+    func yield(_ event: MQTTEvent) { continuation.yield(event) }
 
     private let lastProblem = Mutex<String?>(nil)
 
@@ -293,12 +367,10 @@ final class CallbackContext: Sendable {
 
     func finish() {
         let waiters = pending.withLock { state in
-            defer { state.waiting = [:] }
+            defer { state.waiting = [:]; state.finished = true }
             return Array(state.waiting.values)
         }
-        for waiter in waiters {
-            waiter.resume(returning: .failure(MQTTError(operation: "publish", reason: "the client stopped before the broker acknowledged")))
-        }
+        for waiter in waiters { waiter.resume(returning: .failure(Self.stoppedBeforeAcknowledgement)) }
         continuation.finish()
     }
 }

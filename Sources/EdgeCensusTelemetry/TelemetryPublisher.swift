@@ -54,6 +54,10 @@ public final class TelemetryPublisher: Sendable {
                 let hint = text.contains("certificate") || text.contains("SSL") || text.contains("TLS")
                     ? "; check mqtt.tls.ca_file (and the client certificate) against the broker's certificate" : ""
                 log("error: MQTT connection to \(settings.host):\(settings.port) failed: \(text)\(hint); retrying")
+            case .subscribed(_, let granted):
+                if granted.contains(where: { $0 >= 128 }) {
+                    log("warning: the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL")
+                }
             case .message(let message):
                 if message.topic == layout.homeAssistantStatus, message.text == "online", discovery {
                     await publishDiscovery()

@@ -19,6 +19,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               edgecensus run                                   (camera from /etc/edgecensus/edgecensus.yaml)
               edgecensus run --config etc/samples/walkers.yaml (the bundled sample video, as fast as possible)
+              edgecensus run --config etc/samples/walkers.yaml --mqtt localhost   (the same, published to a local broker)
               edgecensus run --video walk.mp4 --realtime false --start-time 2026-03-01T09:00:00Z
             """)
 
@@ -36,6 +37,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Wall-clock time of a recording's first frame (ISO 8601).", valueName: "time"))
     var startTime: String?
 
+    @Option(name: .long, help: ArgumentHelp("Publish to this MQTT broker instead of the configured one (mqtt.host, mqtt.port).",
+                                            valueName: "host[:port]"))
+    var mqtt: String?
+
     func run() throws {
         var (configuration, pipeline) = try modelOptions.loadPipeline(forPhotos: false)
         if let video { configuration.source.kind = .video; configuration.source.path = video }
@@ -46,6 +51,15 @@ struct RunCommand: ParsableCommand {
                 throw ValidationError("--start-time '\(startTime)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
             }
             configuration.source.startTime = date.timeIntervalSince1970
+        }
+        if let mqtt {
+            let parts = mqtt.split(separator: ":", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), !parts[0].isEmpty,
+                  let port = parts.count == 2 ? Int(parts[1]) : configuration.mqtt.port, (1...65535).contains(port) else {
+                throw ValidationError("--mqtt '\(mqtt)' is not host or host:port (such as localhost or 192.168.1.10:1883)")
+            }
+            configuration.mqtt.host = String(parts[0])
+            configuration.mqtt.port = port
         }
         let source: any FrameSource
         let pacing: PacingMode

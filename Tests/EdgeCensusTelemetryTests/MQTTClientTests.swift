@@ -5,7 +5,7 @@ import EdgeCensusVision
 import Foundation
 import Testing
 
-@Suite("MQTT on a real broker", .enabled(if: MQTTTests.enabled, "set EDGECENSUS_MQTT_TESTS=1 (needs mosquitto)"), .serialized)
+@Suite("MQTT on a real broker", .serialized)
 struct MQTTClientTests {
     static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {
         return try TelemetryPublisher(settings: .loopback(port: port, clientID: "edgecensus-\(device)"), layout: TopicLayout(device: device), kAnonymity: 0,
@@ -103,6 +103,39 @@ struct MQTTClientTests {
         #expect(try await subscriber.wait(for: publisher.layout.status).last?.text == "online")
         await publisher.shutdown()
         _ = await running.result
+    }
+
+    @Test("a broker that is not up yet when the client starts is reported once, then connected to when it comes up")
+    func brokerLate() async throws {
+        let port = try MosquittoBroker.freePort()
+        let client = try MQTTClient(settings: .loopback(port: port, clientID: "early-bird"))
+        try client.start()
+        var events = client.events.makeAsyncIterator()
+        var problem: String?
+        while problem == nil, let event = await events.next() {
+            if case .problem(let text) = event { problem = text }
+        }
+        #expect(problem?.lowercased().contains("refused") == true, "\(problem ?? "none")")
+        let broker = try MosquittoBroker(port: port)
+        var connected = false
+        while let event = await events.next() {
+            if event == .connected { connected = true; break }
+        }
+        #expect(connected)
+        let ack = try await client.publish(MQTTMessage(topic: "t/late", text: "here", qos: 1))
+        #expect(ack.isSuccess)
+        client.stop()
+        broker.stop()
+    }
+
+    @Test("publishing after stop fails at once instead of waiting for an acknowledgement that cannot come")
+    func publishAfterStop() async throws {
+        let broker = try MosquittoBroker()
+        let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "stopped"))
+        try client.start()
+        client.stop()
+        await #expect(throws: MQTTError.self) { try await client.publish(MQTTMessage(topic: "t/x", text: "late", qos: 1)) }
+        #expect(throws: MQTTError.self) { try client.subscribe("t/#") }
     }
 
     @Test("a refused connection is reported with the broker's reason")

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// A broker with TLS and password authentication, certificates made by the test.
-@Suite("MQTT with TLS and a password", .enabled(if: MQTTTests.enabled && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "set EDGECENSUS_MQTT_TESTS=1"), .serialized)
+@Suite("MQTT with TLS and a password", .serialized)
 struct MQTTSecurityTests {
     struct Fixture {
         let directory: TemporaryDirectory

@@ -21,18 +21,22 @@ public struct Subscriber {
         let inbox = self.inbox
         let subscribed = AsyncStream<Void>.makeStream()
         task = Task {
+            var awaited: Set<Int32> = []
             for await event in client.events {
                 switch event {
                 case .connected:
-                    for topic in topics { try? client.subscribe(topic) }
-                    subscribed.continuation.yield()
+                    awaited = Set(topics.compactMap { try? client.subscribe($0) })
+                    if awaited.isEmpty { subscribed.continuation.yield() }
+                case .subscribed(let mid, _):
+                    // Subscribed once the broker has answered every subscription.
+                    if awaited.remove(mid) != nil && awaited.isEmpty { subscribed.continuation.yield() }
                 case .message(let message): await inbox.add(message)
                 default: break
                 }
             }
         }
         try client.start()
-        // Wait for the subscription, but never for ever.
+        // Wait for the broker's answer to every subscription, but never for ever.
         let timeout = Task { try? await Task.sleep(for: .seconds(20)); subscribed.continuation.finish() }
         for await _ in subscribed.stream { break }
         timeout.cancel()

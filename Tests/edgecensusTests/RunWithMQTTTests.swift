@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `edgecensus run` publishing to a real broker that the test starts.
-@Suite("edgecensus run with MQTT", .enabled(if: MQTTTests.enabled, "set EDGECENSUS_MQTT_TESTS=1 (needs mosquitto)"), .serialized)
+@Suite("edgecensus run with MQTT", .serialized)
 struct RunWithMQTTTests {
     static func config(_ directory: TemporaryDirectory, port: Int, realtime: Bool) throws -> String {
         let path = directory.file("edgecensus.yaml")
