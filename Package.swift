@@ -69,6 +69,7 @@ let package = Package(
         .target(
             name: "EdgeCensusTelemetry",
             dependencies: ["CMosquitto", "EdgeCensusCounting", "EdgeCensusVision"],
+            exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
         // Accuracy figures over a labelled set, and latency figures.

@@ -11,7 +11,8 @@ public enum CountReport {
     /// The version of the counts document; bumped on incompatible change.
     public static let schema = "edgecensus.counts/1"
 
-    public static func document(_ window: CountWindow, device: String, kAnonymity k: Int) -> [String: Any] {
+    /// `replayed`: true when the window is sent again from the offline buffer rather than as it closes.
+    public static func document(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> [String: Any] {
         var suppressed: [String] = []
         func cells<Key: Hashable>(_ keys: [Key], _ counts: [Key: Int], name: (Key) -> String, path: String,
                                   totalShown: Bool) -> [String: Any] {
@@ -58,6 +59,7 @@ public enum CountReport {
             "frames_analysed": window.framesAnalysed,
             "frames_dropped": window.framesDropped,
             "partial": window.partial,
+            "replayed": replayed,
         ]
         if k > 1 {
             document["k_anonymity"] = k
@@ -67,8 +69,8 @@ public enum CountReport {
     }
 
     /// The document as one line of JSON (keys sorted).
-    public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: document(window, device: device, kAnonymity: k),
+    public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: document(window, device: device, kAnonymity: k, replayed: replayed),
                                                  options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

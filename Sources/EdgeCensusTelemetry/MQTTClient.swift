@@ -82,10 +82,11 @@ public struct MQTTError: Error, Equatable, CustomStringConvertible {
     public var description: String { "MQTT \(operation) failed: \(reason)" }
 }
 
-/// A client over libmosquitto. libmosquitto runs its own network thread (which
-/// reconnects with exponential backoff); its callbacks only take a short lock and
-/// hand events to `events` or resume a waiting publish — they never block or call
-/// back into libmosquitto.
+/// A client over libmosquitto. A network thread of its own (`MQTTNetworkLoop`)
+/// connects and reconnects with exponential backoff; libmosquitto's callbacks only
+/// take a short lock and hand events to `events` or resume a waiting publish — they
+/// never block or call back into libmosquitto. Every other call into libmosquitto
+/// goes through one `MQTTGate`.
 public final class MQTTClient: Sendable {
     /// Raw handle. `nonisolated(unsafe)`: libmosquitto's publish / subscribe /
     /// disconnect are thread-safe once `mosquitto_threaded_set` is on, and the
@@ -96,9 +97,7 @@ public final class MQTTClient: Sendable {
     public let settings: MQTTSettings
     /// Connection events and received messages; the newest 1024 are kept if nobody reads.
     public let events: AsyncStream<MQTTEvent>
-    /// Whether `stop()` has begun; held around every call into libmosquitto from
-    /// outside its network thread, so that none can race `mosquitto_destroy`.
-    private let lifecycle = Mutex(false)
+    private let gate: MQTTGate
     private let network = Mutex<MQTTNetworkLoop?>(nil)
 
     public init(settings: MQTTSettings, will: MQTTMessage? = nil) throws(MQTTError) {
@@ -112,6 +111,7 @@ public final class MQTTClient: Sendable {
         self.events = events
         context = CallbackContext(continuation: continuation, isV5: settings.protocolVersion == .v5)
         unmanaged = Unmanaged.passRetained(context)
+        gate = MQTTGate(handle: handle, context: context)
         mosquitto_user_data_set(handle, unmanaged.toOpaque())
         // On failure, deinit (every property is set by now) destroys the handle and releases the context.
         try configure(will: will)
@@ -173,16 +173,16 @@ public final class MQTTClient: Sendable {
     /// reported on `events`, and so is each distinct reason an attempt fails (a broker
     /// that is down, a TLS handshake that fails): it is retried with backoff, for ever.
     public func start() throws(MQTTError) {
-        let alreadyStopped = lifecycle.withLock { stopped in
-            guard !stopped else { return true }
-            network.withLock { loop in
-                guard loop == nil else { return }
-                loop = MQTTNetworkLoop(handle: handle, settings: settings, context: context)
-                loop?.start()
-            }
+        // Checked under `network`'s lock, which `stop()` takes after closing the gate:
+        // either `stop()` sees this loop and ends it, or this sees the gate closed.
+        let refused = network.withLock { loop -> Bool in
+            guard !gate.isClosed else { return true }
+            guard loop == nil else { return false }
+            loop = MQTTNetworkLoop(handle: handle, settings: settings, context: context, gate: gate)
+            loop?.start()
             return false
         }
-        if alreadyStopped { throw MQTTError(operation: "start", reason: "the client has stopped") }
+        if refused { throw MQTTError(operation: "start", reason: "the client has stopped") }
     }
 
     /// Publishes. For QoS 1 and 2, waits for the broker's acknowledgement, which comes
@@ -191,35 +191,7 @@ public final class MQTTClient: Sendable {
     /// is handed to libmosquitto: nothing acknowledges it.
     @discardableResult
     public func publish(_ message: MQTTMessage) async throws(MQTTError) -> PublishAcknowledgement {
-        let result: Result<PublishAcknowledgement, MQTTError> = await withCheckedContinuation { continuation in
-            // Only `lifecycle` is held while libmosquitto runs, never `pending`: the network
-            // thread calls `published` holding libmosquitto's own locks.
-            var mid: Int32 = 0
-            let code = lifecycle.withLock { stopped -> Int32? in
-                guard !stopped else { return nil }
-                return message.payload.withUnsafeBytes { bytes in
-                    mosquitto_publish(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos),
-                                      message.retain)
-                }
-            }
-            guard let code else {
-                continuation.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: "the client has stopped")))
-                return
-            }
-            // While disconnected libmosquitto keeps a QoS 1 or 2 message (saying "no
-            // connection") and sends it on reconnecting; a QoS 0 message is dropped.
-            let keptForLater = code == MOSQ_ERR_NO_CONN.rawValue && message.qos > 0
-            guard code == MOSQ_ERR_SUCCESS.rawValue || keptForLater else {
-                continuation.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
-                return
-            }
-            if message.qos == 0 {
-                context.forget(mid: mid)
-                continuation.resume(returning: .success(PublishAcknowledgement(messageID: mid, reasonCode: 0)))
-            } else {
-                context.await(mid: mid, continuation: continuation)
-            }
-        }
+        let result = await withCheckedContinuation { continuation in gate.publish(message, waiter: continuation) }
         return try result.get()
     }
 
@@ -229,26 +201,17 @@ public final class MQTTClient: Sendable {
     @discardableResult
     public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true) throws(MQTTError) -> Int32 {
         let options: Int32 = retainedToo || settings.protocolVersion != .v5 ? 0 : Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue)
-        var mid: Int32 = 0
-        let code = lifecycle.withLock { stopped -> Int32 in
-            stopped ? MOSQ_ERR_NO_CONN.rawValue : mosquitto_subscribe_v5(handle, &mid, topic, Int32(qos), options, nil)
-        }
+        let (code, mid) = gate.subscribe(topic, qos: qos, options: options)
         try check(code, "subscribe to \(topic)")
         return mid
     }
 
-    /// Disconnects cleanly (no will) and ends the network thread. Waiting publishes
-    /// fail, and so does every publish from now on.
+    /// Disconnects cleanly (no will) and ends the network thread, within about a
+    /// second. Waiting publishes fail, and so does every publish from now on.
     public func stop() {
-        // Once `stopped` is set under `lifecycle`, no call into libmosquitto is in
-        // progress or can begin, so the handle can be destroyed below.
-        let already = lifecycle.withLock { stopped in
-            defer { stopped = true }
-            return stopped
-        }
-        guard !already else { return }
-        // The network thread is awaited, not cancelled (cancelling it mid-TLS-handshake
-        // can leave locks held); it ends within about a second.
+        guard gate.close() else { return }
+        // Nothing else enters libmosquitto now but the network thread, which is
+        // awaited, not cancelled (cancelling it mid-TLS-handshake can leave locks held).
         mosquitto_disconnect(handle)
         network.withLock { $0 }?.stopAndWait()
         context.finish()

@@ -16,13 +16,15 @@ final class MQTTNetworkLoop: @unchecked Sendable {
     private let handle: OpaquePointer
     private let settings: MQTTSettings
     private let context: CallbackContext
+    private let gate: MQTTGate
     private let stopRequested = Atomic(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(handle: OpaquePointer, settings: MQTTSettings, context: CallbackContext) {
+    init(handle: OpaquePointer, settings: MQTTSettings, context: CallbackContext, gate: MQTTGate) {
         self.handle = handle
         self.settings = settings
         self.context = context
+        self.gate = gate
     }
 
     func start() {
@@ -47,9 +49,11 @@ final class MQTTNetworkLoop: @unchecked Sendable {
         var delay = 1.0
         var attempted = false
         while !stopping {
-            let code = attempted
-                ? mosquitto_reconnect_async(handle)
-                : mosquitto_connect_async(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
+            let code = gate.attemptConnection { [handle, settings, attempted] in
+                attempted
+                    ? mosquitto_reconnect_async(handle)
+                    : mosquitto_connect_async(handle, settings.host, Int32(settings.port), Int32(settings.keepalive))
+            }
             attempted = true
             var result = code
             if code == MOSQ_ERR_SUCCESS.rawValue {

@@ -57,9 +57,7 @@ public enum TelemetryDocuments {
 
     /// A counts document with the `replayed` flag (false for a live window).
     public static func counts(_ window: CountWindow, device: String, kAnonymity: Int, replayed: Bool) -> String {
-        var document = CountReport.document(window, device: device, kAnonymity: kAnonymity)
-        document["replayed"] = replayed
-        return json(document)
+        CountReport.jsonLine(window, device: device, kAnonymity: kAnonymity, replayed: replayed)
     }
 
     /// Home Assistant discovery: one sensor per figure, reading the retained `state`

@@ -33,6 +33,20 @@ struct MQTTClientTests {
         client.stop()
     }
 
+    @Test("a publish made the moment the client starts (while it connects) is acknowledged, every time")
+    func publishWhileConnecting() async throws {
+        let broker = try MosquittoBroker()
+        for attempt in 0..<30 {
+            let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "eager-\(attempt)"))
+            try client.start()
+            let ack = try await withDeadline(seconds: 10, "acknowledgement of a publish made while connecting (attempt \(attempt))") {
+                try await client.publish(MQTTMessage(topic: "t/eager", text: "\(attempt)", qos: 1))
+            }
+            #expect(ack.isSuccess)
+            client.stop()
+        }
+    }
+
     @Test("online on connect (retained), counts at QoS 1, the latest window retained on state, discovery for every sensor")
     func topics() async throws {
         let broker = try MosquittoBroker()

@@ -19,7 +19,7 @@ struct RunWithMQTTTests {
         return path
     }
 
-    @Test("a whole run on the sample: every window on counts, the last on state, online then stopped — and nothing identifying anywhere")
+    @Test("a whole run on the sample: every window on counts, the last on state, online then stopped")
     func wholeRun() async throws {
         let broker = try MosquittoBroker()
         let everything = try await Subscriber(port: broker.port, topics: ["#"])
@@ -34,20 +34,42 @@ struct RunWithMQTTTests {
         #expect(people == [1, 3, 2])
         let status = try await everything.wait(for: "edgecensus/hall/status", count: 2)
         #expect(status.map(\.text) == ["online", "stopped"])
-        // Privacy: every payload is a status word or a JSON document without boxes,
-        // landmarks or image bytes; the agent wrote nothing but its sequence number.
-        for message in await everything.inbox.messages {
-            if ["online", "offline", "stopped"].contains(message.text) { continue }
-            let object = try JSONSerialization.jsonObject(with: Data(message.payload))
-            let text = message.text
-            for forbidden in ["\"box\"", "landmark", "\"x\":", "track", "image", "jpeg", "png"] {
-                #expect(!text.lowercased().contains(forbidden), "\(message.topic) carries \(forbidden)")
+    }
+
+    @Test("privacy: everything a whole run publishes (seen on #) follows the published JSON Schemas and carries no box, image or track; the run writes no file but its sequence number")
+    func privacy() async throws {
+        let broker = try MosquittoBroker()
+        let everything = try await Subscriber(port: broker.port, topics: ["#"])
+        defer { everything.stop() }
+        let directory = try TemporaryDirectory()
+        let audit = try FileWriteAudit.run(TestPaths.executable,
+                                           ["run", "--models", TestPaths.models, "--config", try Self.config(directory, port: broker.port, realtime: false)])
+        #expect(audit.result.status == 0, "\(audit.result.standardError)")
+        _ = try await everything.wait(for: "edgecensus/hall/status", count: 2)
+        _ = try await everything.wait(for: "edgecensus/hall/health")
+        let layout = TopicLayout(device: "hall")
+        let messages = await everything.inbox.messages
+        var payloads: [(label: String, schema: String, payload: [UInt8])] = []
+        for message in messages {
+            guard let schema = SchemaValidator.schema(forTopic: message.topic, layout: layout) else {
+                Issue.record("\(message.topic) is not a documented topic")
+                continue
+            }
+            payloads.append(("\(message.topic) #\(payloads.count)", schema, message.payload))
+            for forbidden in ["box", "landmark", "track", "image", "jpeg", "png", "crop", "embedding", "base64"] {
+                #expect(!message.text.lowercased().contains(forbidden), "\(message.topic) carries \(forbidden)")
             }
             #expect(message.payload.count < 4096, "\(message.topic): \(message.payload.count) bytes")
-            #expect(object is [String: Any])
         }
-        let written = try FileManager.default.subpathsOfDirectory(atPath: directory.file("state"))
-        #expect(written == ["sequence"])
+        #expect(Set(payloads.map(\.schema)) == ["counts", "health", "status", "discovery"])
+        let problems = try SchemaValidator.problems(payloads)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+        let state = directory.file("state")
+        #expect(audit.written.contains(state + "/sequence"), "the audit saw no write at all: \(audit.written)")
+        let outside = audit.written.filter { !$0.hasPrefix(state + "/") && $0 != state }
+        #expect(outside.isEmpty, "written outside \(state): \(outside)")
+        #expect(Set(audit.written.map { URL(fileURLWithPath: $0).lastPathComponent }).isSubset(of: ["state", "sequence", "sequence.tmp"]),
+                "\(audit.written)")
     }
 
     @Test("a killed agent's will says offline")
