@@ -15,13 +15,15 @@ public enum TelemetryDocuments {
         public var effectiveRate: Double
         public var inferenceMilliseconds: Double?
         public var cpuPercent: Double
+        /// Resident memory, in bytes (nil where /proc is not available).
+        public var residentMemory: Int?
         public var temperature: Double?
         public var bufferedWindows: Int
         public var oldestUnsentSeconds: Double?
         public var droppedWindows: Int
 
         public init(uptime: Double, version: String, cameraState: String, configuredRate: Double, effectiveRate: Double,
-                    inferenceMilliseconds: Double?, cpuPercent: Double, temperature: Double?, bufferedWindows: Int,
+                    inferenceMilliseconds: Double?, cpuPercent: Double, residentMemory: Int?, temperature: Double?, bufferedWindows: Int,
                     oldestUnsentSeconds: Double?, droppedWindows: Int) {
             self.uptime = uptime
             self.version = version
@@ -30,6 +32,7 @@ public enum TelemetryDocuments {
             self.effectiveRate = effectiveRate
             self.inferenceMilliseconds = inferenceMilliseconds
             self.cpuPercent = cpuPercent
+            self.residentMemory = residentMemory
             self.temperature = temperature
             self.bufferedWindows = bufferedWindows
             self.oldestUnsentSeconds = oldestUnsentSeconds
@@ -47,6 +50,7 @@ public enum TelemetryDocuments {
             "analysis_rate": ["configured": health.configuredRate, "effective": round(health.effectiveRate, 100)],
             "inference_ms": health.inferenceMilliseconds.map { round($0, 10) as Any } ?? NSNull(),
             "cpu_percent": round(health.cpuPercent, 10),
+            "memory_mib": health.residentMemory.map { round(Double($0) / 1_048_576, 10) as Any } ?? NSNull(),
             "temperature_c": health.temperature.map { round($0, 10) as Any } ?? NSNull(),
             "buffer": ["windows": health.bufferedWindows,
                        "oldest_unsent_seconds": health.oldestUnsentSeconds.map { round($0, 1) as Any } ?? NSNull(),

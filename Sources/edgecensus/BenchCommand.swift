@@ -4,6 +4,7 @@ import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusEvaluation
+import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
 
@@ -16,12 +17,16 @@ struct BenchCommand: ParsableCommand {
             classify per face, and the whole photo; median and 95th percentile.
 
             With --video: the agent's figures instead — analysed frames per second with no \
-            throttle, and the CPU the agent uses (percent of one core) when it analyses 1 and 2 \
-            frames per second of the video played in real time.
+            throttle, and the CPU (percent of one core) and resident memory the agent uses when \
+            it analyses 1 and 2 frames per second of the video played in real time.
+
+            With --mqtt HOST[:PORT]: publish throughput to that broker — QoS 1 counts documents, \
+            one at a time and with 10 in flight (--messages each) — and the resident memory.
 
             Examples:
               edgecensus bench --runs 50 --threads 1 etc/samples/astronaut.png
               edgecensus bench --video etc/samples/walkers.mp4
+              edgecensus bench --mqtt localhost --messages 5000
             """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -38,16 +43,25 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "With --video: seconds of real-time play at each throttled rate.")
     var seconds = 15.0
 
+    @Option(name: .long, help: ArgumentHelp("Measure publishing to this MQTT broker instead.", valueName: "host[:port]"))
+    var mqtt: String?
+
+    @Option(name: .long, help: "With --mqtt: messages per measurement.")
+    var messages = 2000
+
     @Argument(help: ArgumentHelp("The photo to analyse.", valueName: "photo"))
     var photo: String?
 
     func validate() throws {
-        guard runs > 0 else { throw ValidationError("--runs must be positive.") }
-        guard (photo == nil) != (video == nil) else { throw ValidationError("Give a photo, or --video FILE.") }
+        guard runs > 0, messages > 0 else { throw ValidationError("--runs and --messages must be positive.") }
+        guard [photo, video, mqtt].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("Give a photo, --video FILE or --mqtt HOST[:PORT].")
+        }
     }
 
     func run() throws {
         if let video { return try benchVideo(video) }
+        if let mqtt { return try benchMQTT(mqtt) }
         guard let photo else { return }
         do {
             let result = try LatencyBenchmark.measure(photo: photo, runs: runs) {
@@ -103,9 +117,33 @@ struct BenchCommand: ParsableCommand {
                 timer.cancel()
                 let elapsed = inputs.now() - wallStart, used = inputs.processCPUTime() - cpuStart
                 print(String(format: "at %.0f analyses/s: CPU %.1f %% of one core (effective rate %.2f/s over %.0f s)",
-                             rate, used / elapsed * 100, loop.effectiveRate, elapsed))
+                             rate, used / elapsed * 100, loop.effectiveRate, elapsed)
+                      + (ResidentMemory.now().map { ", resident memory \($0.description)" } ?? ""))
             }
         } catch {
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func benchMQTT(_ address: String) throws {
+        let broker = try BrokerAddress(address, defaultPort: 1883)
+        var settings = MQTTSettings()
+        settings.host = broker.host
+        settings.port = broker.port
+        settings.clientID = "edgecensus-bench-\(getpid())"
+        let before = ResidentMemory.now()
+        let outcome = blockingWait { [settings, messages] in
+            try await PublishBenchmark.measure(settings: settings, messages: messages, inFlight: [1, 10], topic: "edgecensus/bench/counts")
+        }
+        switch outcome {
+        case .success(let result):
+            print("broker \(broker.host):\(broker.port), MQTT \(settings.protocolVersion.rawValue)")
+            print(result.text)
+            if let before, let after = ResidentMemory.now() {
+                print("resident memory: \(before.description) before connecting, \(after.description) after")
+            }
+        case .failure(let error):
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(1)
         }

@@ -43,3 +43,37 @@ enum StandardError {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }
+
+/// `host` or `host:port`, as given to `--mqtt`.
+struct BrokerAddress {
+    var host: String
+    var port: Int
+
+    init(_ text: String, defaultPort: Int) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), !parts[0].isEmpty,
+              let port = parts.count == 2 ? Int(parts[1]) : defaultPort, (1...65535).contains(port) else {
+            throw ValidationError("--mqtt '\(text)' is not host or host:port (such as localhost or 192.168.1.10:1883)")
+        }
+        host = String(parts[0])
+        self.port = port
+    }
+}
+
+/// Runs async work from a synchronous command and waits for its result.
+func blockingWait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return box.result!
+}
+
+/// A result handed from a task to a waiting thread: written before the semaphore
+/// is signalled, read after it is waited on.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}

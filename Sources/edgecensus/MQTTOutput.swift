@@ -58,7 +58,8 @@ final class MQTTOutput: Sendable {
                     uptime: now - started, version: EdgeCensusVersion.current, cameraState: cameraState(),
                     configuredRate: rate, effectiveRate: agent?.effectiveRate ?? 0,
                     inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
-                    cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100, temperature: inputs.temperature(),
+                    cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
+                    residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
                     bufferedWindows: buffered.count, oldestUnsentSeconds: buffered.oldest.map { now - $0 }, droppedWindows: 0),
                     at: now)
                 (lastCPU, lastWall) = (cpu, wall)

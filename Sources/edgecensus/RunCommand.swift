@@ -53,13 +53,9 @@ struct RunCommand: ParsableCommand {
             configuration.source.startTime = date.timeIntervalSince1970
         }
         if let mqtt {
-            let parts = mqtt.split(separator: ":", omittingEmptySubsequences: false)
-            guard (1...2).contains(parts.count), !parts[0].isEmpty,
-                  let port = parts.count == 2 ? Int(parts[1]) : configuration.mqtt.port, (1...65535).contains(port) else {
-                throw ValidationError("--mqtt '\(mqtt)' is not host or host:port (such as localhost or 192.168.1.10:1883)")
-            }
-            configuration.mqtt.host = String(parts[0])
-            configuration.mqtt.port = port
+            let broker = try BrokerAddress(mqtt, defaultPort: configuration.mqtt.port)
+            configuration.mqtt.host = broker.host
+            configuration.mqtt.port = broker.port
         }
         let source: any FrameSource
         let pacing: PacingMode

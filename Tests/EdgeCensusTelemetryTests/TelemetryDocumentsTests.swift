@@ -27,7 +27,7 @@ struct TelemetryDocumentsTests {
 
     static var health: TelemetryDocuments.Health {
         TelemetryDocuments.Health(uptime: 3600.25, version: "0.1.0", cameraState: "camera /dev/video0 streaming", configuredRate: 2,
-                                  effectiveRate: 1.987, inferenceMilliseconds: 48.26, cpuPercent: 21.43, temperature: 51.2,
+                                  effectiveRate: 1.987, inferenceMilliseconds: 48.26, cpuPercent: 21.43, residentMemory: 96_468_992, temperature: 51.2,
                                   bufferedWindows: 3, oldestUnsentSeconds: 180.4, droppedWindows: 0)
     }
 
@@ -46,6 +46,7 @@ struct TelemetryDocumentsTests {
         var bare = Self.health
         bare.inferenceMilliseconds = nil
         bare.temperature = nil
+        bare.residentMemory = nil
         bare.oldestUnsentSeconds = nil
         add("health without readings", "health", TelemetryDocuments.health(bare, device: "hall", at: 1_767_258_000))
         let sensors = TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0")
