@@ -39,7 +39,7 @@ struct MQTTClientTests {
         for attempt in 0..<30 {
             let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "eager-\(attempt)"))
             try client.start()
-            let ack = try await withDeadline(seconds: 10, "acknowledgement of a publish made while connecting (attempt \(attempt))") {
+            let ack = try await withDeadline(seconds: 30, "acknowledgement of a publish made while connecting (attempt \(attempt))") {
                 try await client.publish(MQTTMessage(topic: "t/eager", text: "\(attempt)", qos: 1))
             }
             #expect(ack.isSuccess)

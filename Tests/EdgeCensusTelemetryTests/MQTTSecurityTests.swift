@@ -72,7 +72,7 @@ struct MQTTSecurityTests {
             }
             return nil
         }
-        let timeout = Task { try? await Task.sleep(for: .seconds(20)); task.cancel() }
+        let timeout = Task { try? await Task.sleep(for: .seconds(60)); task.cancel() }
         let event = await task.value
         timeout.cancel()
         return event
@@ -119,7 +119,7 @@ final class LogLines: Sendable {
     private let lines = Mutex<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
 
-    func wait(seconds: Double = 20, for match: (String) -> Bool) async throws -> String {
+    func wait(seconds: Double = 60, for match: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let line = lines.withLock({ $0.first(where: match) }) { return line }

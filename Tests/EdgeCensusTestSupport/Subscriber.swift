@@ -38,13 +38,13 @@ public struct Subscriber {
         }
         try client.start()
         // Wait for the broker's answer to every subscription, but never for ever.
-        let timeout = Task { try? await Task.sleep(for: .seconds(20)); subscribed.continuation.finish() }
+        let timeout = Task { try? await Task.sleep(for: .seconds(60)); subscribed.continuation.finish() }
         for await _ in subscribed.stream { break }
         timeout.cancel()
     }
 
     /// Waits (generously, on the event not on a clock) until `count` messages arrived on `topic`.
-    public func wait(for topic: String, count: Int = 1, seconds: Double = 15) async throws -> [MQTTMessage] {
+    public func wait(for topic: String, count: Int = 1, seconds: Double = 60) async throws -> [MQTTMessage] {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let found = await inbox.on(topic)
