@@ -34,23 +34,8 @@ public final class SequenceStore {
     /// The next number, persisted before it is returned.
     public func next() throws -> UInt64 {
         let value = last + 1
-        try Self.writeAtomically("\(value)\n", to: path)
+        try AtomicFile.replace(path, with: "\(value)\n")
         last = value
         return value
-    }
-
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
-        close(descriptor)
-        guard written == bytes.count, synced == 0 else { throw POSIXError(.EIO) }
-        guard rename(temporary, path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        // Make the rename itself durable.
-        let folder = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
-        if folder >= 0 { fsync(folder); close(folder) }
     }
 }

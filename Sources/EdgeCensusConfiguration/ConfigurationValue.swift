@@ -1,0 +1,111 @@
+public import Foundation
+import Yams
+
+/// A configuration as a tree of plain values (what YAML and JSON both hold), for
+/// merging a remote change over the local file (RFC 7386 JSON Merge Patch) before
+/// the merged tree is decoded, with every check, into an `AgentConfiguration`.
+public indirect enum ConfigurationValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([ConfigurationValue])
+    case object([String: ConfigurationValue])
+
+    /// Parses JSON text; a number with a fraction or exponent is a double, true and
+    /// false are never numbers.
+    public static func parse(json data: Data) throws -> ConfigurationValue {
+        try JSONDecoder().decode(ConfigurationValue.self, from: data)
+    }
+
+    /// Parses YAML text (an empty document is an empty object).
+    public static func parse(yaml text: String) throws -> ConfigurationValue {
+        guard try Yams.compose(yaml: text) != nil else { return .object([:]) }
+        return try YAMLDecoder().decode(ConfigurationValue.self, from: text)
+    }
+
+    /// JSON text, keys sorted (also valid YAML).
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    public var object: [String: ConfigurationValue]? {
+        if case .object(let members) = self { return members }
+        return nil
+    }
+
+    /// RFC 7386: members of an object patch replace, `null` removes, objects merge.
+    public func merging(patch: ConfigurationValue) -> ConfigurationValue {
+        guard case .object(let changes) = patch else { return patch }
+        var result = object ?? [:]
+        for (key, change) in changes {
+            if change == .null {
+                result[key] = nil
+            } else {
+                result[key] = (result[key] ?? .null).merging(patch: change)
+            }
+        }
+        return .object(result)
+    }
+
+    /// The dotted paths of the leaves (values that are not objects), with their values.
+    public var leaves: [(path: String, value: ConfigurationValue)] {
+        guard case .object(let members) = self else { return [] }
+        return members.keys.sorted().flatMap { key -> [(path: String, value: ConfigurationValue)] in
+            let value = members[key]!
+            if case .object(let inner) = value, !inner.isEmpty {
+                return value.leaves.map { ("\(key).\($0.path)", $0.value) }
+            }
+            return [(key, value)]
+        }
+    }
+
+    /// The value at a dotted path, if any.
+    public func value(at path: String) -> ConfigurationValue? {
+        var current = self
+        for part in path.split(separator: ".") {
+            guard let next = current.object?[String(part)] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// An object holding `value` at the dotted `path`.
+    public static func nested(_ path: String, _ value: ConfigurationValue) -> ConfigurationValue {
+        path.split(separator: ".").reversed().reduce(value) { inner, part in .object([String(part): inner]) }
+    }
+}
+
+extension ConfigurationValue: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null; return }
+        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
+        if let value = try? container.decode(Int.self) { self = .int(value); return }
+        if let value = try? container.decode(Double.self) { self = .double(value); return }
+        if let value = try? container.decode(String.self) { self = .string(value); return }
+        if let value = try? container.decode([ConfigurationValue].self) { self = .array(value); return }
+        self = .object(try container.decode([String: ConfigurationValue].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+extension ConfigurationValue: CustomStringConvertible {
+    /// As JSON: `"fast"`, `5000`, `{"a":1}`.
+    public var description: String { json }
+}
