@@ -59,6 +59,10 @@ public final class AgentLoop: @unchecked Sendable {
     private let log: @Sendable (String) -> Void
 
     private let figures = Mutex((rate: 0.0, inference: Double?.none))
+    /// Settings changed while running, taken by the loop before its next step.
+    private let pendingSettings = Mutex<LiveSettings?>(nil)
+    /// A new source for the capture thread (a camera to reopen with new settings).
+    private let pendingSource = Mutex<CaptureHandOver?>(nil)
 
     /// Analyses per second lately, for health reports (readable from any thread).
     public var effectiveRate: Double { figures.withLock { $0.rate } }
@@ -75,6 +79,24 @@ public final class AgentLoop: @unchecked Sendable {
         self.inputs = inputs
         self.emit = emit
         self.log = log
+    }
+
+    /// Changes the throttle, the tracking and the window length of the running loop:
+    /// the throttle and tracking apply from the next frame, the length from the next
+    /// window. Callable from any thread.
+    public func update(_ settings: LiveSettings) {
+        pendingSettings.withLock { $0 = settings }
+    }
+
+    /// Replaces the frame source (a camera reopened with a new device, size or rate):
+    /// the capture thread closes the old one and reads from this; counting and the
+    /// current window go on. Live pacing only; callable from any thread.
+    public func replaceSource(with source: any FrameSource) {
+        let replaced = pendingSource.withLock { pending in
+            defer { pending = CaptureHandOver(source: source) }
+            return pending
+        }
+        replaced?.source.close()
     }
 
     public func run(until stop: StopRequest) throws {
@@ -97,6 +119,7 @@ public final class AgentLoop: @unchecked Sendable {
                 continue
             }
             guard let frame else { break }
+            if let update = pendingSettings.withLock({ $0.take() }) { state.apply(update) }
             let time = start + frame.time
             try state.advance(to: time, emit: emit)
             // On a recording the rate cap alone applies: CPU and temperature belong to this machine, not to the recording.
@@ -123,11 +146,17 @@ public final class AgentLoop: @unchecked Sendable {
         let handOver = CaptureHandOver(source: source)
         let log = self.log
         let captureDone = DispatchSemaphore(value: 0)
-        let capture = Thread {
-            let source = handOver.source
+        let capture = Thread { [self] in
+            var source = handOver.source
             // A lost camera is retried for ever (the source backs off); say so once per change.
             var lastProblem: String?
             while !stop.isRequested {
+                if let next = pendingSource.withLock({ $0.take() })?.source {
+                    source.close()
+                    log("capture reopened: \(next.description)")
+                    source = next
+                    lastProblem = nil
+                }
                 do {
                     guard let frame = try source.nextFrame() else { break }
                     if lastProblem != nil { log("\(source.description) delivers frames again") }
@@ -149,6 +178,7 @@ public final class AgentLoop: @unchecked Sendable {
         var state = try LoopState(settings: settings, startTime: Date().timeIntervalSince1970, sequence: sequence)
         let clockOffset = Date().timeIntervalSince1970 - inputs.now()
         while !stop.isRequested {
+            if let update = pendingSettings.withLock({ $0.take() }) { state.apply(update) }
             // Until the throttle allows the next analysis, frames pile up in the slot
             // (each replacing the last, counted as dropped); then the newest is taken.
             let wait = state.throttle.nextAnalysisTime - inputs.now()
@@ -175,7 +205,21 @@ public final class AgentLoop: @unchecked Sendable {
         }
         stop.request()
         captureDone.wait()
+        pendingSource.withLock { $0.take() }?.source.close()
         emit(state.finish(at: Date().timeIntervalSince1970))
+    }
+}
+
+/// What a running loop can change without a restart.
+public struct LiveSettings: Sendable, Equatable {
+    public var throttle: ThrottleSettings
+    public var tracking: TrackingSettings
+    public var windowLength: Double
+
+    public init(throttle: ThrottleSettings, tracking: TrackingSettings, windowLength: Double) {
+        self.throttle = throttle
+        self.tracking = tracking
+        self.windowLength = windowLength
     }
 }
 
@@ -200,6 +244,12 @@ struct LoopState {
         tracker = FaceTracker(settings: settings.tracking)
         aggregator = try WindowAggregator(length: settings.windowLength, startingAt: startTime, nextSequence: sequence.next)
         lastTime = startTime
+    }
+
+    mutating func apply(_ settings: LiveSettings) {
+        throttle.settings = settings.throttle
+        tracker.settings = settings.tracking
+        aggregator.changeLength(to: settings.windowLength)
     }
 
     mutating func advance(to time: Double, emit: (CountWindow) -> Void) throws {

@@ -137,7 +137,9 @@ public struct RemoteConfiguration: Sendable {
     }
 
     /// Persists the change (atomically), then makes it the configuration in force.
+    /// A request that changes nothing keeps the version.
     public mutating func commit(_ change: Change) throws {
+        guard change.overrides != overrides else { return }
         let next = version + 1
         let document = ConfigurationValue.object(["config_version": .int(next), "overrides": change.overrides])
         try FileManager.default.createDirectory(atPath: (overridesFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -41,7 +41,8 @@ public struct CountWindow: Sendable, Equatable {
 /// Collects visits and frames into wall-clock-aligned windows, numbering each
 /// window from a sequence that survives restarts.
 public struct WindowAggregator {
-    public let length: Double
+    /// Seconds per window; a change applies from the next window on.
+    public private(set) var length: Double
     private var current: CountWindow
     private let nextSequence: () throws -> UInt64
 
@@ -63,9 +64,23 @@ public struct WindowAggregator {
         while time >= current.end {
             current.inView = inView
             closed.append(current)
-            current = CountWindow(sequence: try nextSequence(), start: current.end, end: current.end + length)
+            let start = current.end
+            current = CountWindow(sequence: try nextSequence(), start: start, end: Self.alignedEnd(after: start, length: length))
         }
         return closed
+    }
+
+    /// A new length for the windows after the current one. The next window starts
+    /// where the current one ends and runs to the next multiple of the new length
+    /// (it may be shorter, once), so windows stay aligned to the wall clock.
+    public mutating func changeLength(to length: Double) {
+        precondition(length > 0, "a window has a positive length")
+        self.length = length
+    }
+
+    static func alignedEnd(after start: Double, length: Double) -> Double {
+        let end = ((start / length).rounded(.down) + 1) * length
+        return end > start + length * 1e-9 ? end : end + length
     }
 
     public mutating func add(_ visit: PersonVisit) { current.add(visit) }

@@ -53,7 +53,8 @@ public struct FaceTracker {
         var ages: [Double]
     }
 
-    public let settings: TrackingSettings
+    /// May change while tracks run (a remote change): applies from the next frame.
+    public var settings: TrackingSettings
     private var tracks: [Track] = []
 
     public init(settings: TrackingSettings) {

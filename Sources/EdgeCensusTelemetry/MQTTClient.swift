@@ -38,16 +38,25 @@ public struct MQTTMessage: Sendable, Equatable {
     public var payload: [UInt8]
     public var qos: Int
     public var retain: Bool
+    /// MQTT 5 request / response: where the sender wants the answer, and what to
+    /// echo with it (ignored with MQTT 3.1.1).
+    public var responseTopic: String?
+    public var correlationData: [UInt8]?
 
-    public init(topic: String, payload: [UInt8], qos: Int = 0, retain: Bool = false) {
+    public init(topic: String, payload: [UInt8], qos: Int = 0, retain: Bool = false,
+                responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
         self.retain = retain
+        self.responseTopic = responseTopic
+        self.correlationData = correlationData
     }
 
-    public init(topic: String, text: String, qos: Int = 0, retain: Bool = false) {
-        self.init(topic: topic, payload: Array(text.utf8), qos: qos, retain: retain)
+    public init(topic: String, text: String, qos: Int = 0, retain: Bool = false,
+                responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
+        self.init(topic: topic, payload: Array(text.utf8), qos: qos, retain: retain,
+                  responseTopic: responseTopic, correlationData: correlationData)
     }
 
     public var text: String { String(decoding: payload, as: UTF8.self) }
@@ -111,7 +120,7 @@ public final class MQTTClient: Sendable {
         self.events = events
         context = CallbackContext(continuation: continuation, isV5: settings.protocolVersion == .v5)
         unmanaged = Unmanaged.passRetained(context)
-        gate = MQTTGate(handle: handle, context: context)
+        gate = MQTTGate(handle: handle, context: context, isV5: settings.protocolVersion == .v5)
         mosquitto_user_data_set(handle, unmanaged.toOpaque())
         // On failure, deinit (every property is set by now) destroys the handle and releases the context.
         try configure(will: will)
@@ -161,11 +170,13 @@ public final class MQTTClient: Sendable {
             guard level & Int32(MOSQ_LOG_ERR) != 0, let text else { return }
             CallbackContext.from(user)?.problem(String(cString: text))
         }
-        mosquitto_message_v5_callback_set(handle) { _, user, message, _ in
+        mosquitto_message_v5_callback_set(handle) { _, user, message, properties in
             guard let message, let context = CallbackContext.from(user) else { return }
             let m = message.pointee
             let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(m.payloadlen))) } ?? []
-            context.received(MQTTMessage(topic: String(cString: m.topic), payload: payload, qos: Int(m.qos), retain: m.retain))
+            var received = MQTTMessage(topic: String(cString: m.topic), payload: payload, qos: Int(m.qos), retain: m.retain)
+            (received.responseTopic, received.correlationData) = MQTTProperties.read(properties)
+            context.received(received)
         }
     }
 
@@ -348,4 +359,40 @@ enum MQTTLibrary {
     }
 
     static func reason(_ code: Int32) -> String { String(cString: mosquitto_reason_string(code)) }
+}
+
+/// MQTT 5 properties of a request / response exchange.
+enum MQTTProperties {
+    /// Response topic and correlation data of a received message (copies; libmosquitto's are freed).
+    static func read(_ properties: OpaquePointer?) -> (String?, [UInt8]?) {
+        guard let properties else { return (nil, nil) }
+        var topic: UnsafeMutablePointer<CChar>?
+        var responseTopic: String?
+        if mosquitto_property_read_string(properties, Int32(MQTT_PROP_RESPONSE_TOPIC.rawValue), &topic, false) != nil, let topic {
+            responseTopic = String(cString: topic)
+            free(topic)
+        }
+        var data: UnsafeMutableRawPointer?
+        var length: UInt16 = 0
+        var correlation: [UInt8]?
+        if mosquitto_property_read_binary(properties, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), &data, &length, false) != nil {
+            correlation = data.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(length))) } ?? []
+            free(data)
+        }
+        return (responseTopic, correlation)
+    }
+
+    /// A property list for publishing `message` (nil when it has none); free with `mosquitto_property_free_all`.
+    static func list(for message: MQTTMessage) -> OpaquePointer? {
+        var list: OpaquePointer?
+        if let topic = message.responseTopic {
+            mosquitto_property_add_string(&list, Int32(MQTT_PROP_RESPONSE_TOPIC.rawValue), topic)
+        }
+        if let data = message.correlationData {
+            data.withUnsafeBytes { bytes in
+                _ = mosquitto_property_add_binary(&list, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), bytes.baseAddress, UInt16(min(bytes.count, 65535)))
+            }
+        }
+        return list
+    }
 }

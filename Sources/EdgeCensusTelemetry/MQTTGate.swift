@@ -27,10 +27,12 @@ final class MQTTGate: @unchecked Sendable {
     private let handle: OpaquePointer
     private let context: CallbackContext
     private let state = Mutex(State())
+    private let isV5: Bool
 
-    init(handle: OpaquePointer, context: CallbackContext) {
+    init(handle: OpaquePointer, context: CallbackContext, isV5: Bool) {
         self.handle = handle
         self.context = context
+        self.isV5 = isV5
     }
 
     /// Publishes; `waiter` is resumed with the broker's acknowledgement (QoS 1, 2), at
@@ -88,8 +90,11 @@ final class MQTTGate: @unchecked Sendable {
     /// Called with the lock held.
     private func hand(_ message: MQTTMessage, waiter: Waiter) {
         var mid: Int32 = 0
+        var properties = isV5 ? MQTTProperties.list(for: message) : nil
+        defer { mosquitto_property_free_all(&properties) }
         let code = message.payload.withUnsafeBytes { bytes in
-            mosquitto_publish(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos), message.retain)
+            mosquitto_publish_v5(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos), message.retain,
+                                 properties)
         }
         // While disconnected libmosquitto keeps a QoS 1 or 2 message (saying "no
         // connection") and sends it after the next connection; a QoS 0 one is dropped.

@@ -9,10 +9,25 @@ import Synchronization
 /// restarts and after every reconnect). The broker going away never stops the
 /// agent: libmosquitto reconnects with backoff and resends unacknowledged QoS 1
 /// messages.
+/// Something else that speaks over the publisher's connection (remote
+/// configuration): told of every connect, offered every message received.
+public protocol MQTTParticipant: Sendable {
+    /// After each connect (subscribe here, publish retained state).
+    func connected(client: MQTTClient) async
+    /// True when the message was for this participant.
+    func received(_ message: MQTTMessage, client: MQTTClient) async -> Bool
+}
+
 public final class TelemetryPublisher: Sendable {
     public let client: MQTTClient
     public let layout: TopicLayout
-    public let kAnonymity: Int
+    private let kAnonymitySetting: Mutex<Int>
+    /// Applied to every window published from now on (a remote change can move it).
+    public var kAnonymity: Int {
+        get { kAnonymitySetting.withLock { $0 } }
+        set { kAnonymitySetting.withLock { $0 = newValue } }
+    }
+    private let participants: [any MQTTParticipant]
     public let discovery: Bool
     public let version: String
     private let log: @Sendable (String) -> Void
@@ -20,11 +35,12 @@ public final class TelemetryPublisher: Sendable {
     private let stopping = Mutex(false)
 
     public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
-                log: @escaping @Sendable (String) -> Void) throws(MQTTError) {
+                participants: [any MQTTParticipant] = [], log: @escaping @Sendable (String) -> Void) throws(MQTTError) {
         let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
         client = try MQTTClient(settings: settings, will: will)
         self.layout = layout
-        self.kAnonymity = kAnonymity
+        kAnonymitySetting = Mutex(kAnonymity)
+        self.participants = participants
         self.discovery = discovery
         self.version = version
         self.log = log
@@ -43,6 +59,7 @@ public final class TelemetryPublisher: Sendable {
                 connectedFlag.withLock { $0 = true }
                 log("connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
                 await announce()
+                for participant in participants { await participant.connected(client: client) }
             case .refused(let reason):
                 log("error: the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
             case .disconnected(let reason):
@@ -59,9 +76,11 @@ public final class TelemetryPublisher: Sendable {
                     log("warning: the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL")
                 }
             case .message(let message):
-                if message.topic == layout.homeAssistantStatus, message.text == "online", discovery {
-                    await publishDiscovery()
+                if message.topic == layout.homeAssistantStatus {
+                    if message.text == "online", discovery { await publishDiscovery() }
+                    continue
                 }
+                for participant in participants where await participant.received(message, client: client) { break }
             }
         }
     }

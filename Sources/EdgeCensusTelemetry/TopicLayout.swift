@@ -19,6 +19,14 @@ public struct TopicLayout: Sendable, Equatable {
     public var state: String { base + "/state" }
     /// Periodic health report.
     public var health: String { base + "/health" }
+    /// Remote configuration: a change (JSON merge patch) to apply.
+    public var configSet: String { base + "/config/set" }
+    /// Remote configuration: asks for the configuration in force.
+    public var configGet: String { base + "/config/get" }
+    /// The answer to each `config/set` and `config/get`.
+    public var configResult: String { base + "/config/result" }
+    /// The remote keys' effective values and the configuration version, retained.
+    public var configState: String { base + "/config/state" }
     /// Home Assistant announces itself here (`online` after it restarts).
     public var homeAssistantStatus: String { discoveryPrefix + "/status" }
 

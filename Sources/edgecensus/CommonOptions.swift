@@ -16,12 +16,15 @@ struct ModelOptions: ParsableArguments {
 
     static let systemConfiguration = "/etc/edgecensus/edgecensus.yaml"
 
+    /// The local configuration file: `--config`, else the system one if it exists.
+    var configurationFile: String? {
+        if let config { return config }
+        return FileManager.default.fileExists(atPath: Self.systemConfiguration) ? Self.systemConfiguration : nil
+    }
+
     func loadConfiguration() throws -> AgentConfiguration {
-        if let config { return try AgentConfiguration.load(file: config) }
-        if FileManager.default.fileExists(atPath: Self.systemConfiguration) {
-            return try AgentConfiguration.load(file: Self.systemConfiguration)
-        }
-        return AgentConfiguration()
+        guard let file = configurationFile else { return AgentConfiguration() }
+        return try AgentConfiguration.load(file: file)
     }
 
     /// The configuration and its pipeline, or a one-line error and exit status 2.

@@ -16,14 +16,23 @@ final class MQTTOutput: Sendable {
     private let connection: Task<Void, Never>
     private let health: Task<Void, Never>
     private let pending = PendingWindows()
+    /// Seconds between health reports, and the configured analysis rate they show.
+    let healthInterval: Setting<Double>
+    let configuredRate: Setting<Double>
+    var publisherKAnonymity: Int {
+        get { publisher.kAnonymity }
+        set { publisher.kAnonymity = newValue }
+    }
 
-    init(configuration: AgentConfiguration, device: String, loop: @escaping @Sendable () -> AgentLoop?,
+    init(configuration: AgentConfiguration, device: String, participants: [any MQTTParticipant] = [],
+         loop: @escaping @Sendable () -> AgentLoop?,
          cameraState: @escaping @Sendable () -> String, log: @escaping @Sendable (String) -> Void) throws {
         let mqtt = configuration.mqtt
         let publisher = try TelemetryPublisher(
             settings: mqtt.settings(device: device),
             layout: TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix),
-            kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: EdgeCensusVersion.current, log: log)
+            kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: EdgeCensusVersion.current,
+            participants: participants, log: log)
         self.publisher = publisher
         connection = Task {
             do { try await publisher.run() } catch { log("error: \(error)") }
@@ -44,11 +53,13 @@ final class MQTTOutput: Sendable {
         }
         let started = Date().timeIntervalSince1970
         let inputs = SystemThrottleInputs()
-        let rate = configuration.throttle.maxRateHz, interval = mqtt.healthInterval
+        let rate = Setting(configuration.throttle.maxRateHz), interval = Setting(mqtt.healthInterval)
+        configuredRate = rate
+        healthInterval = interval
         health = Task {
             var lastCPU = inputs.processCPUTime(), lastWall = inputs.now()
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
+                try? await Task.sleep(for: .seconds(interval.value))
                 guard !Task.isCancelled else { break }
                 let cpu = inputs.processCPUTime(), wall = inputs.now()
                 let now = Date().timeIntervalSince1970
@@ -56,7 +67,7 @@ final class MQTTOutput: Sendable {
                 let agent = loop()
                 await publisher.publishHealth(TelemetryDocuments.Health(
                     uptime: now - started, version: EdgeCensusVersion.current, cameraState: cameraState(),
-                    configuredRate: rate, effectiveRate: agent?.effectiveRate ?? 0,
+                    configuredRate: rate.value, effectiveRate: agent?.effectiveRate ?? 0,
                     inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
                     cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
                     residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),

@@ -4,6 +4,7 @@ import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
 
@@ -42,7 +43,20 @@ struct RunCommand: ParsableCommand {
     var mqtt: String?
 
     func run() throws {
-        var (configuration, pipeline) = try modelOptions.loadPipeline(forPhotos: false)
+        // The local file with the remote changes kept in its state directory laid over it.
+        let remote: RemoteConfiguration
+        var configuration: AgentConfiguration
+        let pipeline: FacePipeline
+        do {
+            remote = try RemoteConfiguration(localFile: modelOptions.configurationFile)
+            configuration = remote.effective
+            configuration.detection.border = 0  // camera frames are never framed by a border
+            pipeline = try configuration.makePipeline(modelsOverride: modelOptions.models)
+        } catch {
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(2)
+        }
+        if let note = remote.loadNote { StandardError.print("edgecensus: warning: \(note)") }
         if let video { configuration.source.kind = .video; configuration.source.path = video }
         if let images { configuration.source.kind = .images; configuration.source.path = images }
         if let realtime { configuration.source.realtime = realtime }
@@ -76,15 +90,25 @@ struct RunCommand: ParsableCommand {
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { stop.request() }
         defer { signals.cancel() }
         StandardError.print("edgecensus: counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
-        let device = settings.device, k = configuration.kAnonymity
+        let device = settings.device, kAnonymity = Setting(configuration.kAnonymity)
         let log: @Sendable (String) -> Void = { StandardError.print("edgecensus: \($0)") }
         let loopReference = LoopReference()
+        let outputReference = Setting<MQTTOutput?>(nil)
         let output: MQTTOutput?
         do {
-            output = configuration.mqtt.isEnabled
-                ? try MQTTOutput(configuration: configuration, device: device, loop: { loopReference.loop },
-                                 cameraState: { [description = source.description] in description }, log: log)
-                : nil
+            if configuration.mqtt.isEnabled {
+                let mqtt = configuration.mqtt
+                let layout = TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix)
+                let changes = RemoteChangeApplier(runningSource: configuration.source, loop: loopReference,
+                                                  output: outputReference, kAnonymity: kAnonymity, log: log)
+                let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, log: log)
+                output = try MQTTOutput(configuration: configuration, device: device, participants: [service],
+                                        loop: { loopReference.loop },
+                                        cameraState: { [description = source.description] in description }, log: log)
+                outputReference.value = output
+            } else {
+                output = nil
+            }
         } catch {
             log("\(error)")
             throw ExitCode(2)
@@ -93,7 +117,7 @@ struct RunCommand: ParsableCommand {
             if let output {
                 output.publish(window)
             } else {
-                FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: k) + "\n").utf8))
+                FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: kAnonymity.value) + "\n").utf8))
             }
             let seconds = max(window.end - window.start, 0.001)
             let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
@@ -156,4 +180,45 @@ final class SignalWatcher {
     }
 
     func cancel() { sources.forEach { $0.cancel() } }
+}
+
+/// Puts an accepted remote change into the running agent: throttle, tracking and
+/// window length into the loop, k-anonymity into what is published, the health
+/// interval into the reports, and a camera change into a reopened capture.
+struct RemoteChangeApplier: Sendable {
+    /// The source as the agent runs it (the command line may have replaced the configured one).
+    let runningSource: SourceConfiguration
+    let loop: LoopReference
+    let output: Setting<MQTTOutput?>
+    let kAnonymity: Setting<Int>
+    let log: @Sendable (String) -> Void
+
+    func apply(_ change: RemoteConfiguration.Change) {
+        let configuration = change.configuration
+        loop.loop?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.tracking,
+                                       windowLength: configuration.windowLength))
+        kAnonymity.value = configuration.kAnonymity
+        if let output = output.value {
+            output.publisherKAnonymity = configuration.kAnonymity
+            output.healthInterval.value = configuration.mqtt.healthInterval
+            output.configuredRate.value = configuration.throttle.maxRateHz
+        }
+        guard change.reopenCapture else { return }
+        guard runningSource.kind == .camera else {
+            log("the camera settings are kept; they take effect when the source is a camera (it is a \(runningSource.kind.rawValue) now)")
+            return
+        }
+        var source = runningSource
+        source.device = configuration.source.device
+        source.width = configuration.source.width
+        source.height = configuration.source.height
+        source.fps = configuration.source.fps
+        source.format = configuration.source.format
+        do {
+            let (reopened, _) = try FrameSources.open(source)
+            loop.loop?.replaceSource(with: reopened)
+        } catch {
+            log("warning: the camera could not be reopened with the new settings (\(error)); the current capture goes on")
+        }
+    }
 }

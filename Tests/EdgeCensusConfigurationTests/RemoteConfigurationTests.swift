@@ -100,6 +100,14 @@ struct RemoteConfigurationTests {
         #expect(!same.reopenCapture)  // no change, nothing to reopen
     }
 
+    @Test("a request that changes nothing keeps the version and writes nothing")
+    func noChange() throws {
+        let directory = try TemporaryDirectory()
+        var remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
+        try remote.commit(try remote.evaluate(Self.bytes(#"{"transaction":"probe"}"#), retained: false).get())
+        #expect(remote.version == 0 && !FileManager.default.fileExists(atPath: remote.overridesFile))
+    }
+
     @Test("a damaged overrides file is reported, the local configuration stays in force, and the next change replaces it")
     func damagedOverrides() throws {
         let directory = try TemporaryDirectory()

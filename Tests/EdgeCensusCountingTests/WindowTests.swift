@@ -69,6 +69,17 @@ struct WindowTests {
         #expect(store.recoveryNote?.contains(path) == true)
         #expect(try store.next() == 1_767_258_001)
     }
+
+    @Test("a new window length applies from the next window, which runs to the next multiple of it: windows stay on the clock")
+    func lengthChange() throws {
+        var aggregator = try WindowAggregator(length: 60, startingAt: 1_767_258_010, nextSequence: WindowTests.counter())
+        aggregator.changeLength(to: 45)
+        #expect(aggregator.currentWindow.end == 1_767_258_060)  // the current window keeps its length
+        let closed = try aggregator.advance(to: 1_767_258_200, inView: 0)
+        #expect(closed.map(\.end) == [1_767_258_060, 1_767_258_090, 1_767_258_135, 1_767_258_180])
+        #expect(closed.map(\.sequence) == [1, 2, 3, 4])
+        #expect(aggregator.currentWindow.start == 1_767_258_180 && aggregator.currentWindow.end == 1_767_258_225)
+    }
 }
 
 @Suite("Counts document and k-anonymity")

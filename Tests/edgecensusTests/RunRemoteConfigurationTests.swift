@@ -1,0 +1,211 @@
+import EdgeCensusConfiguration
+import EdgeCensusCounting
+import EdgeCensusTelemetry
+import EdgeCensusTestSupport
+import Foundation
+import Testing
+
+/// `edgecensus run` reconfigured over MQTT through a real broker.
+@Suite("edgecensus run configured over MQTT", .serialized)
+struct RunRemoteConfigurationTests {
+    let broker: MosquittoBroker
+    let directory: TemporaryDirectory
+    let layout = TopicLayout(device: "hall")
+
+    init() throws {
+        broker = try MosquittoBroker()
+        directory = try TemporaryDirectory()
+    }
+
+    func configFile(protocolVersion: String = "5", windowLength: Int = 20) throws -> String {
+        let path = directory.file("edgecensus.yaml")
+        let text = """
+            device: {id: hall}
+            source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: true}
+            windows: {length: \(windowLength)}
+            throttle: {max_rate_hz: 2}
+            state: {directory: \(directory.file("state"))}
+            mqtt: {host: 127.0.0.1, port: \(broker.port), protocol: "\(protocolVersion)", health_interval: 1, discovery: false}
+            """
+        try writeFile(path, Data(text.utf8))
+        return path
+    }
+
+    /// Starts the agent (real time on the sample video: about a minute, unless stopped).
+    func startAgent(config: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        process.arguments = ["run", "--models", TestPaths.models, "--config", config]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    func stopAgent(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        waitForExit(process, timeout: 10)
+    }
+
+    static func object(_ message: MQTTMessage?) -> [String: Any] {
+        message.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] } ?? [:]
+    }
+
+    /// Sends a request and waits for the answer carrying its transaction.
+    func request(_ body: String, transaction: String, from ops: Subscriber, retain: Bool = false) async throws -> [String: Any] {
+        let text = "{\"transaction\":\"\(transaction)\"" + (body.isEmpty ? "" : ",") + body + "}"
+        try await ops.client.publish(MQTTMessage(topic: layout.configSet, text: text, qos: 1, retain: retain))
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let answer = await ops.inbox.on(layout.configResult).map(Self.object).first(where: { $0["transaction"] as? String == transaction }) {
+                return answer
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("no answer to \(transaction)")
+        return [:]
+    }
+
+    @Test("every kind of bad request gets an error on config/result and leaves the configuration untouched")
+    func refusals() async throws {
+        let agent = try startAgent(config: try configFile())
+        defer { stopAgent(agent) }
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#"])
+        defer { ops.stop() }
+        #expect(Self.object(try await ops.wait(for: layout.configState).last)["config_version"] as? Int == 0)
+        let cases: [(String, String)] = [
+            (#""throttle": {"max_rate_hz": "fast"}"#, "throttle.max_rate_hz = \"fast\""),
+            (#""throttle": {"max_rate_hz": 5000}"#, "out of range"),
+            (#""throttle": {"max_rate": 1}"#, "unknown key"),
+            (#""mqtt": {"password_file": "/etc/shadow"}"#, "only in the local configuration file"),
+            (#""config_version": 9, "windows": {"length": 30}"#, "stale"),
+            (#""windows": {"length": 30}, "tracking": {"min_overlap": 7}"#, "tracking.min_overlap = 7"),
+        ]
+        for (index, (body, expected)) in cases.enumerated() {
+            let answer = try await request(body, transaction: "bad-\(index)", from: ops)
+            #expect(answer["status"] as? String == "error")
+            #expect((answer["error"] as? String)?.contains(expected) == true, "\(answer)")
+        }
+        // Not JSON at all (no transaction to echo): answered too.
+        try await ops.client.publish(MQTTMessage(topic: layout.configSet, text: "max_rate_hz=1", qos: 1))
+        _ = try await ops.wait(for: layout.configResult, count: cases.count + 1)
+        #expect((Self.object(await ops.inbox.on(layout.configResult).last)["error"] as? String)?.contains("not valid JSON") == true)
+        let state = Self.object(await ops.inbox.on(layout.configState).last)
+        #expect(state["config_version"] as? Int == 0)
+        #expect(((state["config"] as? [String: Any])?["windows"] as? [String: Any])?["length"] as? Double == 20)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state/remote-config.json")))
+    }
+
+    @Test("a valid change is applied at once, persisted, reported on config/state, answered on the MQTT 5 response topic, and in force after a restart")
+    func acceptedChange() async throws {
+        let config = try configFile()
+        var agent = try startAgent(config: config)
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#", layout.health, "ops/replies/#"])
+        defer { ops.stop() }
+        _ = try await ops.wait(for: layout.configState)
+        let body = #"{"transaction":"t1","config_version":0,"throttle":{"max_rate_hz":0.5},"detection":{"confidence_threshold":0.6}}"#
+        try await ops.client.publish(MQTTMessage(topic: layout.configSet, text: body, qos: 1,
+                                                      responseTopic: "ops/replies/7", correlationData: [7, 7, 7]))
+        let reply = try await ops.wait(for: "ops/replies/7").first
+        #expect(reply?.correlationData == [7, 7, 7])
+        let answer = Self.object(reply)
+        #expect(answer["status"] as? String == "ok" && answer["config_version"] as? Int == 1, "\(answer)")
+        #expect(answer["restart_required"] as? [String] == ["detection.confidence_threshold"])
+        #expect(Self.object(try await ops.wait(for: layout.configResult).first)["transaction"] as? String == "t1")
+        let state = Self.object(try await ops.wait(for: layout.configState, count: 2).last)
+        #expect(state["config_version"] as? Int == 1)
+        // The running agent reports the new rate in its health.
+        let deadline = Date().addingTimeInterval(30)
+        var configured: Double?
+        while Date() < deadline, configured != 0.5 {
+            let health = Self.object(await ops.inbox.on(layout.health).last)
+            configured = (health["analysis_rate"] as? [String: Any])?["configured"] as? Double
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(configured == 0.5)
+        stopAgent(agent)
+
+        agent = try startAgent(config: config)
+        defer { stopAgent(agent) }
+        let late = try await Subscriber(port: broker.port, topics: [layout.configState])
+        defer { late.stop() }
+        let deadline2 = Date().addingTimeInterval(60)
+        var restarted: [String: Any] = [:]
+        while Date() < deadline2 {
+            restarted = Self.object(await late.inbox.on(layout.configState).last)
+            if restarted["config_version"] as? Int == 1, (restarted["config"] as? [String: Any]) != nil { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(((restarted["config"] as? [String: Any])?["throttle"] as? [String: Any])?["max_rate_hz"] as? Double == 0.5)
+        #expect(((restarted["config"] as? [String: Any])?["detection"] as? [String: Any])?["confidence_threshold"] as? Double == 0.6)
+    }
+
+    @Test("a retained config/set is never applied: MQTT 5 never receives it, MQTT 3.1.1 answers why", arguments: ["5", "3.1.1"])
+    func retained(protocolVersion: String) async throws {
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#"])
+        defer { ops.stop() }
+        try await ops.client.publish(MQTTMessage(topic: layout.configSet, text: #"{"transaction":"old","windows":{"length":30}}"#,
+                                                      qos: 1, retain: true))
+        let agent = try startAgent(config: try configFile(protocolVersion: protocolVersion))
+        defer { stopAgent(agent) }
+        _ = try await ops.wait(for: layout.configState)
+        // A live request after it, to know the agent has handled everything before.
+        let probe = try await request("", transaction: "probe", from: ops)
+        #expect(probe["status"] as? String == "ok")
+        let answers = await ops.inbox.on(layout.configResult).map(Self.object)
+        let old = answers.first { $0["transaction"] as? String == "old" }
+        if protocolVersion == "5" {
+            #expect(old == nil)
+        } else {
+            #expect((old?["error"] as? String)?.contains("retained") == true, "\(answers)")
+        }
+        #expect(Self.object(await ops.inbox.on(layout.configState).last)["config_version"] as? Int == 0)
+        // Clear the retained message for the next test.
+        try await ops.client.publish(MQTTMessage(topic: layout.configSet, payload: [], qos: 1, retain: true))
+    }
+
+    @Test("a shorter window length applies from the next window on, while the agent runs")
+    func windowLengthLive() async throws {
+        let agent = try startAgent(config: try configFile(windowLength: 4))
+        defer { stopAgent(agent) }
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#", layout.counts])
+        defer { ops.stop() }
+        _ = try await ops.wait(for: layout.configState)
+        let answer = try await request(#""windows": {"length": 2}"#, transaction: "w", from: ops)
+        #expect(answer["status"] as? String == "ok")
+        let before = await ops.inbox.on(layout.counts).count
+        let windows = try await ops.wait(for: layout.counts, count: before + 4)
+        let lengths = windows.suffix(2).map(Self.object).map { window -> Double in
+            let formatter = ISO8601DateFormatter()
+            let start = formatter.date(from: window["window_start"] as? String ?? "") ?? .distantPast
+            let end = formatter.date(from: window["window_end"] as? String ?? "") ?? .distantPast
+            return end.timeIntervalSince(start)
+        }
+        #expect(lengths == [2, 2])
+    }
+
+    @Test("an agent killed while it saves changes leaves the old or the new configuration, never a broken file")
+    func killedWhileSaving() async throws {
+        let config = try configFile()
+        var lastVersion = 0
+        for round in 0..<5 {
+            let agent = try startAgent(config: config)
+            let ops = try await Subscriber(port: broker.port, topics: [layout.configState])
+            _ = try await ops.wait(for: layout.configState)
+            // A stream of changes, and a kill somewhere in the middle of it.
+            for index in 0..<40 {
+                let rate = index % 2 == 0 ? 1.0 : 0.5
+                try await ops.client.publish(MQTTMessage(topic: layout.configSet, text: "{\"throttle\":{\"max_rate_hz\":\(rate)}}", qos: 1))
+                if index == 10 + round * 5 { kill(agent.processIdentifier, SIGKILL) }
+            }
+            waitForExit(agent, timeout: 10)
+            ops.stop()
+            let reloaded = try RemoteConfiguration(localFile: config)
+            #expect(reloaded.loadNote == nil, "round \(round): \(reloaded.loadNote ?? "")")
+            #expect([2.0, 1.0, 0.5].contains(reloaded.effective.throttle.maxRateHz))
+            #expect(reloaded.version >= lastVersion)
+            lastVersion = reloaded.version
+        }
+        #expect(lastVersion > 0, "no change was ever saved before the kill: the test proved nothing")
+    }
+}
