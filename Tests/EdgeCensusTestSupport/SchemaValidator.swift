@@ -15,6 +15,8 @@ public enum SchemaValidator {
         case layout.counts, layout.state: "counts"
         case layout.health: "health"
         case layout.status: "status"
+        case layout.configState: "config-state"
+        case layout.configResult: "config-result"
         case _ where topic.hasPrefix("homeassistant/sensor/edgecensus_\(layout.device)/") && topic.hasSuffix("/config"): "discovery"
         default: nil
         }

@@ -94,6 +94,20 @@ struct RunRemoteConfigurationTests {
         #expect(state["config_version"] as? Int == 0)
         #expect(((state["config"] as? [String: Any])?["windows"] as? [String: Any])?["length"] as? Double == 20)
         #expect(!FileManager.default.fileExists(atPath: directory.file("state/remote-config.json")))
+        try await Self.expectSchemas(await ops.inbox.messages, layout: layout)
+    }
+
+    /// Every answer and state document follows its published JSON Schema.
+    static func expectSchemas(_ messages: [MQTTMessage], layout: TopicLayout, replies: String? = nil) async throws {
+        // The operator's own requests on config/set are not the agent's to document.
+        let messages = messages.filter { $0.topic != layout.configSet }
+        let payloads = messages.compactMap { message -> (label: String, schema: String, payload: [UInt8])? in
+            if let replies, message.topic.hasPrefix(replies) { return (message.topic, "config-result", message.payload) }
+            return SchemaValidator.schema(forTopic: message.topic, layout: layout).map { (message.topic, $0, message.payload) }
+        }
+        #expect(payloads.count == messages.count)
+        let problems = try SchemaValidator.problems(payloads)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test("a valid change is applied at once, persisted, reported on config/state, answered on the MQTT 5 response topic, and in force after a restart")
@@ -123,6 +137,7 @@ struct RunRemoteConfigurationTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(configured == 0.5)
+        try await Self.expectSchemas(await ops.inbox.messages.filter { $0.topic != layout.health }, layout: layout, replies: "ops/replies/")
         stopAgent(agent)
 
         agent = try startAgent(config: config)
