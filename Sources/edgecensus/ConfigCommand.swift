@@ -1,0 +1,157 @@
+import ArgumentParser
+import EdgeCensusConfiguration
+import EdgeCensusTelemetry
+import Foundation
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Check a configuration file, show the configuration in force, or change a device's over MQTT.",
+        subcommands: [Validate.self, Show.self, SetKeys.self])
+
+    /// Where the broker is, for talking to a device: the local file's `mqtt` section, or `--mqtt`.
+    struct BrokerOptions: ParsableArguments {
+        @Option(name: .long, help: "The device's id (its device.id), as in its topics.")
+        var device: String
+
+        @Option(name: .long, help: ArgumentHelp("The broker (default: mqtt.host and mqtt.port of the configuration file).", valueName: "host[:port]"))
+        var mqtt: String?
+
+        @Option(name: .long, help: "Seconds to wait for the device's answer.")
+        var timeout = 10.0
+
+        func exchange(_ request: RemoteConfigurationClient.Request, configuration: AgentConfiguration) throws {
+            try ConfigCommand.exchange(request, device: device, mqtt: mqtt, timeout: timeout, configuration: configuration)
+        }
+    }
+
+    static func settingsAndLayout(device: String, mqtt: String?, configuration: AgentConfiguration) throws -> (MQTTSettings, TopicLayout) {
+        var mqttConfiguration = configuration.mqtt
+        if let mqtt {
+            let broker = try BrokerAddress(mqtt, defaultPort: mqttConfiguration.port)
+            mqttConfiguration.host = broker.host
+            mqttConfiguration.port = broker.port
+        }
+        guard mqttConfiguration.isEnabled else {
+            throw ValidationError("no broker: give --mqtt HOST[:PORT] or set mqtt.host in the configuration file")
+        }
+        var settings = mqttConfiguration.settings(device: device)
+        settings.clientID = "edgecensus-config-\(getpid())"
+        let layout = TopicLayout(prefix: mqttConfiguration.topicPrefix, device: device, discoveryPrefix: mqttConfiguration.discoveryPrefix)
+        return (settings, layout)
+        }
+
+    /// Sends the request, prints the answer; exit 0 when the device says ok, 1 when it refuses, 2 without an answer.
+    static func exchange(_ request: RemoteConfigurationClient.Request, device: String, mqtt: String?, timeout: Double,
+                     configuration: AgentConfiguration) throws {
+        let (settings, layout) = try settingsAndLayout(device: device, mqtt: mqtt, configuration: configuration)
+        switch blockingWait({ try await RemoteConfigurationClient.send(request, settings: settings, layout: layout, timeout: timeout) }) {
+        case .success(let answer):
+            print(answer)
+            let status = (try? ConfigurationValue.parse(json: Data(answer.utf8)))?.object?["status"]
+            if status != .string("ok") { throw ExitCode(1) }
+        case .failure(let error):
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check a configuration file with every check the agent makes; exit 0 if it is valid, 2 if not.")
+
+        @Argument(help: ArgumentHelp("The YAML file.", valueName: "file"))
+        var file: String
+
+        func run() throws {
+            do {
+                let configuration = try AgentConfiguration.load(file: file)
+                print("\(file): valid (device \(configuration.effectiveDeviceID), source \(configuration.source.kind.rawValue), "
+                      + "windows of \(Int(configuration.windowLength)) s, MQTT \(configuration.mqtt.isEnabled ? configuration.mqtt.host : "off"))")
+            } catch {
+                StandardError.print("edgecensus: \(error)")
+                throw ExitCode(2)
+            }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the remote keys in force: here (the local file with the remote changes kept beside it), or on a device (--device).",
+            discussion: """
+                Examples:
+                  edgecensus config show                       (this machine: /etc/edgecensus/edgecensus.yaml and its state directory)
+                  edgecensus config show --device hall --mqtt broker.local
+                """)
+
+        @Option(name: .long, help: ArgumentHelp("Configuration file (YAML).", valueName: "file"))
+        var config: String?
+
+        @Option(name: .long, help: "Ask this device over MQTT instead.")
+        var device: String?
+
+        @Option(name: .long, help: ArgumentHelp("With --device: the broker.", valueName: "host[:port]"))
+        var mqtt: String?
+
+        @Option(name: .long, help: "With --device: seconds to wait for the answer.")
+        var timeout = 10.0
+
+        func run() throws {
+            let file = config ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration) ? ModelOptions.systemConfiguration : nil)
+            let remote: RemoteConfiguration
+            do {
+                remote = try RemoteConfiguration(localFile: file)
+            } catch {
+                StandardError.print("edgecensus: \(error)")
+                throw ExitCode(2)
+            }
+            if let device {
+                return try ConfigCommand.exchange(.get, device: device, mqtt: mqtt, timeout: timeout, configuration: remote.effective)
+            }
+            if let note = remote.loadNote { StandardError.print("edgecensus: warning: \(note)") }
+            print("local file: \(file ?? "none (built-in defaults)")")
+            print("remote changes: \(remote.overridesFile) (version \(remote.version))")
+            print(remote.stateDocument)
+        }
+    }
+
+    struct SetKeys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Change remote keys on a device through the broker and print its answer.",
+            discussion: """
+                Values are JSON when they parse as JSON (1, 0.5, true, "text"), else text; null puts \
+                a key back to the device's local file value. The whole change is applied or none of it. \
+                Exit 0: applied; 1: refused (the answer says why); 2: no answer.
+
+                Examples:
+                  edgecensus config set throttle.max_rate_hz=1 windows.k_anonymity=5 --device hall
+                  edgecensus config set source.width=800 source.height=600 --device hall --mqtt broker.local:1883
+                  edgecensus config set throttle.max_rate_hz=null --device hall --expect-version 4
+                """)
+
+        @Argument(help: ArgumentHelp("KEY=VALUE, with dotted keys.", valueName: "key=value"))
+        var assignments: [String]
+
+        @OptionGroup var broker: BrokerOptions
+
+        @Option(name: .long, help: ArgumentHelp("Configuration file (YAML) for the broker settings.", valueName: "file"))
+        var config: String?
+
+        @Option(name: .long, help: "Refuse unless the device is at this configuration version (no lost update between operators).")
+        var expectVersion: Int?
+
+        func run() throws {
+            var patch: ConfigurationValue
+            let configuration: AgentConfiguration
+            do {
+                patch = try RemoteConfigurationClient.patch(from: assignments)
+                configuration = try config.map { try AgentConfiguration.load(file: $0) } ?? AgentConfiguration()
+            } catch {
+                StandardError.print("edgecensus: \(error)")
+                throw ExitCode(2)
+            }
+            if let expectVersion { patch = patch.merging(patch: .object(["config_version": .int(expectVersion)])) }
+            try broker.exchange(.set(patch), configuration: configuration)
+        }
+    }
+}
