@@ -151,17 +151,21 @@ struct RunRemoteConfigurationTests {
         try await Self.expectSchemas(await ops.inbox.messages.filter { $0.topic != layout.health }, layout: layout, replies: "ops/replies/")
         stopAgent(agent)
 
-        agent = try startAgent(config: config)
-        defer { stopAgent(agent) }
         let late = try await Subscriber(port: broker.port, topics: [layout.configState])
         defer { late.stop() }
+        agent = try startAgent(config: config)
+        defer { stopAgent(agent) }
         let deadline2 = Date().addingTimeInterval(60)
         var restarted: [String: Any] = [:]
+        // The restarted agent's own state (not the retained one the first agent left behind).
         while Date() < deadline2 {
-            restarted = Self.object(await late.inbox.on(layout.configState).last)
-            if restarted["config_version"] as? Int == 1, (restarted["config"] as? [String: Any]) != nil { break }
+            if let live = await late.inbox.on(layout.configState).last(where: { !$0.retain }) {
+                restarted = Self.object(live)
+                break
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
+        #expect(restarted["config_version"] as? Int == 1)
         #expect(((restarted["config"] as? [String: Any])?["throttle"] as? [String: Any])?["max_rate_hz"] as? Double == 0.5)
         #expect(((restarted["config"] as? [String: Any])?["detection"] as? [String: Any])?["confidence_threshold"] as? Double == 0.6)
     }
@@ -216,13 +220,18 @@ struct RunRemoteConfigurationTests {
         var lastVersion = 0
         for round in 0..<5 {
             let agent = try startAgent(config: config)
-            let ops = try await Subscriber(port: broker.port, topics: [layout.configState])
-            _ = try await ops.wait(for: layout.configState)
-            // A stream of changes, and a kill somewhere in the middle of it.
+            let ops = try await Subscriber(port: broker.port, topics: [layout.configState, layout.configResult])
+            // This agent's own state (live, not the retained one an earlier agent left) says it listens.
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !(await ops.inbox.on(layout.configState).contains { !$0.retain }) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            // A stream of changes; once the agent is saving them, a kill somewhere in the middle.
             for index in 0..<40 {
                 let rate = index % 2 == 0 ? 1.0 : 0.5
                 try await ops.client.publish(MQTTMessage(topic: layout.configSet, text: "{\"throttle\":{\"max_rate_hz\":\(rate)}}", qos: 1))
-                if index == 10 + round * 5 { kill(agent.processIdentifier, SIGKILL) }
+                if index == 3 { _ = try await ops.wait(for: layout.configResult) }
+                if index == 6 + round * 6 { kill(agent.processIdentifier, SIGKILL) }
             }
             waitForExit(agent, timeout: 10)
             ops.stop()
