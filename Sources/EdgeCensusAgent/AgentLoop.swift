@@ -59,6 +59,9 @@ public final class AgentLoop: @unchecked Sendable {
     private let log: @Sendable (String) -> Void
 
     private let figures = Mutex((rate: 0.0, inference: Double?.none))
+    private let sourceName: Mutex<String>
+    /// The source frames come from now (it changes when the capture is reopened).
+    public var sourceDescription: String { sourceName.withLock { $0 } }
     /// Settings changed while running, taken by the loop before its next step.
     private let pendingSettings = Mutex<LiveSettings?>(nil)
     /// A new source for the capture thread (a camera to reopen with new settings).
@@ -74,6 +77,7 @@ public final class AgentLoop: @unchecked Sendable {
                 log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.pipeline = pipeline
         self.source = source
+        sourceName = Mutex(source.description)
         self.settings = settings
         self.sequence = sequence
         self.inputs = inputs
@@ -155,6 +159,7 @@ public final class AgentLoop: @unchecked Sendable {
                     source.close()
                     log("capture reopened: \(next.description)")
                     source = next
+                    sourceName.withLock { $0 = next.description }
                     lastProblem = nil
                 }
                 do {

@@ -104,7 +104,8 @@ struct RunCommand: ParsableCommand {
                 let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, log: log)
                 output = try MQTTOutput(configuration: configuration, device: device, participants: [service],
                                         loop: { loopReference.loop },
-                                        cameraState: { [description = source.description] in description }, log: log)
+                                        cameraState: { [description = source.description] in loopReference.loop?.sourceDescription ?? description },
+                                        log: log)
                 outputReference.value = output
             } else {
                 output = nil

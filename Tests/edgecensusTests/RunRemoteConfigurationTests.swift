@@ -214,6 +214,46 @@ struct RunRemoteConfigurationTests {
         #expect(lengths == [2, 2])
     }
 
+    @Test("a camera change reopens the capture while the agent runs: the windows go on without a gap and health names the new device")
+    func cameraReopened() async throws {
+        // No camera here: the agent keeps retrying a device that is not there, and counts empty windows.
+        let path = directory.file("camera.yaml")
+        try writeFile(path, Data("""
+            device: {id: hall}
+            source: {kind: camera, device: /dev/edgecensus-absent-0}
+            windows: {length: 2}
+            state: {directory: \(directory.file("state"))}
+            mqtt: {host: 127.0.0.1, port: \(broker.port), health_interval: 1, discovery: false}
+            """.utf8))
+        let log = directory.file("agent.log")
+        try writeFile(log, Data())
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        agent.arguments = ["run", "--models", TestPaths.models, "--config", path]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try agent.run()
+        defer { stopAgent(agent) }
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#", layout.counts, layout.health])
+        defer { ops.stop() }
+        _ = try await ops.wait(for: layout.counts)
+        let answer = try await request(#""source": {"device": "/dev/edgecensus-absent-1", "width": 800}"#, transaction: "cam", from: ops)
+        #expect(answer["status"] as? String == "ok" && (answer["restart_required"] as? [Any])?.isEmpty == true, "\(answer)")
+        let before = await ops.inbox.on(layout.counts).count
+        let windows = try await ops.wait(for: layout.counts, count: before + 3).map(Self.object)
+        let sequences = windows.compactMap { $0["seq"] as? Int }
+        #expect(sequences == Array(sequences[0]..<(sequences[0] + sequences.count)), "\(sequences)")
+        #expect(windows.allSatisfy { $0["partial"] as? Bool == false })
+        #expect(try String(contentsOfFile: log, encoding: .utf8).contains("capture reopened: camera /dev/edgecensus-absent-1"))
+        let deadline = Date().addingTimeInterval(30)
+        var camera = ""
+        while Date() < deadline, !camera.contains("absent-1") {
+            camera = Self.object(await ops.inbox.on(layout.health).last)["camera"] as? String ?? ""
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(camera.contains("/dev/edgecensus-absent-1"))
+    }
+
     @Test("an agent killed while it saves changes leaves the old or the new configuration, never a broken file")
     func killedWhileSaving() async throws {
         let config = try configFile()
