@@ -72,6 +72,11 @@ let package = Package(
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
+        // The offline buffer: a fixed-size ring file of windows not yet acknowledged.
+        .target(
+            name: "EdgeCensusBuffer",
+            swiftSettings: strictSwift
+        ),
         // Accuracy figures over a labelled set, and latency figures.
         .target(
             name: "EdgeCensusEvaluation",
@@ -99,6 +104,11 @@ let package = Package(
             name: "EdgeCensusVisionTests",
             dependencies: ["EdgeCensusVision", "EdgeCensusTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusBufferTests",
+            dependencies: ["EdgeCensusBuffer", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

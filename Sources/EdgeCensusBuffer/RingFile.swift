@@ -1,0 +1,341 @@
+import Foundation
+
+/// A fixed-size file of records, written round and round: the windows not yet
+/// acknowledged by the broker, so that none is lost while it is away, across
+/// restarts and power cuts, with the disk use bounded.
+///
+/// Layout: a 4 KiB header with two checkpoint slots (written alternately, each with
+/// its own CRC, so a torn write leaves the other intact), then the record region.
+/// A record is a 24-byte header — magic `ECR1`, format version, payload length,
+/// sequence number, CRC-32C over header and payload — the payload, and padding to
+/// 8 bytes. A record never straddles the end of the file: a wrap marker sends
+/// readers back to the start. The checkpoint holds the oldest pending sequence
+/// number (and the dropped count); it is rewritten when records leave the front.
+///
+/// Recovery reads every place a record can start, keeps each intact record at or
+/// above the checkpoint's oldest pending number, in sequence order, and counts
+/// the damaged ones: no byte pattern can stop it.
+public final class RingFile {
+    public enum SyncPolicy: String, Sendable, CaseIterable {
+        /// fsync after every append and every checkpoint (the default: survives power cuts).
+        case always
+        /// Never fsync (a RAM disk, or tests): survives the process being killed, not a power cut.
+        case never
+    }
+
+    public struct Record: Sendable, Equatable {
+        public var sequence: UInt64
+        public var payload: [UInt8]
+    }
+
+    /// Records that were overwritten because the ring was full.
+    public struct Dropped: Sendable, Equatable {
+        public var count: Int
+        public var firstSequence: UInt64
+        public var lastSequence: UInt64
+    }
+
+    /// What recovery found in an existing file.
+    public struct Recovery: Sendable, Equatable {
+        public var records: Int
+        /// Records whose header was found but whose CRC or length was wrong (torn or damaged).
+        public var damaged: Int
+        public var checkpointValid: Bool
+        public var note: String?
+    }
+
+    public struct BufferError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    static let headerSize = 4096
+    static let slotOffsets = [0, 512]
+    static let slotSize = 52
+    static let recordHeaderSize = 24
+    static let checkpointMagic: UInt32 = 0x4543_5243  // "CRCE" little endian: "ECRC"
+    static let recordMagic: UInt32 = 0x4543_5231     // "ECR1"
+    static let wrapMagic: UInt32 = 0x4543_5257       // "ECRW"
+    static let formatVersion: UInt8 = 1
+    /// The smallest useful ring: the header and a few records.
+    public static let minimumCapacity = headerSize + 4096
+
+    public let path: String
+    public let capacity: Int
+    public let sync: SyncPolicy
+    public private(set) var recovery: Recovery
+    /// Windows overwritten because the ring was full, over the file's life.
+    public private(set) var droppedTotal: UInt64 = 0
+    /// Bytes written to the file since it was opened (records, markers, checkpoints).
+    public private(set) var bytesWritten = 0
+
+    private struct Entry {
+        var sequence: UInt64
+        var offset: Int
+        var size: Int
+        var length: Int
+        var acknowledged = false
+    }
+
+    private let descriptor: Int32
+    private var entries: [Entry] = []
+    private var tail: Int
+    private var generation: UInt64 = 0
+
+    /// Opens the ring at `path`, creating and preallocating it at `capacity` bytes if
+    /// it is not there; an existing file is recovered (keeping its own size).
+    public init(path: String, capacity: Int, sync: SyncPolicy = .always) throws {
+        guard capacity >= Self.minimumCapacity else {
+            throw BufferError(description: "a ring of \(capacity) bytes is too small; at least \(Self.minimumCapacity)")
+        }
+        self.path = path
+        self.sync = sync
+        let existed = FileManager.default.fileExists(atPath: path)
+        descriptor = open(path, O_RDWR | O_CREAT, 0o644)
+        guard descriptor >= 0 else {
+            throw BufferError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        fstat(descriptor, &status)
+        let size = Int(status.st_size)
+        if existed && size > 0 {
+            // Recover what is there; a file cut short is extended back to the configured size.
+            self.capacity = max(size, capacity)
+            tail = Self.headerSize
+            recovery = Recovery(records: 0, damaged: 0, checkpointValid: false, note: nil)
+            if size < self.capacity && posix_fallocate(descriptor, 0, off_t(self.capacity)) != 0 {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                throw BufferError(description: "cannot extend \(path) to \(capacity) bytes: \(reason)")
+            }
+            recover(configuredCapacity: capacity, foundSize: size)
+        } else {
+            // New: preallocated, so that a full disk cannot stop it later.
+            self.capacity = capacity
+            tail = Self.headerSize
+            recovery = Recovery(records: 0, damaged: 0, checkpointValid: true, note: nil)
+            guard posix_fallocate(descriptor, 0, off_t(capacity)) == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                throw BufferError(description: "cannot preallocate \(capacity) bytes for \(path): \(reason)")
+            }
+            try writeCheckpoint()
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    // MARK: - Reading the state
+
+    /// Records not yet acknowledged, oldest first.
+    public var pendingCount: Int { entries.count(where: { !$0.acknowledged }) }
+    public var pendingSequences: [UInt64] { entries.filter { !$0.acknowledged }.map(\.sequence) }
+    /// The highest sequence number in the ring (0 when empty).
+    public var lastSequence: UInt64 { entries.last?.sequence ?? 0 }
+    /// Bytes between the oldest pending record and the write position.
+    public var usedBytes: Int {
+        guard let head = entries.first?.offset else { return 0 }
+        return head < tail ? tail - head : (capacity - head) + (tail - Self.headerSize)
+    }
+
+    /// The pending records, oldest first, read back from the file.
+    public func pendingRecords() throws -> [Record] {
+        try entries.filter { !$0.acknowledged }.map { entry in
+            Record(sequence: entry.sequence, payload: try read(at: entry.offset + Self.recordHeaderSize, count: entry.length))
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Appends a record; when the ring is full, the oldest records are dropped (and
+    /// returned) to make room. `sequence` must be above every sequence in the ring.
+    @discardableResult
+    public func append(sequence: UInt64, payload: [UInt8]) throws -> Dropped? {
+        let size = Self.padded(Self.recordHeaderSize + payload.count)
+        guard size <= capacity - Self.headerSize else {
+            throw BufferError(description: "a record of \(payload.count) bytes cannot fit a ring of \(capacity) bytes")
+        }
+        guard sequence > lastSequence else {
+            throw BufferError(description: "sequence \(sequence) is not above the ring's last, \(lastSequence)")
+        }
+        var dropped: Dropped?
+        func dropOldest() {
+            let oldest = entries.removeFirst()
+            if !oldest.acknowledged {
+                droppedTotal += 1
+                if dropped == nil { dropped = Dropped(count: 0, firstSequence: oldest.sequence, lastSequence: oldest.sequence) }
+                dropped?.count += 1
+                dropped?.lastSequence = oldest.sequence
+            }
+        }
+        var position = tail
+        while true {
+            guard let head = entries.first?.offset else {
+                if position + size > capacity { position = Self.headerSize }
+                break
+            }
+            if head >= position {
+                // Pending records lie ahead of the write position (the ring has wrapped).
+                if position + size <= head { break }
+                dropOldest()
+            } else if position + size <= capacity {
+                break
+            } else if Self.headerSize + size <= head {
+                position = Self.headerSize
+            } else {
+                dropOldest()
+            }
+        }
+        if dropped != nil {
+            // The checkpoint moves past the dropped records before their bytes are overwritten.
+            try writeCheckpoint()
+        }
+        if position != tail && capacity - tail >= 4 {
+            try write(Self.bytes(of: Self.wrapMagic), at: tail)
+        }
+        var record = [UInt8](repeating: 0, count: size)
+        Self.put(Self.recordMagic, into: &record, at: 0)
+        record[4] = Self.formatVersion
+        Self.put(UInt32(payload.count), into: &record, at: 8)
+        Self.put(sequence, into: &record, at: 12)
+        record.replaceSubrange(Self.recordHeaderSize..<(Self.recordHeaderSize + payload.count), with: payload)
+        let crc = CRC32C.checksum(payload, continuing: CRC32C.checksum(Array(record[0..<20])))
+        Self.put(crc, into: &record, at: 20)
+        try write(record, at: position)
+        if sync == .always { fsync(descriptor) }
+        entries.append(Entry(sequence: sequence, offset: position, size: size, length: payload.count))
+        tail = position + size
+        return dropped
+    }
+
+    /// The broker has the record: it leaves the ring once every older one has left too.
+    public func acknowledge(sequence: UInt64) throws {
+        guard let index = entries.firstIndex(where: { $0.sequence == sequence }) else { return }
+        entries[index].acknowledged = true
+        var removed = false
+        while let first = entries.first, first.acknowledged {
+            entries.removeFirst()
+            removed = true
+        }
+        if removed { try writeCheckpoint() }
+    }
+
+    // MARK: - Checkpoint
+
+    private func writeCheckpoint() throws {
+        generation += 1
+        let headSequence = entries.first?.sequence ?? (lastSequence + 1)
+        var slot = [UInt8](repeating: 0, count: Self.slotSize)
+        Self.put(Self.checkpointMagic, into: &slot, at: 0)
+        slot[4] = Self.formatVersion
+        Self.put(generation, into: &slot, at: 8)
+        Self.put(UInt64(capacity), into: &slot, at: 16)
+        Self.put(headSequence, into: &slot, at: 24)
+        Self.put(droppedTotal, into: &slot, at: 32)
+        Self.put(lastSequence, into: &slot, at: 40)
+        Self.put(CRC32C.checksum(Array(slot[0..<48])), into: &slot, at: 48)
+        try write(slot, at: Self.slotOffsets[Int(generation % 2)])
+        if sync == .always { fsync(descriptor) }
+    }
+
+    private struct Checkpoint {
+        var generation: UInt64
+        var headSequence: UInt64
+        var droppedTotal: UInt64
+        var lastSequence: UInt64
+    }
+
+    private func readCheckpoint(at offset: Int) -> Checkpoint? {
+        guard let slot = try? read(at: offset, count: Self.slotSize),
+              Self.get(UInt32.self, from: slot, at: 0) == Self.checkpointMagic, slot[4] == Self.formatVersion,
+              Self.get(UInt32.self, from: slot, at: 48) == CRC32C.checksum(Array(slot[0..<48])) else { return nil }
+        return Checkpoint(generation: Self.get(UInt64.self, from: slot, at: 8), headSequence: Self.get(UInt64.self, from: slot, at: 24),
+                          droppedTotal: Self.get(UInt64.self, from: slot, at: 32), lastSequence: Self.get(UInt64.self, from: slot, at: 40))
+    }
+
+    // MARK: - Recovery
+
+    private func recover(configuredCapacity: Int, foundSize: Int) {
+        let checkpoint = Self.slotOffsets.compactMap(readCheckpoint(at:)).max { $0.generation < $1.generation }
+        generation = checkpoint?.generation ?? 0
+        droppedTotal = checkpoint?.droppedTotal ?? 0
+        let floor = checkpoint?.headSequence ?? 0
+        let region = (try? read(at: 0, count: capacity)) ?? []
+        var found: [Entry] = []
+        var damaged = 0
+        var offset = Self.headerSize
+        while offset + Self.recordHeaderSize <= region.count {
+            defer { offset += 8 }
+            guard Self.get(UInt32.self, from: region, at: offset) == Self.recordMagic else { continue }
+            let length = Int(Self.get(UInt32.self, from: region, at: offset + 8))
+            let end = offset + Self.recordHeaderSize + length
+            guard region[offset + 4] == Self.formatVersion, length <= capacity, end <= region.count else { damaged += 1; continue }
+            let crc = region.withUnsafeBytes { bytes in
+                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
+                                continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 20)])))
+            }
+            guard crc == Self.get(UInt32.self, from: region, at: offset + 20) else { damaged += 1; continue }
+            let sequence = Self.get(UInt64.self, from: region, at: offset + 12)
+            if sequence >= floor {
+                found.append(Entry(sequence: sequence, offset: offset, size: Self.padded(Self.recordHeaderSize + length), length: length))
+            }
+        }
+        found.sort { $0.sequence < $1.sequence }
+        // One record per sequence number (the first found).
+        entries = found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } }
+        tail = entries.last.map { $0.offset + $0.size } ?? Self.headerSize
+        var notes: [String] = []
+        if checkpoint == nil { notes.append("no valid checkpoint: every intact record was kept") }
+        if damaged > 0 { notes.append("\(damaged) damaged or torn record(s) skipped") }
+        if foundSize < configuredCapacity {
+            notes.append("the file was \(foundSize) bytes, short of \(configuredCapacity) (cut short?): extended")
+        } else if configuredCapacity != capacity {
+            notes.append("the file is \(capacity) bytes, not the configured \(configuredCapacity): kept as it is")
+        }
+        recovery = Recovery(records: entries.count, damaged: damaged, checkpointValid: checkpoint != nil,
+                            note: notes.isEmpty ? nil : "\(path): " + notes.joined(separator: "; "))
+    }
+
+    /// Where the intact record with this sequence number starts in a ring file's bytes (for tests and `buffer inspect`).
+    public static func locate(sequence: UInt64, in bytes: [UInt8]) -> Int? {
+        var offset = headerSize
+        while offset + recordHeaderSize <= bytes.count {
+            if get(UInt32.self, from: bytes, at: offset) == recordMagic, get(UInt64.self, from: bytes, at: offset + 12) == sequence {
+                return offset
+            }
+            offset += 8
+        }
+        return nil
+    }
+
+    // MARK: - Bytes
+
+    static func padded(_ size: Int) -> Int { (size + 7) & ~7 }
+
+    private func write(_ bytes: [UInt8], at offset: Int) throws {
+        let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+        guard written == bytes.count else {
+            throw BufferError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        bytesWritten += bytes.count
+    }
+
+    private func read(at offset: Int, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+        guard got >= 0 else { throw BufferError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        if got < count { bytes.removeLast(count - got) }
+        return bytes
+    }
+
+    static func put<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + MemoryLayout<T>.size), with: $0) }
+    }
+
+    static func bytes<T: FixedWidthInteger>(of value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+
+    static func get<T: FixedWidthInteger>(_ type: T.Type, from bytes: [UInt8], at offset: Int) -> T {
+        var value = T.zero
+        withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<(offset + MemoryLayout<T>.size)]) }
+        return T(littleEndian: value)
+    }
+}
