@@ -68,7 +68,7 @@ let package = Package(
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
-            dependencies: ["CMosquitto", "EdgeCensusCounting", "EdgeCensusVision"],
+            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusVision"],
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
@@ -88,7 +88,7 @@ let package = Package(
             name: "edgecensus",
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
-                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry",
+                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "edgecensusTests",
-            dependencies: ["edgecensus", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
+            dependencies: ["edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
     ],

@@ -137,6 +137,12 @@ public final class RingFile {
         return head < tail ? tail - head : (capacity - head) + (tail - Self.headerSize)
     }
 
+    /// One record's payload, read back from the file (nil when it is no longer in the ring).
+    public func payload(of sequence: UInt64) throws -> [UInt8]? {
+        guard let entry = entries.first(where: { $0.sequence == sequence }) else { return nil }
+        return try read(at: entry.offset + Self.recordHeaderSize, count: entry.length)
+    }
+
     /// The pending records, oldest first, read back from the file.
     public func pendingRecords() throws -> [Record] {
         try entries.filter { !$0.acknowledged }.map { entry in
@@ -293,6 +299,17 @@ public final class RingFile {
         }
         recovery = Recovery(records: entries.count, damaged: damaged, checkpointValid: checkpoint != nil,
                             note: notes.isEmpty ? nil : "\(path): " + notes.joined(separator: "; "))
+    }
+
+    /// The pending sequence numbers of a ring file, read without changing it (for
+    /// `buffer inspect` and tests); nil when there is no such file.
+    public static func scan(path: String) throws -> [UInt64] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let copy = NSTemporaryDirectory() + "edgecensus-ring-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let size = (try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? minimumCapacity
+        return try RingFile(path: copy, capacity: max(size, minimumCapacity), sync: .never).pendingSequences
     }
 
     /// Where the intact record with this sequence number starts in a ring file's bytes (for tests and `buffer inspect`).

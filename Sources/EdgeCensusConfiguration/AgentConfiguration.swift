@@ -29,9 +29,13 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var kAnonymity = 0
     /// `state.directory`: where the agent keeps what must survive a restart (the window sequence).
     public var stateDirectory = "/var/lib/edgecensus"
+    public var buffer = BufferConfiguration()
     public var mqtt = MQTTConfiguration()
 
     public init() {}
+
+    /// Where the offline buffer lives: `buffer.path`, else `<state.directory>/buffer.ring`.
+    public var bufferPath: String { buffer.path.isEmpty ? stateDirectory + "/buffer.ring" : buffer.path }
 
     /// The device id to publish: `device.id`, else the host name.
     public var effectiveDeviceID: String {
@@ -128,7 +132,7 @@ extension ConfigurationError {
 
 extension AgentConfiguration: Decodable {
     enum Section: String, CodingKey, CaseIterable {
-        case models, detection, alignment, classification, device, source, throttle, tracking, windows, state, mqtt
+        case models, detection, alignment, classification, device, source, throttle, tracking, windows, state, buffer, mqtt
     }
     enum DeviceKey: String, CodingKey, CaseIterable { case id }
     enum ThrottleKey: String, CodingKey, CaseIterable {
@@ -140,6 +144,9 @@ extension AgentConfiguration: Decodable {
     }
     enum WindowsKey: String, CodingKey, CaseIterable { case length, kAnonymity = "k_anonymity" }
     enum StateKey: String, CodingKey, CaseIterable { case directory }
+    enum BufferKey: String, CodingKey, CaseIterable {
+        case path, sizeMiB = "size_mib", sync, replayRateHz = "replay_rate_hz"
+    }
     enum ModelsKey: String, CodingKey, CaseIterable { case directory }
     enum DetectionKey: String, CodingKey, CaseIterable {
         case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size", border, mean
@@ -212,5 +219,31 @@ extension AgentConfiguration: Decodable {
         if let section = try Self.section(.state, of: root, keys: StateKey.self) {
             stateDirectory = try section.decodeIfPresent(String.self, forKey: .directory) ?? stateDirectory
         }
+        if let section = try Self.section(.buffer, of: root, keys: BufferKey.self) {
+            buffer.path = try section.decodeIfPresent(String.self, forKey: .path) ?? buffer.path
+            buffer.sizeMiB = try section.decode(.sizeMiB, default: buffer.sizeMiB, in: 1...4096)
+            if let name = try section.decodeIfPresent(String.self, forKey: .sync) {
+                guard let parsed = BufferConfiguration.Sync(rawValue: name) else {
+                    throw ConfigurationError(key: section.path(.sync), problem: "'\(name)' is not a sync policy; expected always or never")
+                }
+                buffer.sync = parsed
+            }
+            buffer.replayRateHz = try section.decode(.replayRateHz, default: buffer.replayRateHz, in: 0.1...1000)
+        }
     }
+}
+
+/// `buffer`: the ring file that keeps windows until the broker has them.
+public struct BufferConfiguration: Sendable, Equatable {
+    public enum Sync: String, Sendable { case always, never }
+    /// Empty: `<state.directory>/buffer.ring`.
+    public var path = ""
+    /// The ring's fixed size, in MiB.
+    public var sizeMiB = 16
+    /// `always`: fsync every window and checkpoint (survives power cuts); `never`: for a RAM disk.
+    public var sync = Sync.always
+    /// Buffered windows sent per second after a reconnect.
+    public var replayRateHz = 20.0
+
+    public init() {}
 }

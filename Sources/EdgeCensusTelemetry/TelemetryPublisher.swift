@@ -27,7 +27,13 @@ public final class TelemetryPublisher: Sendable {
         get { kAnonymitySetting.withLock { $0 } }
         set { kAnonymitySetting.withLock { $0 = newValue } }
     }
-    private let participants: [any MQTTParticipant]
+    private let participantList: Mutex<[any MQTTParticipant]>
+    private var participants: [any MQTTParticipant] { participantList.withLock { $0 } }
+
+    /// Adds a participant (before `run()`, to hear of the first connect too).
+    public func add(_ participant: any MQTTParticipant) {
+        participantList.withLock { $0.append(participant) }
+    }
     public let discovery: Bool
     public let version: String
     private let log: @Sendable (String) -> Void
@@ -40,7 +46,7 @@ public final class TelemetryPublisher: Sendable {
         client = try MQTTClient(settings: settings, will: will)
         self.layout = layout
         kAnonymitySetting = Mutex(kAnonymity)
-        self.participants = participants
+        participantList = Mutex(participants)
         self.discovery = discovery
         self.version = version
         self.log = log
@@ -108,6 +114,15 @@ public final class TelemetryPublisher: Sendable {
     @discardableResult
     public func publish(_ window: CountWindow, replayed: Bool = false) async throws(MQTTError) -> PublishAcknowledgement {
         let document = TelemetryDocuments.counts(window, device: layout.device, kAnonymity: kAnonymity, replayed: replayed)
+        let ack = try await client.publish(MQTTMessage(topic: layout.counts, text: document, qos: 1, retain: false))
+        if !replayed { await send(MQTTMessage(topic: layout.state, text: document, qos: 1, retain: true)) }
+        return ack
+    }
+
+    /// Publishes a counts document as stored (from the offline buffer): on `counts`,
+    /// and, unless replayed, on `state`.
+    @discardableResult
+    public func publish(document: String, replayed: Bool) async throws(MQTTError) -> PublishAcknowledgement {
         let ack = try await client.publish(MQTTMessage(topic: layout.counts, text: document, qos: 1, retain: false))
         if !replayed { await send(MQTTMessage(topic: layout.state, text: document, qos: 1, retain: true)) }
         return ack

@@ -1,5 +1,6 @@
 import Dispatch
 import EdgeCensusAgent
+import EdgeCensusBuffer
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusTelemetry
@@ -15,7 +16,7 @@ final class MQTTOutput: Sendable {
     private let publishing: Task<Void, Never>
     private let connection: Task<Void, Never>
     private let health: Task<Void, Never>
-    private let pending = PendingWindows()
+    private let delivery: WindowDelivery
     /// Seconds between health reports, and the configured analysis rate they show.
     let healthInterval: Setting<Double>
     let configuredRate: Setting<Double>
@@ -34,21 +35,27 @@ final class MQTTOutput: Sendable {
             kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: EdgeCensusVersion.current,
             participants: participants, log: log)
         self.publisher = publisher
+        // The offline buffer: every window is on disk before it is published.
+        let ring: RingFile
+        do {
+            ring = try RingFile(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576,
+                                sync: configuration.buffer.sync == .always ? .always : .never)
+        } catch {
+            throw ConfigurationError(key: "buffer.path", problem: "\(error); check that the state directory exists and is writable")
+        }
+        if let note = ring.recovery.note { log("warning: \(note)") }
+        if ring.pendingCount > 0 { log("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
+        let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, log: log)
+        self.delivery = delivery
+        publisher.add(delivery)
         connection = Task {
             do { try await publisher.run() } catch { log("error: \(error)") }
         }
         let (stream, continuation) = AsyncStream<CountWindow>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         windows = continuation
-        let pending = self.pending
         publishing = Task {
             for await window in stream {
-                do {
-                    let ack = try await publisher.publish(window)
-                    if !ack.isSuccess { log("warning: the broker refused window \(window.sequence): reason code \(ack.reasonCode)") }
-                } catch {
-                    log("warning: window \(window.sequence) not published: \(error)")
-                }
-                pending.published()
+                await delivery.deliver(window)
             }
         }
         let started = Date().timeIntervalSince1970
@@ -63,7 +70,7 @@ final class MQTTOutput: Sendable {
                 guard !Task.isCancelled else { break }
                 let cpu = inputs.processCPUTime(), wall = inputs.now()
                 let now = Date().timeIntervalSince1970
-                let buffered = pending.snapshot
+                let buffered = await delivery.backlog(now: now)
                 let agent = loop()
                 await publisher.publishHealth(TelemetryDocuments.Health(
                     uptime: now - started, version: EdgeCensusVersion.current, cameraState: cameraState(),
@@ -71,7 +78,7 @@ final class MQTTOutput: Sendable {
                     inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
                     cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
                     residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
-                    bufferedWindows: buffered.count, oldestUnsentSeconds: buffered.oldest.map { now - $0 }, droppedWindows: 0),
+                    bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped),
                     at: now)
                 (lastCPU, lastWall) = (cpu, wall)
             }
@@ -79,7 +86,6 @@ final class MQTTOutput: Sendable {
     }
 
     func publish(_ window: CountWindow) {
-        pending.added(endingAt: window.end)
         windows.yield(window)
     }
 
@@ -100,25 +106,4 @@ final class MQTTOutput: Sendable {
         }
         _ = done.wait(timeout: .now() + seconds + 5)
     }
-}
-
-/// Windows handed to the publisher and not yet acknowledged, for health reports.
-final class PendingWindows: Sendable {
-    private let state = Mutex((count: 0, oldest: Double?.none))
-
-    func added(endingAt end: Double) {
-        state.withLock { state in
-            state.count += 1
-            if state.oldest == nil { state.oldest = end }
-        }
-    }
-
-    func published() {
-        state.withLock { state in
-            state.count -= 1
-            if state.count == 0 { state.oldest = nil }
-        }
-    }
-
-    var snapshot: (count: Int, oldest: Double?) { state.withLock { $0 } }
 }

@@ -1,3 +1,4 @@
+import EdgeCensusBuffer
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport
 import Foundation
@@ -36,7 +37,7 @@ struct RunWithMQTTTests {
         #expect(status.map(\.text) == ["online", "stopped"])
     }
 
-    @Test("privacy: everything a whole run publishes (seen on #) follows the published JSON Schemas and carries no box, image or track; the run writes no file but its sequence number")
+    @Test("privacy: everything a whole run publishes (seen on #) follows the published JSON Schemas and carries no box, image or track; the run writes no file but its sequence number and its offline buffer, which holds counts documents only")
     func privacy() async throws {
         let broker = try MosquittoBroker()
         let everything = try await Subscriber(port: broker.port, topics: ["#"])
@@ -71,8 +72,19 @@ struct RunWithMQTTTests {
         #expect(audit.written.contains(state + "/sequence"), "the audit saw no write at all: \(audit.written)")
         let outside = audit.written.filter { !$0.hasPrefix(state + "/") && $0 != state }
         #expect(outside.isEmpty, "written outside \(state): \(outside)")
-        #expect(Set(audit.written.map { URL(fileURLWithPath: $0).lastPathComponent }).isSubset(of: ["state", "sequence", "sequence.tmp"]),
+        #expect(Set(audit.written.map { URL(fileURLWithPath: $0).lastPathComponent }).isSubset(of: ["state", "sequence", "sequence.tmp", "buffer.ring"]),
                 "\(audit.written)")
+        // The offline buffer holds nothing but counts documents (here: none left, all acknowledged; the
+        // records still in the file's bytes are checked too).
+        let ring = try [UInt8](Data(contentsOf: URL(fileURLWithPath: state + "/buffer.ring")))
+        let stored = (1...3).compactMap { sequence -> (label: String, schema: String, payload: [UInt8])? in
+            guard let offset = RingFile.locate(sequence: UInt64(sequence), in: ring) else { return nil }
+            let length = ring[(offset + 8)..<(offset + 12)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            return ("buffer.ring seq \(sequence)", "counts", Array(ring[(offset + 24)..<(offset + 24 + length)]))
+        }
+        #expect(stored.count == 3)
+        let storedProblems = try SchemaValidator.problems(stored)
+        #expect(storedProblems.isEmpty, "\(storedProblems.joined(separator: "\n"))")
     }
 
     @Test("a killed agent's will says offline")

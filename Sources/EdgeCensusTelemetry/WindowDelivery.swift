@@ -1,0 +1,106 @@
+public import EdgeCensusBuffer
+public import EdgeCensusCounting
+import Foundation
+
+/// Gets every window to the broker, eventually and once per `(device, seq)` as far
+/// as MQTT allows: each finished window is written to the ring file first, published
+/// while connected, and leaves the ring only when the broker has acknowledged it
+/// (QoS 1 PUBACK with a success code). What the broker has not taken — windows made
+/// while it was away, or left from an earlier run — is replayed oldest first after
+/// each connect, paced, marked `"replayed": true`; live windows keep flowing.
+public actor WindowDelivery: MQTTParticipant {
+    private let ring: RingFile
+    private let publisher: TelemetryPublisher
+    private let replayInterval: Double
+    private let log: @Sendable (String) -> Void
+    private var inFlight: Set<UInt64> = []
+    private var replaying = false
+    /// When each pending window ended (read from its document), for "oldest unsent".
+    private var windowEnds: [UInt64: Double] = [:]
+
+    public init(ring: RingFile, publisher: TelemetryPublisher, replayRateHz: Double, log: @escaping @Sendable (String) -> Void) {
+        self.ring = ring
+        self.publisher = publisher
+        replayInterval = 1 / max(replayRateHz, 0.001)
+        self.log = log
+    }
+
+    /// A finished window: buffered, then published if the broker is there.
+    public func deliver(_ window: CountWindow) async {
+        let document = TelemetryDocuments.counts(window, device: publisher.layout.device, kAnonymity: publisher.kAnonymity, replayed: false)
+        do {
+            if let dropped = try ring.append(sequence: window.sequence, payload: Array(document.utf8)) {
+                log("warning: the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
+                for sequence in dropped.firstSequence...dropped.lastSequence { windowEnds[sequence] = nil }
+            }
+            windowEnds[window.sequence] = window.end
+        } catch {
+            log("warning: window \(window.sequence) could not be buffered (\(error)); publishing it without a copy on disk")
+        }
+        guard publisher.isConnected else { return }
+        inFlight.insert(window.sequence)
+        await send(sequence: window.sequence, document: document, replayed: false)
+    }
+
+    /// After each connect: replay what the broker has not acknowledged.
+    public nonisolated func connected(client: MQTTClient) async {
+        Task { await self.replay() }
+    }
+
+    public nonisolated func received(_ message: MQTTMessage, client: MQTTClient) async -> Bool { false }
+
+    /// Windows in the ring, the age of the oldest (seconds) and the windows dropped because it was full.
+    public func backlog(now: Double) -> (windows: Int, oldestSeconds: Double?, dropped: Int) {
+        let oldest = ring.pendingSequences.first.flatMap { windowEnds[$0] ?? endOfWindow($0) }
+        return (ring.pendingCount, oldest.map { max(0, now - $0) }, Int(ring.droppedTotal))
+    }
+
+    private func replay() async {
+        guard !replaying else { return }
+        replaying = true
+        defer { replaying = false }
+        var replayed = 0
+        while publisher.isConnected {
+            guard let sequence = ring.pendingSequences.first(where: { !inFlight.contains($0) }) else { break }
+            guard let stored = try? ring.payload(of: sequence) else { break }
+            inFlight.insert(sequence)
+            await send(sequence: sequence, document: Self.markedReplayed(stored), replayed: true)
+            replayed += 1
+            try? await Task.sleep(for: .seconds(replayInterval))
+        }
+        if replayed > 0 { log("replayed \(replayed) buffered window(s); \(ring.pendingCount) left") }
+    }
+
+    private func send(sequence: UInt64, document: String, replayed: Bool) async {
+        defer { inFlight.remove(sequence) }
+        do {
+            let ack = try await publisher.publish(document: document, replayed: replayed)
+            guard ack.isSuccess else {
+                log("warning: the broker refused window \(sequence) (reason code \(ack.reasonCode)); it stays buffered")
+                return
+            }
+            try ring.acknowledge(sequence: sequence)
+            windowEnds[sequence] = nil
+        } catch {
+            log("warning: window \(sequence) not published (\(error)); it stays buffered")
+        }
+    }
+
+    /// The stored document (published live as `"replayed": false`) with `"replayed": true`.
+    static func markedReplayed(_ stored: [UInt8]) -> String {
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any] else {
+            return String(decoding: stored, as: UTF8.self)
+        }
+        object["replayed"] = true
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(stored)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func endOfWindow(_ sequence: UInt64) -> Double? {
+        guard let stored = try? ring.payload(of: sequence),
+              let object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any],
+              let end = object["window_end"] as? String, let date = ISO8601DateFormatter().date(from: end) else { return nil }
+        windowEnds[sequence] = date.timeIntervalSince1970
+        return date.timeIntervalSince1970
+    }
+}
