@@ -301,15 +301,23 @@ public final class RingFile {
                             note: notes.isEmpty ? nil : "\(path): " + notes.joined(separator: "; "))
     }
 
-    /// The pending sequence numbers of a ring file, read without changing it (for
-    /// `buffer inspect` and tests); nil when there is no such file.
+    /// A ring file opened on a private copy, so that reading it (even a damaged one)
+    /// never changes the original: for `buffer inspect`, `buffer export` and tests.
+    public static func snapshot(path: String) throws -> RingFile {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw BufferError(description: "\(path): no such file")
+        }
+        let copy = NSTemporaryDirectory() + "edgecensus-ring-\(UUID().uuidString)"
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        defer { unlink(copy) }  // the open descriptor keeps the copy readable
+        let size = (try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? 0
+        return try RingFile(path: copy, capacity: max(size, minimumCapacity), sync: .never)
+    }
+
+    /// The pending sequence numbers of a ring file (none when there is no file).
     public static func scan(path: String) throws -> [UInt64] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
-        let copy = NSTemporaryDirectory() + "edgecensus-ring-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: copy) }
-        try FileManager.default.copyItem(atPath: path, toPath: copy)
-        let size = (try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? minimumCapacity
-        return try RingFile(path: copy, capacity: max(size, minimumCapacity), sync: .never).pendingSequences
+        return try snapshot(path: path).pendingSequences
     }
 
     /// Where the intact record with this sequence number starts in a ring file's bytes (for tests and `buffer inspect`).

@@ -43,6 +43,18 @@ struct RunOfflineBufferTests {
         buffered = try RingFile.scan(path: ringPath)
         #expect(buffered.count >= 5, "\(buffered)")
 
+        // The operator's view of it, without changing it.
+        let before = try Data(contentsOf: URL(fileURLWithPath: ringPath))
+        let inspect = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", ringPath])
+        #expect(inspect.status == 0 && inspect.standardOutput.contains("pending windows: \(buffered.count), seq \(buffered.first!)–\(buffered.last!)"),
+                "\(inspect.standardOutput)")
+        let export = try ProcessRunner.run(TestPaths.executable, ["buffer", "export", ringPath])
+        let exported = export.standardOutput.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int
+        }
+        #expect(exported.map(UInt64.init) == buffered)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: ringPath)) == before)
+
         // The broker comes back, the agent restarts: the backlog is replayed.
         let broker = try MosquittoBroker(port: port)
         let watcher = try await Subscriber(port: broker.port, topics: ["edgecensus/hall/counts"])
@@ -67,5 +79,27 @@ struct RunOfflineBufferTests {
         let all = await watcher.inbox.on("edgecensus/hall/counts")
             .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any])?["seq"] as? Int }
         #expect(all.count == Set(all).count, "\(all)")
+    }
+
+    @Test("buffer inspect reads a damaged file without failing, and names a missing one")
+    func inspectDamaged() throws {
+        let directory = try TemporaryDirectory()
+        var garbage = SeededBytes(seed: 7)
+        try writeFile(directory.file("junk.ring"), Data((0..<20_000).map { _ in garbage.next() }))
+        let damaged = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", directory.file("junk.ring")])
+        #expect(damaged.status == 0 && damaged.standardOutput.contains("pending windows: 0"), "\(damaged.standardOutput) \(damaged.standardError)")
+        #expect(damaged.standardOutput.contains("checkpoint missing or damaged"))
+        let missing = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", directory.file("none.ring")])
+        #expect(missing.status == 2 && missing.standardError.contains("no such file"))
+    }
+}
+
+/// Reproducible pseudo-random bytes.
+struct SeededBytes {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt8 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return UInt8(truncatingIfNeeded: state >> 56)
     }
 }
