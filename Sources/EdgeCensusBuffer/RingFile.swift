@@ -76,8 +76,63 @@ public final class RingFile {
         var acknowledged = false
     }
 
+    /// The records in the ring, oldest first: removing from the front is O(1) and
+    /// finding a sequence number O(log n), so a backlog of tens of thousands stays cheap.
+    private struct EntryQueue {
+        private var storage: [Entry] = []
+        private var start = 0
+        /// Records not yet acknowledged.
+        private(set) var pending = 0
+
+        init(_ entries: [Entry] = []) {
+            storage = entries
+            pending = entries.count(where: { !$0.acknowledged })
+        }
+
+        var first: Entry? { start < storage.count ? storage[start] : nil }
+        var last: Entry? { start < storage.count ? storage.last : nil }
+        var isEmpty: Bool { start >= storage.count }
+        var count: Int { storage.count - start }
+        var all: ArraySlice<Entry> { storage[start...] }
+
+        mutating func append(_ entry: Entry) {
+            storage.append(entry)
+            if !entry.acknowledged { pending += 1 }
+        }
+
+        mutating func removeFirst() -> Entry {
+            let entry = storage[start]
+            start += 1
+            if !entry.acknowledged { pending -= 1 }
+            if start > 1024 && start * 2 > storage.count {
+                storage.removeFirst(start)
+                start = 0
+            }
+            return entry
+        }
+
+        /// Marks a record acknowledged; false when it is not in the ring.
+        mutating func acknowledge(_ sequence: UInt64) -> Bool {
+            guard let index = index(of: sequence), !storage[index].acknowledged else { return false }
+            storage[index].acknowledged = true
+            pending -= 1
+            return true
+        }
+
+        func entry(_ sequence: UInt64) -> Entry? { index(of: sequence).map { storage[$0] } }
+
+        private func index(of sequence: UInt64) -> Int? {
+            var low = start, high = storage.count
+            while low < high {
+                let middle = (low + high) / 2
+                if storage[middle].sequence < sequence { low = middle + 1 } else { high = middle }
+            }
+            return low < storage.count && storage[low].sequence == sequence ? low : nil
+        }
+    }
+
     private let descriptor: Int32
-    private var entries: [Entry] = []
+    private var entries = EntryQueue()
     private var tail: Int
     private var generation: UInt64 = 0
 
@@ -127,8 +182,13 @@ public final class RingFile {
     // MARK: - Reading the state
 
     /// Records not yet acknowledged, oldest first.
-    public var pendingCount: Int { entries.count(where: { !$0.acknowledged }) }
-    public var pendingSequences: [UInt64] { entries.filter { !$0.acknowledged }.map(\.sequence) }
+    public var pendingCount: Int { entries.pending }
+    public var pendingSequences: [UInt64] { entries.all.filter { !$0.acknowledged }.map(\.sequence) }
+
+    /// The oldest pending sequence number that `skip` does not exclude.
+    public func firstPending(skipping skip: (UInt64) -> Bool) -> UInt64? {
+        entries.all.first { !$0.acknowledged && !skip($0.sequence) }?.sequence
+    }
     /// The highest sequence number in the ring (0 when empty).
     public var lastSequence: UInt64 { entries.last?.sequence ?? 0 }
     /// Bytes between the oldest pending record and the write position.
@@ -139,13 +199,13 @@ public final class RingFile {
 
     /// One record's payload, read back from the file (nil when it is no longer in the ring).
     public func payload(of sequence: UInt64) throws -> [UInt8]? {
-        guard let entry = entries.first(where: { $0.sequence == sequence }) else { return nil }
+        guard let entry = entries.entry(sequence) else { return nil }
         return try read(at: entry.offset + Self.recordHeaderSize, count: entry.length)
     }
 
     /// The pending records, oldest first, read back from the file.
     public func pendingRecords() throws -> [Record] {
-        try entries.filter { !$0.acknowledged }.map { entry in
+        try entries.all.filter { !$0.acknowledged }.map { entry in
             Record(sequence: entry.sequence, payload: try read(at: entry.offset + Self.recordHeaderSize, count: entry.length))
         }
     }
@@ -215,11 +275,10 @@ public final class RingFile {
 
     /// The broker has the record: it leaves the ring once every older one has left too.
     public func acknowledge(sequence: UInt64) throws {
-        guard let index = entries.firstIndex(where: { $0.sequence == sequence }) else { return }
-        entries[index].acknowledged = true
+        guard entries.acknowledge(sequence) else { return }
         var removed = false
         while let first = entries.first, first.acknowledged {
-            entries.removeFirst()
+            _ = entries.removeFirst()
             removed = true
         }
         if removed { try writeCheckpoint() }
@@ -287,7 +346,7 @@ public final class RingFile {
         }
         found.sort { $0.sequence < $1.sequence }
         // One record per sequence number (the first found).
-        entries = found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } }
+        entries = EntryQueue(found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } })
         tail = entries.last.map { $0.offset + $0.size } ?? Self.headerSize
         var notes: [String] = []
         if checkpoint == nil { notes.append("no valid checkpoint: every intact record was kept") }

@@ -51,7 +51,7 @@ public actor WindowDelivery: MQTTParticipant {
 
     /// Windows in the ring, the age of the oldest (seconds) and the windows dropped because it was full.
     public func backlog(now: Double) -> (windows: Int, oldestSeconds: Double?, dropped: Int) {
-        let oldest = ring.pendingSequences.first.flatMap { windowEnds[$0] ?? endOfWindow($0) }
+        let oldest = ring.firstPending(skipping: { _ in false }).flatMap { windowEnds[$0] ?? endOfWindow($0) }
         return (ring.pendingCount, oldest.map { max(0, now - $0) }, Int(ring.droppedTotal))
     }
 
@@ -61,12 +61,13 @@ public actor WindowDelivery: MQTTParticipant {
         defer { replaying = false }
         var replayed = 0
         while publisher.isConnected {
-            guard let sequence = ring.pendingSequences.first(where: { !inFlight.contains($0) }) else { break }
+            guard let sequence = ring.firstPending(skipping: { inFlight.contains($0) }) else { break }
             guard let stored = try? ring.payload(of: sequence) else { break }
             inFlight.insert(sequence)
             await send(sequence: sequence, document: Self.markedReplayed(stored), replayed: true)
             replayed += 1
-            try? await Task.sleep(for: .seconds(replayInterval))
+            // Paced; a rate above 1000/s means as fast as acknowledgements come.
+            if replayInterval >= 0.001 { try? await Task.sleep(for: .seconds(replayInterval)) } else { await Task.yield() }
         }
         if replayed > 0 { log("replayed \(replayed) buffered window(s); \(ring.pendingCount) left") }
     }
@@ -87,10 +88,15 @@ public actor WindowDelivery: MQTTParticipant {
     }
 
     /// The stored document (published live as `"replayed": false`) with `"replayed": true`.
+    /// The documents are EdgeCensus's own (compact, keys sorted), so the flag is one
+    /// exact run of bytes; anything else goes through a JSON parse.
     static func markedReplayed(_ stored: [UInt8]) -> String {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any] else {
-            return String(decoding: stored, as: UTF8.self)
+        let text = String(decoding: stored, as: UTF8.self)
+        let live = "\"replayed\":false"
+        if let range = text.range(of: live), text.range(of: live, range: range.upperBound..<text.endIndex) == nil {
+            return text.replacingCharacters(in: range, with: "\"replayed\":true")
         }
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any] else { return text }
         object["replayed"] = true
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(stored)
         return String(decoding: data, as: UTF8.self)
