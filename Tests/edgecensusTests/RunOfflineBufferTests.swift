@@ -7,7 +7,7 @@ import Testing
 /// `edgecensus run` with the broker away: nothing is lost.
 @Suite("edgecensus run with the broker away", .serialized)
 struct RunOfflineBufferTests {
-    @Test("windows made while the broker is down survive a SIGKILL and all arrive, in order, once each, marked replayed, when it is back")
+    @Test("windows made while the broker is down survive a SIGKILL and a restart, and all arrive, in order, once each, marked replayed, when it is back")
     func outageAndKill() async throws {
         let port = try MosquittoBroker.freePort()
         let directory = try TemporaryDirectory()
@@ -55,12 +55,13 @@ struct RunOfflineBufferTests {
         #expect(exported.map(UInt64.init) == buffered)
         #expect(try Data(contentsOf: URL(fileURLWithPath: ringPath)) == before)
 
-        // The broker comes back, the agent restarts: the backlog is replayed.
+        // The agent restarts (still no broker), then the broker comes back: the backlog is replayed.
+        let second = try startAgent()
+        defer { kill(second.processIdentifier, SIGKILL); waitForExit(second, timeout: 10) }
+        try await Task.sleep(for: .seconds(2))
         let broker = try MosquittoBroker(port: port)
         let watcher = try await Subscriber(port: broker.port, topics: ["edgecensus/hall/counts"])
         defer { watcher.stop() }
-        let second = try startAgent()
-        defer { kill(second.processIdentifier, SIGKILL); waitForExit(second, timeout: 10) }
         var replayed: [[String: Any]] = []
         let replayDeadline = Date().addingTimeInterval(60)
         while Date() < replayDeadline {
