@@ -28,6 +28,10 @@ public struct MQTTSettings: Sendable, Equatable {
     public var tls: TLS?
     /// Reconnect after 1 s, doubling up to this many seconds.
     public var reconnectDelayMax = 60
+    /// False: ask the broker to keep the session (subscriptions, QoS 1 messages
+    /// queued while away) across disconnects. With MQTT 3.1.1 only (MQTT 5 would also
+    /// need a session expiry interval).
+    public var cleanSession = true
 
     public init() {}
 }
@@ -111,7 +115,7 @@ public final class MQTTClient: Sendable {
 
     public init(settings: MQTTSettings, will: MQTTMessage? = nil) throws(MQTTError) {
         MQTTLibrary.initialise()
-        guard let handle = mosquitto_new(settings.clientID, true, nil) else {
+        guard let handle = mosquitto_new(settings.clientID, settings.cleanSession, nil) else {
             throw MQTTError(operation: "create client", reason: String(cString: strerror(errno)))
         }
         self.handle = handle

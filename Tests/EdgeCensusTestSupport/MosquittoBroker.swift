@@ -13,14 +13,19 @@ public final class MosquittoBroker {
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: executable) }
 
     /// `extraConfiguration`: lines added to the listener's configuration (TLS, passwords, ...).
-    public init(port: Int? = nil, extraConfiguration: String = "allow_anonymous true\n") throws {
+    /// `persistent`: the broker keeps sessions and queued messages across its restarts
+    /// (saved every second, since a SIGTERM may not reach it).
+    public init(port: Int? = nil, extraConfiguration: String = "allow_anonymous true\n", persistent: Bool = false) throws {
         guard Self.isInstalled else { throw BrokerMissing() }
         directory = try TemporaryDirectory()
         self.port = try port ?? Self.freePort()
         configuration = directory.file("mosquitto.conf")
         let text = """
             per_listener_settings false
-            persistence false
+            # Started as root (CI), mosquitto would switch to the mosquitto user, which cannot
+            # write its log or database here; as another user this line has no effect.
+            user root
+            \(persistent ? "persistence true\npersistence_location \(directory.path)/\nautosave_interval 1" : "persistence false")
             log_dest file \(directory.file("mosquitto.log"))
             listener \(self.port) 127.0.0.1
             \(extraConfiguration)

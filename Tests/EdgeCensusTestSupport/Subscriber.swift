@@ -16,8 +16,16 @@ public struct Subscriber {
     public let inbox = Inbox()
     let task: Task<Void, Never>
 
-    public init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))") async throws {
-        let client = try MQTTClient(settings: .loopback(port: port, clientID: id))
+    /// `persistentSession`: MQTT 3.1.1 with a kept session, so that the broker queues
+    /// QoS 1 messages for it while it is away (give a fixed `id`).
+    public init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))",
+                persistentSession: Bool = false) async throws {
+        var settings = MQTTSettings.loopback(port: port, clientID: id)
+        if persistentSession {
+            settings.protocolVersion = .v311
+            settings.cleanSession = false
+        }
+        let client = try MQTTClient(settings: settings)
         self.client = client
         let inbox = self.inbox
         let subscribed = AsyncStream<Void>.makeStream()

@@ -9,7 +9,14 @@ import Testing
 struct RunOfflineBufferTests {
     @Test("windows made while the broker is down survive a SIGKILL and a restart, and all arrive, in order, once each, marked replayed, when it is back")
     func outageAndKill() async throws {
+        // The dashboard: a persistent session, so that the broker keeps for it every window
+        // published while it is not connected (the replay may be over before it is).
         let port = try MosquittoBroker.freePort()
+        let dashboard = "dashboard-\(port)"
+        let broker = try MosquittoBroker(port: port, persistent: true)
+        try await Subscriber(port: port, topics: ["edgecensus/hall/counts"], id: dashboard, persistentSession: true).stop()
+        try await Task.sleep(for: .seconds(1.5))  // saved (autosave every second)
+        broker.kill()
         let directory = try TemporaryDirectory()
         let config = directory.file("edgecensus.yaml")
         try writeFile(config, Data("""
@@ -20,12 +27,16 @@ struct RunOfflineBufferTests {
             buffer: {size_mib: 1, replay_rate_hz: 50}
             mqtt: {host: 127.0.0.1, port: \(port), health_interval: 1, discovery: false}
             """.utf8))
+        let log = directory.file("agent.log")
+        try writeFile(log, Data())
         func startAgent() throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: TestPaths.executable)
             process.arguments = ["run", "--models", TestPaths.models, "--config", config]
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            handle.seekToEndOfFile()
+            process.standardError = handle
             try process.run()
             return process
         }
@@ -59,8 +70,8 @@ struct RunOfflineBufferTests {
         let second = try startAgent()
         defer { kill(second.processIdentifier, SIGKILL); waitForExit(second, timeout: 10) }
         try await Task.sleep(for: .seconds(2))
-        let broker = try MosquittoBroker(port: port)
-        let watcher = try await Subscriber(port: broker.port, topics: ["edgecensus/hall/counts"])
+        try broker.start()
+        let watcher = try await Subscriber(port: port, topics: ["edgecensus/hall/counts"], id: dashboard, persistentSession: true)
         defer { watcher.stop() }
         var replayed: [[String: Any]] = []
         let replayDeadline = Date().addingTimeInterval(60)
@@ -72,7 +83,8 @@ struct RunOfflineBufferTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         let sequences = replayed.compactMap { ($0["seq"] as? Int).map(UInt64.init) }
-        #expect(Set(sequences).isSuperset(of: buffered), "buffered \(buffered), replayed \(sequences)")
+        #expect(Set(sequences).isSuperset(of: buffered),
+                "buffered \(buffered), replayed \(sequences); the agents said:\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")\nthe broker said:\n\(broker.log)")
         #expect(sequences == sequences.sorted(), "replayed out of order: \(sequences)")
         #expect(sequences.count == Set(sequences).count, "a window replayed twice: \(sequences)")
         #expect(replayed.allSatisfy { $0["device"] as? String == "hall" })
