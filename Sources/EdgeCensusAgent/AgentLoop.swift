@@ -189,13 +189,15 @@ public final class AgentLoop: @unchecked Sendable {
             let wait = state.throttle.nextAnalysisTime - inputs.now()
             if wait > 0 {
                 Thread.sleep(forTimeInterval: min(wait, 0.5))
+                // Frames replaced in the slot so far were dropped in the window still open.
+                state.aggregator.currentDropped(slot.drainDropped())
                 try state.advance(to: inputs.now() + clockOffset, emit: emit)
                 continue
             }
             let taken = slot.take(waitingUpTo: 0.5)
             let wall = inputs.now() + clockOffset
-            try state.advance(to: wall, emit: emit)
             state.aggregator.currentDropped(slot.drainDropped())
+            try state.advance(to: wall, emit: emit)
             guard case .frame(let frame) = taken else {
                 if case .finished = taken { break }
                 continue
