@@ -3,18 +3,6 @@ import EdgeCensusTestSupport
 import Foundation
 import Testing
 
-/// A small deterministic generator (SplitMix64), so that every fuzz case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("Ring file")
 struct RingFileTests {
     static func payload(_ sequence: UInt64, size: Int = 300) -> [UInt8] {
@@ -78,7 +66,7 @@ struct RingFileTests {
         var written: [UInt64: [UInt8]] = [:]
         do {
             let ring = try RingFile(path: original, capacity: capacity, sync: .never)
-            var generator = SeededGenerator(state: 1)
+            var generator = SplitMix64(seed: 1)
             for sequence in UInt64(1)...60 {
                 let payload = Self.payload(sequence, size: Int.random(in: 40...700, using: &generator))
                 written[sequence] = payload
@@ -97,7 +85,7 @@ struct RingFileTests {
         }
         #expect(spans.count == records.count)
         let damagedPath = directory.file("damaged")
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         for round in 0..<2000 {
             var bytes = pristine
             var touched: [Range<Int>] = []

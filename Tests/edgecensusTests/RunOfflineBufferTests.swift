@@ -97,22 +97,12 @@ struct RunOfflineBufferTests {
     @Test("buffer inspect reads a damaged file without failing, and names a missing one")
     func inspectDamaged() throws {
         let directory = try TemporaryDirectory()
-        var garbage = SeededBytes(seed: 7)
-        try writeFile(directory.file("junk.ring"), Data((0..<20_000).map { _ in garbage.next() }))
+        var garbage = SplitMix64(seed: 7)
+        try writeFile(directory.file("junk.ring"), Data((0..<20_000).map { _ in UInt8.random(in: 0...255, using: &garbage) }))
         let damaged = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", directory.file("junk.ring")])
         #expect(damaged.status == 0 && damaged.standardOutput.contains("pending windows: 0"), "\(damaged.standardOutput) \(damaged.standardError)")
         #expect(damaged.standardOutput.contains("checkpoint missing or damaged"))
         let missing = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", directory.file("none.ring")])
         #expect(missing.status == 2 && missing.standardError.contains("no such file"))
-    }
-}
-
-/// Reproducible pseudo-random bytes.
-struct SeededBytes {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt8 {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return UInt8(truncatingIfNeeded: state >> 56)
     }
 }
