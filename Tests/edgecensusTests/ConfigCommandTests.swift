@@ -28,13 +28,8 @@ struct ConfigCommandTests {
             state: {directory: \(directory.file("state"))}
             mqtt: {host: 127.0.0.1, port: \(broker.port), discovery: false}
             """.utf8))
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: TestPaths.executable)
-        agent.arguments = ["run", "--models", TestPaths.models, "--config", config]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
-        try agent.run()
-        defer { kill(agent.processIdentifier, SIGKILL); waitForExit(agent, timeout: 10) }
+        let agent = try BackgroundAgent.start(config: config)
+        defer { BackgroundAgent.kill(agent) }
         let watcher = try await Subscriber(port: broker.port, topics: ["edgecensus/hall/config/state"])
         defer { watcher.stop() }
         _ = try await watcher.wait(for: "edgecensus/hall/config/state")

@@ -28,18 +28,7 @@ struct RunOfflineBufferTests {
             mqtt: {host: 127.0.0.1, port: \(port), health_interval: 1, discovery: false}
             """.utf8))
         let log = directory.file("agent.log")
-        try writeFile(log, Data())
-        func startAgent() throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestPaths.executable)
-            process.arguments = ["run", "--models", TestPaths.models, "--config", config]
-            process.standardOutput = FileHandle.nullDevice
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            handle.seekToEndOfFile()
-            process.standardError = handle
-            try process.run()
-            return process
-        }
+        func startAgent() throws -> Process { try BackgroundAgent.start(config: config, log: log) }
         // No broker: the agent counts on, and every window goes to the ring file.
         let first = try startAgent()
         let ringPath = directory.file("state/buffer.ring")
@@ -49,8 +38,7 @@ struct RunOfflineBufferTests {
             try await Task.sleep(for: .milliseconds(200))
             buffered = (try? RingFile.scan(path: ringPath)) ?? []
         }
-        kill(first.processIdentifier, SIGKILL)
-        waitForExit(first, timeout: 10)
+        BackgroundAgent.kill(first)
         buffered = try RingFile.scan(path: ringPath)
         #expect(buffered.count >= 5, "\(buffered)")
 
@@ -68,7 +56,7 @@ struct RunOfflineBufferTests {
 
         // The agent restarts (still no broker), then the broker comes back: the backlog is replayed.
         let second = try startAgent()
-        defer { kill(second.processIdentifier, SIGKILL); waitForExit(second, timeout: 10) }
+        defer { BackgroundAgent.kill(second) }
         try await Task.sleep(for: .seconds(2))
         try broker.start()
         let watcher = try await Subscriber(port: port, topics: ["edgecensus/hall/counts"], id: dashboard, persistentSession: true)

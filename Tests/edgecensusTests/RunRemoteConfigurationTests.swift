@@ -32,20 +32,9 @@ struct RunRemoteConfigurationTests {
     }
 
     /// Starts the agent (real time on the sample video: about a minute, unless stopped).
-    func startAgent(config: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
-        process.arguments = ["run", "--models", TestPaths.models, "--config", config]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
+    func startAgent(config: String) throws -> Process { try BackgroundAgent.start(config: config) }
 
-    func stopAgent(_ process: Process) {
-        kill(process.processIdentifier, SIGKILL)
-        waitForExit(process, timeout: 10)
-    }
+    func stopAgent(_ process: Process) { BackgroundAgent.kill(process) }
 
     static func object(_ message: MQTTMessage?) -> [String: Any] {
         message.flatMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] } ?? [:]
@@ -226,13 +215,7 @@ struct RunRemoteConfigurationTests {
             mqtt: {host: 127.0.0.1, port: \(broker.port), health_interval: 1, discovery: false}
             """.utf8))
         let log = directory.file("agent.log")
-        try writeFile(log, Data())
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: TestPaths.executable)
-        agent.arguments = ["run", "--models", TestPaths.models, "--config", path]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try agent.run()
+        let agent = try BackgroundAgent.start(config: path, log: log)
         defer { stopAgent(agent) }
         let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#", layout.counts, layout.health])
         defer { ops.stop() }

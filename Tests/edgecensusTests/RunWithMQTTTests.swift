@@ -93,14 +93,9 @@ struct RunWithMQTTTests {
         let watcher = try await Subscriber(port: broker.port, topics: ["edgecensus/hall/status"])
         defer { watcher.stop() }
         let directory = try TemporaryDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
-        process.arguments = ["run", "--models", TestPaths.models, "--config", try Self.config(directory, port: broker.port, realtime: true)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try BackgroundAgent.start(config: try Self.config(directory, port: broker.port, realtime: true))
         #expect(try await watcher.wait(for: "edgecensus/hall/status").last?.text == "online")
-        kill(process.processIdentifier, SIGKILL)
+        BackgroundAgent.kill(process)
         let statuses = try await watcher.wait(for: "edgecensus/hall/status", count: 2)
         #expect(statuses.last?.text == "offline")
     }
