@@ -113,10 +113,8 @@ public final class TelemetryPublisher: Sendable {
     /// (retained); returns the broker's acknowledgement of the counts message.
     @discardableResult
     public func publish(_ window: CountWindow, replayed: Bool = false) async throws(MQTTError) -> PublishAcknowledgement {
-        let document = TelemetryDocuments.counts(window, device: layout.device, kAnonymity: kAnonymity, replayed: replayed)
-        let ack = try await client.publish(MQTTMessage(topic: layout.counts, text: document, qos: 1, retain: false))
-        if !replayed { await send(MQTTMessage(topic: layout.state, text: document, qos: 1, retain: true)) }
-        return ack
+        try await publish(document: TelemetryDocuments.counts(window, device: layout.device, kAnonymity: kAnonymity, replayed: replayed),
+                          replayed: replayed)
     }
 
     /// Publishes a counts document as stored (from the offline buffer): on `counts`,

@@ -92,7 +92,8 @@ struct RunCommand: ParsableCommand {
         StandardError.print("edgecensus: counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
         let device = settings.device, kAnonymity = Setting(configuration.kAnonymity)
         let log: @Sendable (String) -> Void = { StandardError.print("edgecensus: \($0)") }
-        let loopReference = LoopReference()
+        // The loop, once it exists: for health figures and remote changes.
+        let loopReference = Setting<AgentLoop?>(nil)
         let outputReference = Setting<MQTTOutput?>(nil)
         let output: MQTTOutput?
         do {
@@ -103,8 +104,8 @@ struct RunCommand: ParsableCommand {
                                                   output: outputReference, kAnonymity: kAnonymity, log: log)
                 let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, log: log)
                 output = try MQTTOutput(configuration: configuration, device: device, participants: [service],
-                                        loop: { loopReference.loop },
-                                        cameraState: { [description = source.description] in loopReference.loop?.sourceDescription ?? description },
+                                        loop: { loopReference.value },
+                                        cameraState: { [description = source.description] in loopReference.value?.sourceDescription ?? description },
                                         log: log)
                 outputReference.value = output
             } else {
@@ -125,7 +126,7 @@ struct RunCommand: ParsableCommand {
             log("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed"
                 + " (\(rate)/s effective), \(window.framesDropped) dropped" + (window.partial ? " (partial)" : ""))
         }, log: log)
-        loopReference.loop = loop
+        loopReference.value = loop
         defer { output?.finish(waitingUpTo: 10) }
         do {
             try loop.run(until: stop)
@@ -155,17 +156,6 @@ enum FrameSources {
     }
 }
 
-/// Lets the health reporter read the loop's figures once the loop exists.
-final class LoopReference: @unchecked Sendable {
-    // @unchecked: written once before the loop runs, under the lock; read under it.
-    private let lock = NSLock()
-    private var stored: AgentLoop?
-    var loop: AgentLoop? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
 /// Calls back on SIGINT / SIGTERM instead of letting them kill the process.
 final class SignalWatcher {
     private var sources: [any DispatchSourceSignal] = []
@@ -189,14 +179,14 @@ final class SignalWatcher {
 struct RemoteChangeApplier: Sendable {
     /// The source as the agent runs it (the command line may have replaced the configured one).
     let runningSource: SourceConfiguration
-    let loop: LoopReference
+    let loop: Setting<AgentLoop?>
     let output: Setting<MQTTOutput?>
     let kAnonymity: Setting<Int>
     let log: @Sendable (String) -> Void
 
     func apply(_ change: RemoteConfiguration.Change) {
         let configuration = change.configuration
-        loop.loop?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.tracking,
+        loop.value?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.tracking,
                                        windowLength: configuration.windowLength))
         kAnonymity.value = configuration.kAnonymity
         if let output = output.value {
@@ -217,7 +207,7 @@ struct RemoteChangeApplier: Sendable {
         source.format = configuration.source.format
         do {
             let (reopened, _) = try FrameSources.open(source)
-            loop.loop?.replaceSource(with: reopened)
+            loop.value?.replaceSource(with: reopened)
         } catch {
             log("warning: the camera could not be reopened with the new settings (\(error)); the current capture goes on")
         }
