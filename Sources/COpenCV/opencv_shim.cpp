@@ -70,6 +70,15 @@ ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pi
     }, nullptr);
 }
 
+ec_image *ec_image_from_yuyv(int width, int height, const uint8_t *pixels, size_t stride) {
+    return guarded([&]() -> ec_image * {
+        cv::Mat view(height, width, CV_8UC2, (void *)pixels, stride);
+        cv::Mat bgr;
+        cv::cvtColor(view, bgr, cv::COLOR_YUV2BGR_YUYV);
+        return wrap(std::move(bgr));
+    }, nullptr);
+}
+
 ec_image *ec_image_clone(const ec_image *image) {
     return guarded([&]() -> ec_image * { return wrap(image->mat.clone()); }, nullptr);
 }

@@ -43,6 +43,11 @@ public final class V4L2Camera: FrameSource {
 
     public let settings: Settings
     public private(set) var state = State.closed
+    /// What was asked of the device at the last open (the driver may have adjusted it: see `state`).
+    public private(set) var requested: FormatNegotiation.Choice?
+    /// Frames the device delivered that could not be converted (a corrupt MJPEG frame,
+    /// the stale first buffer some drivers hand out): skipped, the stream goes on.
+    public private(set) var skippedFrames = 0
     private var descriptor: Int32 = -1
     private var buffers: [(start: UnsafeMutableRawPointer, length: Int)] = []
     private var negotiated = (width: 0, height: 0, fourcc: UInt32(0), bytesPerLine: 0)
@@ -83,7 +88,11 @@ public final class V4L2Camera: FrameSource {
         do {
             return try readFrame()
         } catch {
-            lose(error)
+            if case .unreadableFrame = error {
+                skippedFrames += 1
+            } else {
+                lose(error)
+            }
             throw error
         }
     }
@@ -119,11 +128,7 @@ public final class V4L2Camera: FrameSource {
         }
 
         // Choose from what the camera offers, then ask for it; the driver may still adjust.
-        let offers = (V4L2Devices.describe(fd: fd, path: path, stableNames: [])?.formats ?? []).map {
-            FormatNegotiation.Offer(fourcc: $0.fourcc, emulated: $0.emulated, sizes: $0.sizes.map {
-                FormatNegotiation.Size(width: $0.width, height: $0.height, rates: $0.rates)
-            })
-        }
+        let offers = (V4L2Devices.describe(fd: fd, path: path, stableNames: [])?.formats ?? []).map(\.offer)
         let preferred: String? = switch settings.format {
         case .auto: nil
         case .mjpeg: "MJPG"
@@ -136,6 +141,7 @@ public final class V4L2Camera: FrameSource {
         } catch {
             throw .unsupportedFormat(path: path, reason: "\(error)")
         }
+        requested = choice
         var format = v4l2_format()
         format.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
         format.fmt.pix.width = UInt32(choice.width)
@@ -230,14 +236,9 @@ public final class V4L2Camera: FrameSource {
         case CV4L2_PIX_FMT_MJPEG, CV4L2_PIX_FMT_JPEG:
             return try Image.decode(Array(bytes))
         case CV4L2_PIX_FMT_YUYV:
-            return try Image(width: width, height: height, channels: 3,
-                             pixels: PixelConversion.yuyvToBGR(bytes, width: width, height: height, bytesPerLine: bytesPerLine))
-        default:
-            var pixels = [UInt8](repeating: 0, count: width * height * 3)
-            for y in 0..<height where (y + 1) * bytesPerLine <= bytes.count {
-                for x in 0..<(width * 3) { pixels[y * width * 3 + x] = bytes[y * bytesPerLine + x] }
-            }
-            return try Image(width: width, height: height, channels: 3, pixels: pixels)
+            return try Image.fromYUYV(bytes, width: width, height: height, bytesPerLine: bytesPerLine)
+        default:  // BGR24, from libv4l2's conversion
+            return try Image.copying(bytes, width: width, height: height, channels: 3, bytesPerLine: bytesPerLine)
         }
     }
 
@@ -263,7 +264,10 @@ public final class V4L2Camera: FrameSource {
         Array(name.utf8.prefix(4)).enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
     }
 
+    /// "YUYV"; a big-endian variant (the top bit set) as v4l2-ctl writes it: "Y16 -BE".
     static func fourccName(_ code: UInt32) -> String {
-        String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: code >> (8 * $0)) }, as: UTF8.self)
+        let bigEndian: UInt32 = 1 << 31
+        let name = String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: (code & ~bigEndian) >> (8 * $0)) }, as: UTF8.self)
+        return code & bigEndian != 0 ? name + "-BE" : name
     }
 }

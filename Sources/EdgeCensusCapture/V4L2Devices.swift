@@ -10,6 +10,15 @@ public struct V4L2DeviceInfo: Sendable {
         public var emulated: Bool
         /// Each frame size with its frame rates (empty when the driver lists none).
         public var sizes: [(width: Int, height: Int, rates: [Double])]
+        /// Sizes given as a range instead, with the rates at the largest size.
+        public var range: (sizes: FormatNegotiation.SizeRange, rates: [Double])?
+
+        /// What the format negotiation chooses from.
+        var offer: FormatNegotiation.Offer {
+            FormatNegotiation.Offer(fourcc: fourcc, emulated: emulated,
+                                    sizes: sizes.map { .init(width: $0.width, height: $0.height, rates: $0.rates) },
+                                    range: range?.sizes)
+        }
     }
 
     public var path: String
@@ -39,7 +48,8 @@ public enum V4L2Devices {
         }
     }
 
-    static func describe(path: String, stableNames: [String]) -> V4L2DeviceInfo? {
+    /// One device, by path; nil if it cannot be opened.
+    public static func describe(path: String, stableNames: [String] = []) -> V4L2DeviceInfo? {
         let fd = CV4L2_open(path, O_RDWR | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { _ = CV4L2_close(fd) }
@@ -58,10 +68,11 @@ public enum V4L2Devices {
             description.index = index
             description.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
             guard withUnsafeMutablePointer(to: &description, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FMT, $0) }) == 0 else { break }
+            let (sizes, range) = sizes(fd: fd, fourcc: description.pixelformat)
             formats.append(.init(fourcc: V4L2Camera.fourccName(description.pixelformat),
                                  description: string(description.description),
                                  emulated: description.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0,
-                                 sizes: sizes(fd: fd, fourcc: description.pixelformat)))
+                                 sizes: sizes, range: range))
             index += 1
         }
         return V4L2DeviceInfo(path: path, stableNames: stableNames, card: string(capability.card), driver: string(capability.driver),
@@ -69,7 +80,8 @@ public enum V4L2Devices {
                               formats: formats)
     }
 
-    static func sizes(fd: Int32, fourcc: UInt32) -> [(width: Int, height: Int, rates: [Double])] {
+    static func sizes(fd: Int32, fourcc: UInt32)
+        -> ([(width: Int, height: Int, rates: [Double])], (sizes: FormatNegotiation.SizeRange, rates: [Double])?) {
         var result: [(width: Int, height: Int, rates: [Double])] = []
         var index: UInt32 = 0
         while true {
@@ -77,20 +89,19 @@ public enum V4L2Devices {
             size.index = index
             size.pixel_format = fourcc
             guard withUnsafeMutablePointer(to: &size, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FRAMESIZES, $0) }) == 0 else { break }
-            if size.type == UInt32(V4L2_FRMSIZE_TYPE_DISCRETE.rawValue) {
-                let width = Int(size.discrete.width), height = Int(size.discrete.height)
-                result.append((width, height, rates(fd: fd, fourcc: fourcc, width: width, height: height)))
-            } else {
-                // Stepwise or continuous: report the largest and smallest sizes.
+            guard size.type == UInt32(V4L2_FRMSIZE_TYPE_DISCRETE.rawValue) else {
+                // Stepwise or continuous: one range, the only entry.
                 let s = size.stepwise
-                for (width, height) in [(Int(s.max_width), Int(s.max_height)), (Int(s.min_width), Int(s.min_height))] {
-                    result.append((width, height, rates(fd: fd, fourcc: fourcc, width: width, height: height)))
-                }
-                break
+                let range = FormatNegotiation.SizeRange(
+                    minWidth: Int(s.min_width), maxWidth: Int(s.max_width), widthStep: Int(s.step_width),
+                    minHeight: Int(s.min_height), maxHeight: Int(s.max_height), heightStep: Int(s.step_height))
+                return ([], (range, rates(fd: fd, fourcc: fourcc, width: range.maxWidth, height: range.maxHeight)))
             }
+            let width = Int(size.discrete.width), height = Int(size.discrete.height)
+            result.append((width, height, rates(fd: fd, fourcc: fourcc, width: width, height: height)))
             index += 1
         }
-        return result
+        return (result, nil)
     }
 
     static func rates(fd: Int32, fourcc: UInt32, width: Int, height: Int) -> [Double] {

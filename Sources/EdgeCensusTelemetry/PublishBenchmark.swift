@@ -1,4 +1,4 @@
-public import EdgeCensusCounting
+import EdgeCensusCounting
 import EdgeCensusVision
 import Foundation
 

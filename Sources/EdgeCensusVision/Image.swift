@@ -57,6 +57,38 @@ public final class Image {
         self.init(taking: handle)
     }
 
+    /// Copies raw interleaved pixels whose rows are `bytesPerLine` apart (a camera
+    /// buffer, which may pad its rows) into a new image.
+    public static func copying(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, channels: Int,
+                               bytesPerLine: Int) throws(VisionError) -> Image {
+        try check(bytes, rows: height, rowBytes: width * channels, bytesPerLine: bytesPerLine)
+        guard let handle = ec_image_create(Int32(width), Int32(height), Int32(channels),
+                                           bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerLine) else {
+            throw .imageOperationFailed(operation: "create", reason: lastError)
+        }
+        return Image(taking: handle)
+    }
+
+    /// Converts a YUYV 4:2:2 camera buffer (BT.601 limited range, rows `bytesPerLine`
+    /// apart) to a BGR image.
+    public static func fromYUYV(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, bytesPerLine: Int) throws(VisionError) -> Image {
+        try check(bytes, rows: height, rowBytes: width * 2, bytesPerLine: bytesPerLine)
+        guard width % 2 == 0 else { throw .imageOperationFailed(operation: "YUYV conversion", reason: "odd width \(width)") }
+        guard let handle = ec_image_from_yuyv(Int32(width), Int32(height),
+                                              bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerLine) else {
+            throw .imageOperationFailed(operation: "YUYV conversion", reason: lastError)
+        }
+        return Image(taking: handle)
+    }
+
+    private static func check(_ bytes: UnsafeRawBufferPointer, rows: Int, rowBytes: Int, bytesPerLine: Int) throws(VisionError) {
+        let needed = rows > 0 ? (rows - 1) * bytesPerLine + rowBytes : 0
+        guard rows > 0, rowBytes > 0, bytesPerLine >= rowBytes, bytes.baseAddress != nil, bytes.count >= needed else {
+            throw .imageOperationFailed(operation: "create",
+                                        reason: "\(bytes.count) bytes cannot hold \(rows) rows of \(rowBytes) bytes, \(bytesPerLine) apart")
+        }
+    }
+
     public var width: Int { Int(ec_image_width(handle)) }
     public var height: Int { Int(ec_image_height(handle)) }
     public var channels: Int { Int(ec_image_channels(handle)) }

@@ -59,24 +59,6 @@ struct FileFrameSourceTests {
 
 @Suite("V4L2 without a device")
 struct V4L2Tests {
-    @Test("YUYV converts to the right colours (BT.601 limited range)", arguments: [
-        // Y, U, V → B, G, R
-        ((UInt8(16), UInt8(128), UInt8(128)), (UInt8(0), UInt8(0), UInt8(0))),
-        ((235, 128, 128), (255, 255, 255)),
-        ((81, 90, 240), (0, 0, 255)),      // red
-        ((145, 54, 34), (0, 255, 0)),      // green
-        ((41, 240, 110), (255, 0, 0)),     // blue
-    ])
-    func yuyv(yuv: (UInt8, UInt8, UInt8), bgr: (UInt8, UInt8, UInt8)) {
-        let bytes: [UInt8] = [yuv.0, yuv.1, yuv.0, yuv.2, yuv.0, yuv.1, yuv.0, yuv.2]  // 4x1 pixels
-        let out = bytes.withUnsafeBytes { PixelConversion.yuyvToBGR($0, width: 4, height: 1, bytesPerLine: 8) }
-        for pixel in 0..<4 {
-            #expect(abs(Int(out[pixel * 3]) - Int(bgr.0)) <= 2)
-            #expect(abs(Int(out[pixel * 3 + 1]) - Int(bgr.1)) <= 2)
-            #expect(abs(Int(out[pixel * 3 + 2]) - Int(bgr.2)) <= 2)
-        }
-    }
-
     @Test("an MJPEG frame (a JPEG) decodes to the picture it holds")
     func mjpeg() throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0152.jpg")))
@@ -139,6 +121,23 @@ struct FormatNegotiationTests {
         #expect(choice == .init(fourcc: "MJPG", width: 1280, height: 720, fps: 15))
         let fast = try FormatNegotiation.choose(from: Self.webcam, width: 1280, height: 720, fps: 60, preferred: "YUYV")
         #expect(fast.fps == 10)  // the fastest there is
+    }
+
+    @Test("a device giving a range of sizes is asked for the configured size, fitted to the range's steps")
+    func range() throws {
+        let capture = [Offer(fourcc: "YUYV", sizes: [], range: .init(minWidth: 16, maxWidth: 1920, widthStep: 2,
+                                                                      minHeight: 16, maxHeight: 1080, heightStep: 2))]
+        #expect(try FormatNegotiation.choose(from: capture, width: 643, height: 479, fps: 15, preferred: nil)
+                == .init(fourcc: "YUYV", width: 644, height: 480, fps: nil))
+        #expect(try FormatNegotiation.choose(from: capture, width: 4000, height: 8, fps: 15, preferred: nil)
+                == .init(fourcc: "YUYV", width: 1920, height: 16, fps: nil))
+    }
+
+    @Test("a device that lists no sizes is asked for the configured one (the driver adjusts it)")
+    func unlisted() throws {
+        let tuner = [Offer(fourcc: "YUYV", sizes: [])]
+        #expect(try FormatNegotiation.choose(from: tuner, width: 640, height: 480, fps: 15, preferred: nil)
+                == .init(fourcc: "YUYV", width: 640, height: 480, fps: nil))
     }
 
     @Test("a camera with neither MJPEG nor YUYV falls back to libv4l2's BGR conversion, and a forced format it lacks is refused")

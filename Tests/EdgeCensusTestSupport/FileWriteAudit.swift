@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Runs a command under `strace` and lists every file it created, wrote, renamed,
 /// linked or truncated, and every directory it made: the proof that a run leaves

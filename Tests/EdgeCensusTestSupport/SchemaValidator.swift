@@ -1,5 +1,5 @@
 public import EdgeCensusTelemetry
-public import Foundation
+import Foundation
 
 /// Checks payloads against the JSON Schema files the project publishes
 /// (`Sources/EdgeCensusTelemetry/Schemas/`), with an independent validator:

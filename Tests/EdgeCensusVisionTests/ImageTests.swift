@@ -67,6 +67,40 @@ struct ImageTests {
         #expect(padded.pixel(x: 2, y: 1) == [0, 0, 255])
     }
 
+    @Test("YUYV converts to the right colours (BT.601 limited range)", arguments: [
+        // Y, U, V → B, G, R
+        ((UInt8(16), UInt8(128), UInt8(128)), (UInt8(0), UInt8(0), UInt8(0))),
+        ((235, 128, 128), (255, 255, 255)),
+        ((81, 90, 240), (0, 0, 255)),      // red
+        ((145, 54, 34), (0, 255, 0)),      // green
+        ((41, 240, 110), (255, 0, 0)),     // blue
+    ])
+    func yuyv(yuv: (UInt8, UInt8, UInt8), bgr: (UInt8, UInt8, UInt8)) throws {
+        let bytes: [UInt8] = [yuv.0, yuv.1, yuv.0, yuv.2, yuv.0, yuv.1, yuv.0, yuv.2]  // 4x1 pixels
+        let image = try bytes.withUnsafeBytes { try Image.fromYUYV($0, width: 4, height: 1, bytesPerLine: 8) }
+        for x in 0..<4 {
+            let out = image.pixel(x: x, y: 0)
+            #expect(abs(Int(out[0]) - Int(bgr.0)) <= 2)
+            #expect(abs(Int(out[1]) - Int(bgr.1)) <= 2)
+            #expect(abs(Int(out[2]) - Int(bgr.2)) <= 2)
+        }
+    }
+
+    @Test("camera buffers with padded rows convert row by row, and a buffer too short is refused")
+    func paddedRows() throws {
+        // 2x2 YUYV with 4 bytes of padding per row: white row, black row.
+        let yuyv: [UInt8] = [235, 128, 235, 128, 0, 0, 0, 0,
+                             16, 128, 16, 128, 0, 0, 0, 0]
+        let image = try yuyv.withUnsafeBytes { try Image.fromYUYV($0, width: 2, height: 2, bytesPerLine: 8) }
+        #expect(image.pixel(x: 1, y: 0) == [255, 255, 255] && image.pixel(x: 1, y: 1) == [0, 0, 0])
+        let bgr: [UInt8] = [1, 2, 3, 9, 4, 5, 6, 9]
+        let copied = try bgr.withUnsafeBytes { try Image.copying($0, width: 1, height: 2, channels: 3, bytesPerLine: 4) }
+        #expect(copied.pixel(x: 0, y: 1) == [4, 5, 6])
+        #expect(throws: VisionError.self) {
+            try yuyv.withUnsafeBytes { try Image.fromYUYV(UnsafeRawBufferPointer(rebasing: $0[0..<11]), width: 2, height: 2, bytesPerLine: 8) }
+        }
+    }
+
     @Test("a blob subtracts the mean, scales, and orders channels")
     func blob() throws {
         let image = try Image(width: 1, height: 1, channels: 3, pixels: [10, 20, 30])  // B, G, R

@@ -26,6 +26,8 @@ int ec_get_num_threads(void);
 ec_image *ec_image_read(const char *path);
 ec_image *ec_image_decode(const uint8_t *bytes, size_t count);
 ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pixels, size_t stride);
+// YUYV 4:2:2 (Y0 U Y1 V), BT.601 limited range, rows `stride` bytes apart, to BGR.
+ec_image *ec_image_from_yuyv(int width, int height, const uint8_t *pixels, size_t stride);
 ec_image *ec_image_clone(const ec_image *image);
 void ec_image_destroy(ec_image *image);
 int ec_image_width(const ec_image *image);
