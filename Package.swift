@@ -143,7 +143,8 @@ let package = Package(
         ),
         .testTarget(
             name: "edgecensusTests",
-            dependencies: ["edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
+            dependencies: ["edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusTelemetry", "EdgeCensusVision",
+                           "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
     ],

@@ -147,6 +147,7 @@ public final class AgentLoop: @unchecked Sendable {
 
     private func runLive(stop: StopRequest) throws {
         let slot = LatestFrameSlot()
+        let clockOffset = Date().timeIntervalSince1970 - inputs.now()
         let handOver = CaptureHandOver(source: source)
         let log = self.log
         let captureDone = DispatchSemaphore(value: 0)
@@ -154,6 +155,7 @@ public final class AgentLoop: @unchecked Sendable {
             var source = handOver.source
             // A lost camera is retried for ever (the source backs off); say so once per change.
             var lastProblem: String?
+            var streaming = false
             while !stop.isRequested {
                 if let next = pendingSource.withLock({ $0.take() })?.source {
                     source.close()
@@ -161,12 +163,19 @@ public final class AgentLoop: @unchecked Sendable {
                     source = next
                     sourceName.withLock { $0 = next.description }
                     lastProblem = nil
+                    streaming = false
                 }
                 do {
                     guard let frame = try source.nextFrame() else { break }
-                    if lastProblem != nil { log("\(source.description) delivers frames again") }
+                    let format = source.streamingFormat.map { " (\($0))" } ?? ""
+                    if lastProblem != nil {
+                        log("\(source.description) delivers frames again\(format)")
+                    } else if !streaming, !format.isEmpty {
+                        log("\(source.description) delivers frames\(format)")
+                    }
+                    streaming = true
                     lastProblem = nil
-                    slot.put(frame)
+                    slot.put(frame, at: inputs.now() + clockOffset)
                 } catch {
                     let problem = "\(error)"
                     if problem != lastProblem { log("warning: \(problem); retrying") }
@@ -181,7 +190,6 @@ public final class AgentLoop: @unchecked Sendable {
         capture.start()
 
         var state = try LoopState(settings: settings, startTime: Date().timeIntervalSince1970, sequence: sequence)
-        let clockOffset = Date().timeIntervalSince1970 - inputs.now()
         while !stop.isRequested {
             if let update = pendingSettings.withLock({ $0.take() }) { state.apply(update) }
             // Until the throttle allows the next analysis, frames pile up in the slot
@@ -189,14 +197,14 @@ public final class AgentLoop: @unchecked Sendable {
             let wait = state.throttle.nextAnalysisTime - inputs.now()
             if wait > 0 {
                 Thread.sleep(forTimeInterval: min(wait, 0.5))
-                // Frames replaced in the slot so far were dropped in the window still open.
-                state.aggregator.currentDropped(slot.drainDropped())
+                // Frames dropped so far, each counted in the window it was dropped in.
+                state.aggregator.framesDropped(at: slot.drainDropped())
                 try state.advance(to: inputs.now() + clockOffset, emit: emit)
                 continue
             }
             let taken = slot.take(waitingUpTo: 0.5)
             let wall = inputs.now() + clockOffset
-            state.aggregator.currentDropped(slot.drainDropped())
+            state.aggregator.framesDropped(at: slot.drainDropped())
             try state.advance(to: wall, emit: emit)
             guard case .frame(let frame) = taken else {
                 if case .finished = taken { break }

@@ -10,7 +10,7 @@ public final class LatestFrameSlot: @unchecked Sendable {
     private let condition = NSCondition()
     private var frame: Frame?
     private var finished = false
-    private var dropped = 0
+    private var droppedAt: [Double] = []
 
     public enum Taken {
         case frame(Frame)
@@ -20,9 +20,10 @@ public final class LatestFrameSlot: @unchecked Sendable {
 
     public init() {}
 
-    public func put(_ newFrame: Frame) {
+    /// `time`: now, by the loop's clock (a replaced frame is dropped at that time).
+    public func put(_ newFrame: Frame, at time: Double) {
         condition.lock()
-        if frame != nil { dropped += 1 }
+        if frame != nil { droppedAt.append(time) }
         frame = newFrame
         condition.signal()
         condition.unlock()
@@ -50,12 +51,14 @@ public final class LatestFrameSlot: @unchecked Sendable {
         return finished ? .finished : .timedOut
     }
 
-    /// Frames replaced before they were taken since the last call.
-    public func drainDropped() -> Int {
+    /// When each frame replaced before it was taken was dropped, since the last call.
+    /// The times let a frame dropped during a long analysis be counted in the window
+    /// it was dropped in, not in the one open when the analysis ends.
+    public func drainDropped() -> [Double] {
         condition.lock()
         defer { condition.unlock() }
-        let count = dropped
-        dropped = 0
-        return count
+        let times = droppedAt
+        droppedAt = []
+        return times
     }
 }

@@ -19,6 +19,12 @@ public protocol FrameSource: AnyObject {
     func nextFrame() throws(CaptureError) -> Frame?
     /// Releases the device or file. `nextFrame` may not be called afterwards.
     func close()
+    /// What the source streams now, for logs ("YUYV 640x480 at 5 fps"); nil if it does not say.
+    var streamingFormat: String? { get }
+}
+
+extension FrameSource {
+    public var streamingFormat: String? { nil }
 }
 
 /// What went wrong while capturing, said so that the user knows what to do.

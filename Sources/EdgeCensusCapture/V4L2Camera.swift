@@ -57,6 +57,8 @@ public final class V4L2Camera: FrameSource {
     private var index = 0
     private var started: Double?
     private var stopped = false
+    /// What closed the camera, until it streams again.
+    private var lostBy: CaptureError?
 
     /// Does not open the device yet: the first `nextFrame` does, and keeps trying.
     public init(settings: Settings) throws(CaptureError) {
@@ -67,18 +69,25 @@ public final class V4L2Camera: FrameSource {
 
     public var description: String { "camera \(settings.device)" }
 
+    public var streamingFormat: String? {
+        guard case let .streaming(width, height, fourcc, fps) = state else { return nil }
+        return "\(fourcc) \(width)x\(height) at \(String(format: "%g", fps)) fps"
+    }
+
     public func nextFrame() throws(CaptureError) -> Frame? {
         guard !stopped else { return nil }
         let now = ProcessInfo.processInfo.systemUptime
         if descriptor < 0 {
             if now < nextAttempt {
                 Thread.sleep(forTimeInterval: min(0.5, nextAttempt - now))
-                if case .lost(let reason, _) = state { throw .unreadableFrame(source: description, reason: reason) }
+                // Still waiting: the problem is the one that lost the camera.
+                if let lostBy { throw lostBy }
                 return try nextFrame()
             }
             do {
                 try openDevice()
                 backoff.succeeded()
+                lostBy = nil
                 lastFrame = ProcessInfo.processInfo.systemUptime
             } catch {
                 lose(error)
@@ -103,6 +112,7 @@ public final class V4L2Camera: FrameSource {
     }
 
     private func lose(_ error: CaptureError) {
+        lostBy = error
         closeDevice()
         let wait = backoff.failed()
         nextAttempt = ProcessInfo.processInfo.systemUptime + wait

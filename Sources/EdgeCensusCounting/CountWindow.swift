@@ -45,6 +45,8 @@ public struct WindowAggregator {
     public private(set) var length: Double
     private var current: CountWindow
     private let nextSequence: () throws -> UInt64
+    /// Times of dropped frames that fall after the current window (its end not yet reached by `advance`).
+    private var laterDrops: [Double] = []
 
     /// `nextSequence` hands out the window numbers (persisted by `SequenceStore`).
     public init(length: Double, startingAt time: Double, nextSequence: @escaping () throws -> UInt64) throws {
@@ -66,6 +68,9 @@ public struct WindowAggregator {
             closed.append(current)
             let start = current.end
             current = CountWindow(sequence: try nextSequence(), start: start, end: Self.alignedEnd(after: start, length: length))
+            let now = laterDrops.partition { $0 >= current.end }
+            current.framesDropped += now
+            laterDrops.removeFirst(now)
         }
         return closed
     }
@@ -86,7 +91,13 @@ public struct WindowAggregator {
     public mutating func add(_ visit: PersonVisit) { current.add(visit) }
     public mutating func frameAnalysed() { current.framesAnalysed += 1 }
     public mutating func frameDropped() { current.framesDropped += 1 }
-    public mutating func currentDropped(_ count: Int) { current.framesDropped += count }
+    /// Frames dropped at these times, each counted in the window it falls in: the
+    /// current one, or one that `advance` opens later (before the time reaches it).
+    public mutating func framesDropped(at times: [Double]) {
+        for time in times {
+            if time < current.end { current.framesDropped += 1 } else { laterDrops.append(time) }
+        }
+    }
 
     /// Closes the current window early (shutdown): marked partial, ending now.
     public mutating func flush(at time: Double, inView: Int) -> CountWindow {

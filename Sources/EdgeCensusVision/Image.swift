@@ -4,8 +4,8 @@ import Foundation
 /// An 8-bit image in memory, 3 channels in OpenCV's BGR order (or 1 channel).
 ///
 /// Images, and the face crops cut from them, live only in memory: nothing here
-/// writes one to disk except `write(to:)`, which only the local `--annotate`
-/// debug option calls.
+/// writes one to disk except `write(to:)`, which only the local debug options
+/// `detect --annotate` and `cameras check --save-frame` call.
 public final class Image {
     let handle: OpaquePointer
 

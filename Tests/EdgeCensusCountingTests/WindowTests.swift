@@ -38,6 +38,16 @@ struct WindowTests {
         #expect(aggregator.currentWindow.sequence == 4)
     }
 
+    @Test("frames dropped during a long analysis are counted in the windows they were dropped in")
+    func dropsByTime() throws {
+        var aggregator = try WindowAggregator(length: 10, startingAt: 0, nextSequence: Self.counter())
+        // One analysis ran from 5 s to 34 s while the camera kept delivering.
+        aggregator.framesDropped(at: [6, 9, 12, 13, 14, 27, 31, 33])
+        let closed = try aggregator.advance(to: 34, inView: 0)
+        #expect(closed.map(\.framesDropped) == [2, 3, 1])
+        #expect(aggregator.currentWindow.framesDropped == 2)
+    }
+
     @Test("the partial window at shutdown ends at the shutdown time and says so")
     func partial() throws {
         var aggregator = try WindowAggregator(length: 60, startingAt: 120, nextSequence: Self.counter())

@@ -32,6 +32,7 @@
 #
 # Files: $EDGECENSUS_GUEST_DIR (default .build/guest in the package): the kernel,
 # the pruned module tree, the initramfs, v4l2loopback.ko, the last console log.
+# $EDGECENSUS_GUEST_QEMU: the emulator (default qemu-system-x86_64).
 # Needs: qemu-system-x86, busybox-static, cpio, xz-utils, apt (for the download);
 # gcc-12 and make for --loopback.
 set -euo pipefail
@@ -39,6 +40,7 @@ set -euo pipefail
 PACKAGE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 STORE=${EDGECENSUS_GUEST_DIR:-$PACKAGE_ROOT/.build/guest}
 CANNOT_RUN=77
+QEMU=${EDGECENSUS_GUEST_QEMU:-qemu-system-x86_64}
 
 say() { echo "edgecensus-guest: $*" >&2; }
 cannot_run() { say "cannot run the guest here: $*"; exit $CANNOT_RUN; }
@@ -191,7 +193,8 @@ prepare_loopback() {
 }
 
 check_tools() {
-  command -v qemu-system-x86_64 >/dev/null || cannot_run "qemu-system-x86_64 is missing: apt-get install qemu-system-x86"
+  command -v "$QEMU" >/dev/null || cannot_run "$QEMU is missing: apt-get install qemu-system-x86"
+  "$QEMU" -version >/dev/null 2>&1 || cannot_run "$QEMU does not start: $("$QEMU" -version 2>&1 | tail -1)"
   dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' \
     || cannot_run "a static busybox is missing: apt-get install busybox-static"
   command -v cpio >/dev/null || cannot_run "cpio is missing: apt-get install cpio"
@@ -263,7 +266,7 @@ run() {
   local started=$EPOCHREALTIME status
   : >"$rundir/output"
   set +e
-  timeout --kill-after=10 "$timeout" qemu-system-x86_64 -nodefaults -no-user-config -no-reboot \
+  timeout --kill-after=10 "$timeout" "$QEMU" -nodefaults -no-user-config -no-reboot \
     "${accelerator[@]}" -machine pc -m "$memory" -smp 2 -display none -monitor none \
     -serial "file:$rundir/console.log" \
     -kernel "$kernel" -initrd "$target/initramfs.cpio.gz" \
