@@ -156,6 +156,7 @@ public final class AgentLoop: @unchecked Sendable {
             // A lost camera is retried for ever (the source backs off); say so once per change.
             var lastProblem: String?
             var streaming = false
+            var skipped = SkippedFrameReport()
             while !stop.isRequested {
                 if let next = pendingSource.withLock({ $0.take() })?.source {
                     source.close()
@@ -177,6 +178,11 @@ public final class AgentLoop: @unchecked Sendable {
                     lastProblem = nil
                     slot.put(frame, at: inputs.now() + clockOffset)
                 } catch {
+                    if let error = error as? CaptureError, case .unreadableFrame = error {
+                        // One bad frame (a corrupt MJPEG frame): skipped, the stream goes on.
+                        if let line = skipped.skipped(error, at: inputs.now()) { log(line) }
+                        continue
+                    }
                     let problem = "\(error)"
                     if problem != lastProblem { log("warning: \(problem); retrying") }
                     lastProblem = problem
@@ -283,3 +289,4 @@ struct LoopState {
         return aggregator.flush(at: time, inView: 0)
     }
 }
+
