@@ -59,7 +59,7 @@ public enum GuestMachine {
         if let loopback { arguments += ["--loopback", loopback] }
         arguments += ["--", "/bin/bash", scriptPath]
         let started = Date()
-        let result = await runInBackground(harness, arguments)
+        let result = await runInBackground(harness, arguments, timeout: timeout + 60)
         return Run(status: result.status, output: result.output, seconds: Date().timeIntervalSince(started))
     }
 
@@ -77,11 +77,13 @@ public enum GuestMachine {
 
     /// Runs a command on a GCD thread (the guest takes minutes: it must not hold one
     /// of the few threads Swift's cooperative pool has), output and errors together.
-    private static func runInBackground(_ executable: String, _ arguments: [String]) async -> (status: Int32, output: String) {
+    private static func runInBackground(_ executable: String, _ arguments: [String],
+                                        timeout: Double = 600) async -> (status: Int32, output: String) {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 do {
-                    let result = try ProcessRunner.run(executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+                    let result = try ProcessRunner.run(executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
+                                                        timeout: timeout)
                     continuation.resume(returning: (result.status, result.standardOutput + result.standardError))
                 } catch {
                     continuation.resume(returning: (125, "cannot start \(executable): \(error)"))

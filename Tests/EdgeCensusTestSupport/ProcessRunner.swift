@@ -10,7 +10,9 @@ public struct ProcessResult: Sendable {
 /// Runs a command to completion. Output goes through temporary files rather than
 /// pipes, so a chatty child can never block on a full pipe.
 public enum ProcessRunner {
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    /// `timeout`: seconds to wait before the command is killed (SIGKILL) and reported as status 137.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                           timeout: Double = 600) throws -> ProcessResult {
         let scratch = try TemporaryDirectory()
         let outputPath = scratch.file("stdout"), errorPath = scratch.file("stderr")
         try writeFile(outputPath, Data())
@@ -25,7 +27,11 @@ public enum ProcessRunner {
         process.standardError = error
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        waitForExit(process)
+        waitForExit(process, timeout: timeout)
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            waitForExit(process, timeout: 10)
+        }
         try output.close()
         try error.close()
         return ProcessResult(status: process.terminationStatus,

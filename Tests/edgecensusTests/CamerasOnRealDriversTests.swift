@@ -191,7 +191,7 @@ struct CamerasOnRealDriversTests {
             echo "agent exit status $?"
 
             """
-        let run = try await GuestMachine.run(script: script, share: share)
+        let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
         try #require(run.status == 0, "\(run.output)")
         #expect(run.output.contains("agent exit status 0"), "\(run.output)")
         let agentLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -239,7 +239,7 @@ struct CamerasOnRealDriversTests {
             echo "agent exit status $?"
 
             """
-        let run = try await GuestMachine.run(script: script, share: share)
+        let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
         try #require(run.status == 0, "\(run.output)")
         #expect(run.output.contains("unbound: ls: cannot access '/dev/video0'"), "\(run.output)")
         #expect(run.output.contains("agent running while the camera is gone"))
