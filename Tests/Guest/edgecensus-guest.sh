@@ -32,7 +32,8 @@
 #
 # Files: $EDGECENSUS_GUEST_DIR (default .build/guest in the package): the kernel,
 # the pruned module tree, the initramfs, v4l2loopback.ko, the last console log.
-# $EDGECENSUS_GUEST_QEMU: the emulator (default qemu-system-x86_64).
+# $EDGECENSUS_GUEST_QEMU: the emulator (default qemu-system-x86_64);
+# $EDGECENSUS_GUEST_CPU: the emulated CPU model (default max).
 # Needs: qemu-system-x86, busybox-static, cpio, xz-utils, apt (for the download);
 # gcc-12 and make for --loopback.
 set -euo pipefail
@@ -259,7 +260,7 @@ run() {
 
   # Software emulation: this machine's /dev/kvm (if any) is not one a stock kernel
   # can boot under, and CI machines may have none. KVM only where the CPU shows it.
-  local accelerator=(-accel tcg,thread=multi -cpu max)
+  local accelerator=(-accel tcg,thread=multi -cpu "${EDGECENSUS_GUEST_CPU:-max}")
   if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo && [ "${EDGECENSUS_GUEST_KVM:-1}" = 1 ]; then
     accelerator=(-accel kvm -cpu host)
   fi
