@@ -44,10 +44,7 @@ struct CamerasOnRealDriversTests {
         #expect(close, "\(what) at (\(x), \(y)): BGR \(pixel), expected \(expected) ± \(tolerance)", sourceLocation: sourceLocation)
     }
 
-    @Test("cameras lists the vivid device with its formats, sizes and rates",
-          .enabled("needs the qemu guest, which this machine cannot run (the reason is printed above)") {
-              await GuestMachine.canRun(loopback: false)
-          })
+    @Test("cameras lists the vivid device with its formats, sizes and rates", .needsGuest)
     func listsVivid() async throws {
         let share = try TemporaryDirectory()
         let run = try await GuestMachine.run(script: "$edgecensus cameras > \(share.file("cameras.txt").shellQuoted)\n",
@@ -64,10 +61,7 @@ struct CamerasOnRealDriversTests {
         #expect(!listing.contains("\u{FFFD}"))
     }
 
-    @Test("on vivid YUYV is negotiated at the listed size nearest the configured one, or at the size the device adjusts to, and the colour bars come through",
-          .enabled("needs the qemu guest, which this machine cannot run (the reason is printed above)") {
-              await GuestMachine.canRun(loopback: false)
-          })
+    @Test("on vivid YUYV is negotiated at the listed size nearest the configured one, or at the size the device adjusts to, and the colour bars come through", .needsGuest)
     func yuyvOnVivid() async throws {
         let share = try TemporaryDirectory()
         let script = """
@@ -104,10 +98,7 @@ struct CamerasOnRealDriversTests {
         }
     }
 
-    @Test("on v4l2loopback MJPEG is negotiated (automatically, for a size above 640x480), at the size the producer set, and the picture fed in comes out",
-          .enabled("needs the qemu guest with v4l2loopback, which this machine cannot run (the reason is printed above)") {
-              await GuestMachine.canRun(loopback: true)
-          })
+    @Test("on v4l2loopback MJPEG is negotiated (automatically, for a size above 640x480), at the size the producer set, and the picture fed in comes out", .needsGuestWithLoopback)
     func mjpegOnLoopback() async throws {
         let share = try TemporaryDirectory()
         // The picture fed in: four quadrants of known colours.
@@ -173,15 +164,12 @@ struct CamerasOnRealDriversTests {
         return path
     }
 
-    @Test("the agent on vivid produces windows: frames in every one, zero people, some analysed, never above the rate cap",
-          .enabled("needs the qemu guest, which this machine cannot run (the reason is printed above)") {
-              await GuestMachine.canRun(loopback: false)
-          })
+    @Test("the agent on vivid produces windows: frames in every one, zero people, some analysed, never above the rate cap", .needsGuest)
     func agentOnVivid() async throws {
         let share = try TemporaryDirectory()
         let config = try Self.agentConfiguration(in: share)
         let windows = share.file("windows.jsonl"), log = share.file("agent.log")
-        // Until four whole windows are out and a frame has been analysed (slow here).
+        // Until five windows are out and a frame has been analysed (slow here).
         let script = """
             $edgecensus run --config \(config.shellQuoted) > \(windows.shellQuoted) 2> \(log.shellQuoted) &
             agent=$!
@@ -211,10 +199,7 @@ struct CamerasOnRealDriversTests {
         #expect(documents.map { $0["seq"] as? Int ?? 0 } == Array(1...documents.count))
     }
 
-    @Test("a camera that disappears (its driver unbound) is reported and reopened when it comes back, and the agent never exits",
-          .enabled("needs the qemu guest, which this machine cannot run (the reason is printed above)") {
-              await GuestMachine.canRun(loopback: false)
-          })
+    @Test("a camera that disappears (its driver unbound) is reported and reopened when it comes back, and the agent never exits", .needsGuest)
     func deviceDisappears() async throws {
         let share = try TemporaryDirectory()
         let config = try Self.agentConfiguration(in: share)
@@ -261,5 +246,21 @@ struct CamerasOnRealDriversTests {
         let after = documents.dropFirst(back + 1).filter { $0["partial"] as? Bool == false }
         #expect(!after.isEmpty && after.allSatisfy { ($0["frames_analysed"] as? Int ?? 0) + ($0["frames_dropped"] as? Int ?? 0) > 0 },
                 "\(documents.map { ($0["frames_analysed"] ?? "?", $0["frames_dropped"] ?? "?") })")
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a test, saying why, on a machine that cannot run the qemu guest.
+    static var needsGuest: Self {
+        .enabled("needs the qemu guest, which this machine cannot run (the reason is printed above)") {
+            await GuestMachine.canRun(loopback: false)
+        }
+    }
+
+    /// The same, for a guest with the v4l2loopback module (built once, from Debian's source).
+    static var needsGuestWithLoopback: Self {
+        .enabled("needs the qemu guest with v4l2loopback, which this machine cannot build or run (the reason is printed above)") {
+            await GuestMachine.canRun(loopback: true)
+        }
     }
 }
