@@ -139,46 +139,61 @@ struct CamerasOnRealDriversTests {
         }
     }
 
-    /// An agent configuration for the vivid webcam: 5 s windows, at most one analysis a second.
-    static func agentConfiguration(in share: TemporaryDirectory) throws -> String {
-        let path = share.file("agent.yaml")
-        try writeFile(path, Data("""
-            device:
-              id: vivid-guest
-            models:
-              directory: \(TestPaths.models)
-            source:
-              kind: camera
-              device: /dev/video0
-              width: 640
-              height: 480
-              fps: 5
-            throttle:
-              max_rate_hz: 1
-            windows:
-              length: 5
-            state:
-              directory: \(share.file("state"))
-
-            """.utf8))
-        return path
-    }
-
-    @Test("the agent on vivid produces windows: frames in every one, zero people, some analysed, never above the rate cap", .needsGuest)
-    func agentOnVivid() async throws {
-        let share = try TemporaryDirectory()
-        let config = try Self.agentConfiguration(in: share)
-        let windows = share.file("windows.jsonl"), log = share.file("agent.log")
-        // Until five windows are out and a frame has been analysed (slow here).
-        let script = """
-            $edgecensus run --config \(config.shellQuoted) > \(windows.shellQuoted) 2> \(log.shellQuoted) &
-            agent=$!
-            wait_for 300 bash -c '[ $(grep -c seq \(windows)) -ge 5 ] && grep -q "\\"frames_analysed\\":[1-9]" \(windows)'
+    /// `edgecensus run` in the guest on the vivid webcam (5 s windows, at most one
+    /// analysis a second), as guest script lines that start it in the background
+    /// (its pid in $agent) and stop it with SIGTERM.
+    struct AgentInGuest {
+        let windows: String
+        let log: String
+        let start: String
+        let stop = """
             kill -TERM $agent
             wait $agent
             echo "agent exit status $?"
 
             """
+
+        init(in share: TemporaryDirectory) throws {
+            let config = share.file("agent.yaml")
+            windows = share.file("windows.jsonl")
+            log = share.file("agent.log")
+            try writeFile(config, Data("""
+                device:
+                  id: vivid-guest
+                models:
+                  directory: \(TestPaths.models)
+                source:
+                  kind: camera
+                  device: /dev/video0
+                  width: 640
+                  height: 480
+                  fps: 5
+                throttle:
+                  max_rate_hz: 1
+                windows:
+                  length: 5
+                state:
+                  directory: \(share.file("state"))
+
+                """.utf8))
+            start = """
+                $edgecensus run --config \(config.shellQuoted) > \(windows.shellQuoted) 2> \(log.shellQuoted) &
+                agent=$!
+
+                """
+        }
+    }
+
+    @Test("the agent on vivid produces windows: frames in every one, zero people, some analysed, never above the rate cap", .needsGuest)
+    func agentOnVivid() async throws {
+        let share = try TemporaryDirectory()
+        let agent = try AgentInGuest(in: share)
+        let (windows, log) = (agent.windows, agent.log)
+        // Until five windows are out and a frame has been analysed (slow here).
+        let script = agent.start + """
+            wait_for 300 bash -c '[ $(grep -c seq \(windows)) -ge 5 ] && grep -q "\\"frames_analysed\\":[1-9]" \(windows)'
+
+            """ + agent.stop
         let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
         try #require(run.status == 0, "\(run.output)")
         #expect(run.output.contains("agent exit status 0"), "\(run.output)")
@@ -202,11 +217,9 @@ struct CamerasOnRealDriversTests {
     @Test("a camera that disappears (its driver unbound) is reported and reopened when it comes back, and the agent never exits", .needsGuest)
     func deviceDisappears() async throws {
         let share = try TemporaryDirectory()
-        let config = try Self.agentConfiguration(in: share)
-        let windows = share.file("windows.jsonl"), log = share.file("agent.log")
-        let script = """
-            $edgecensus run --config \(config.shellQuoted) > \(windows.shellQuoted) 2> \(log.shellQuoted) &
-            agent=$!
+        let agent = try AgentInGuest(in: share)
+        let (windows, log) = (agent.windows, agent.log)
+        let script = agent.start + """
             wait_for 300 grep -q "delivers frames (YUYV" \(log.shellQuoted) || echo "never streamed"
             wait_for 120 grep -q seq \(windows.shellQuoted)
             echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
@@ -219,11 +232,8 @@ struct CamerasOnRealDriversTests {
             back=$(grep -c seq \(windows.shellQuoted))
             echo "windows before it came back: $back"
             wait_for 120 bash -c "[ \\$(grep -c seq \(windows)) -ge $((back + 3)) ]"
-            kill -TERM $agent
-            wait $agent
-            echo "agent exit status $?"
 
-            """
+            """ + agent.stop
         let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
         try #require(run.status == 0, "\(run.output)")
         #expect(run.output.contains("unbound: ls: cannot access '/dev/video0'"), "\(run.output)")
