@@ -229,9 +229,14 @@ struct CamerasOnRealDriversTests {
             echo vivid.0 > /sys/bus/platform/drivers/vivid/bind
             echo "bound again: $(ls /dev/video0)"
             wait_for 120 grep -q "delivers frames again" \(log.shellQuoted) || echo "never reopened"
-            back=$(grep -c seq \(windows.shellQuoted))
-            echo "windows before it came back: $back"
-            wait_for 120 bash -c "[ \\$(grep -c seq \(windows)) -ge $((back + 3)) ]"
+            again=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+            echo "frames again at $again"
+            # Windows come out when an analysis ends (tens of seconds here): wait for
+            # two whole windows that started after the camera came back.
+            two_windows_since() {
+              [ "$(grep -o '"window_start":"[^"]*"' \(windows.shellQuoted) | cut -d'"' -f4 | awk -v t="$again" '$0 > t' | wc -l)" -ge 2 ]
+            }
+            wait_for 240 two_windows_since || echo "never two windows after"
 
             """ + agent.stop
         let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
@@ -251,9 +256,10 @@ struct CamerasOnRealDriversTests {
         // Windows went on through it all, numbered without a gap, and frames came again after.
         let documents = try Self.lines(windows).map(Self.json)
         #expect(documents.map { $0["seq"] as? Int ?? 0 } == Array(1...max(1, documents.count)))
-        let back = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("windows before it came back: ") }
-            .flatMap { Int($0.split(separator: " ").last ?? "") })
-        let after = documents.dropFirst(back + 1).filter { $0["partial"] as? Bool == false }
+        let again = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("frames again at ") }
+            .map { String($0.dropFirst("frames again at ".count)) })
+        // ISO 8601 UTC timestamps of one format compare as strings.
+        let after = documents.filter { ($0["window_start"] as? String ?? "") > again && $0["partial"] as? Bool == false }
         #expect(!after.isEmpty && after.allSatisfy { ($0["frames_analysed"] as? Int ?? 0) + ($0["frames_dropped"] as? Int ?? 0) > 0 },
                 "\(documents.map { ($0["frames_analysed"] ?? "?", $0["frames_dropped"] ?? "?") })")
     }
