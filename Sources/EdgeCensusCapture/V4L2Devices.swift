@@ -9,15 +9,13 @@ public struct V4L2DeviceInfo: Sendable {
         /// Converted by libv4l2, not native to the camera.
         public var emulated: Bool
         /// Each frame size with its frame rates (empty when the driver lists none).
-        public var sizes: [(width: Int, height: Int, rates: [Double])]
+        public var sizes: [FormatNegotiation.Size]
         /// Sizes given as a range instead, with the rates at the largest size.
         public var range: (sizes: FormatNegotiation.SizeRange, rates: [Double])?
 
         /// What the format negotiation chooses from.
         var offer: FormatNegotiation.Offer {
-            FormatNegotiation.Offer(fourcc: fourcc, emulated: emulated,
-                                    sizes: sizes.map { .init(width: $0.width, height: $0.height, rates: $0.rates) },
-                                    range: range?.sizes)
+            FormatNegotiation.Offer(fourcc: fourcc, emulated: emulated, sizes: sizes, range: range?.sizes)
         }
     }
 
@@ -81,8 +79,8 @@ public enum V4L2Devices {
     }
 
     static func sizes(fd: Int32, fourcc: UInt32)
-        -> ([(width: Int, height: Int, rates: [Double])], (sizes: FormatNegotiation.SizeRange, rates: [Double])?) {
-        var result: [(width: Int, height: Int, rates: [Double])] = []
+        -> ([FormatNegotiation.Size], (sizes: FormatNegotiation.SizeRange, rates: [Double])?) {
+        var result: [FormatNegotiation.Size] = []
         var index: UInt32 = 0
         while true {
             var size = v4l2_frmsizeenum()
@@ -98,7 +96,7 @@ public enum V4L2Devices {
                 return ([], (range, rates(fd: fd, fourcc: fourcc, width: range.maxWidth, height: range.maxHeight)))
             }
             let width = Int(size.discrete.width), height = Int(size.discrete.height)
-            result.append((width, height, rates(fd: fd, fourcc: fourcc, width: width, height: height)))
+            result.append(.init(width: width, height: height, rates: rates(fd: fd, fourcc: fourcc, width: width, height: height)))
             index += 1
         }
         return (result, nil)

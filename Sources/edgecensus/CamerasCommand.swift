@@ -102,7 +102,7 @@ struct CamerasCheckCommand: ParsableCommand {
     func run() throws {
         let settings: V4L2Camera.Settings
         do {
-            let file = config ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration) ? ModelOptions.systemConfiguration : nil)
+            let file = ModelOptions.configurationFile(given: config)
             let source = try file.map { try AgentConfiguration.load(file: $0).source } ?? SourceConfiguration()
             settings = V4L2Camera.Settings(device: device ?? source.device, width: width ?? source.width,
                                            height: height ?? source.height, fps: fps ?? source.fps,

@@ -17,9 +17,12 @@ struct ModelOptions: ParsableArguments {
     static let systemConfiguration = "/etc/edgecensus/edgecensus.yaml"
 
     /// The local configuration file: `--config`, else the system one if it exists.
-    var configurationFile: String? {
-        if let config { return config }
-        return FileManager.default.fileExists(atPath: Self.systemConfiguration) ? Self.systemConfiguration : nil
+    var configurationFile: String? { Self.configurationFile(given: config) }
+
+    /// The file given, else the system configuration if it exists, else none (built-in defaults).
+    static func configurationFile(given: String?) -> String? {
+        if let given { return given }
+        return FileManager.default.fileExists(atPath: systemConfiguration) ? systemConfiguration : nil
     }
 
     func loadConfiguration() throws -> AgentConfiguration {
