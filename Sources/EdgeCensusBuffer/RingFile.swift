@@ -48,6 +48,15 @@ public final class RingFile {
         public var description: String
     }
 
+    /// Thrown by a write that `crashDuringWrite` stopped: the process "died" there.
+    package struct SimulatedCrash: Error {}
+
+    /// Crash simulation for tests: called before each write with its file offset and
+    /// length. An answer persists only those byte ranges of the write (relative to its
+    /// start; a power cut keeps whole sectors) and then throws `SimulatedCrash`, after
+    /// which the instance must be discarded, as a dead process would be.
+    package var crashDuringWrite: ((_ offset: Int, _ count: Int) -> [Range<Int>]?)?
+
     static let headerSize = 4096
     static let slotOffsets = [0, 512]
     static let slotSize = 52
@@ -396,6 +405,12 @@ public final class RingFile {
     static func padded(_ size: Int) -> Int { (size + 7) & ~7 }
 
     private func write(_ bytes: [UInt8], at offset: Int) throws {
+        if let kept = crashDuringWrite?(offset, bytes.count) {
+            for range in kept where !range.isEmpty {
+                _ = bytes[range].withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset + range.lowerBound)) }
+            }
+            throw SimulatedCrash()
+        }
         let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
         guard written == bytes.count else {
             throw BufferError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
