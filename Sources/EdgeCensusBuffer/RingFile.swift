@@ -9,12 +9,19 @@ import Foundation
 /// A record is a 24-byte header — magic `ECR1`, format version, payload length,
 /// sequence number, CRC-32C over header and payload — the payload, and padding to
 /// 8 bytes. A record never straddles the end of the file: a wrap marker sends
-/// readers back to the start. The checkpoint holds the oldest pending sequence
-/// number (and the dropped count); it is rewritten when records leave the front.
+/// readers back to the start.
+///
+/// An acknowledgement is recorded in the record itself: its magic becomes `ECAK`,
+/// one aligned 4-byte write that a power cut cannot tear (it lies inside one
+/// sector), so that an acknowledged window never comes back, whatever order the
+/// acknowledgements came in. The CRC is checked as if the magic were still `ECR1`.
+/// The checkpoint holds the oldest sequence number still wanted, the highest ever
+/// written and the dropped count; it moves when a full ring drops records, before
+/// their bytes are overwritten.
 ///
 /// Recovery reads every place a record can start, keeps each intact record at or
-/// above the checkpoint's oldest pending number, in sequence order, and counts
-/// the damaged ones: no byte pattern can stop it.
+/// above the checkpoint's floor, in sequence order (acknowledged ones only to know
+/// where the ring ends), and counts the damaged ones: no byte pattern can stop it.
 public final class RingFile {
     public enum SyncPolicy: String, Sendable, CaseIterable {
         /// fsync after every append and every checkpoint (the default: survives power cuts).
@@ -37,6 +44,7 @@ public final class RingFile {
 
     /// What recovery found in an existing file.
     public struct Recovery: Sendable, Equatable {
+        /// Pending (unacknowledged) records found.
         public var records: Int
         /// Records whose header was found but whose CRC or length was wrong (torn or damaged).
         public var damaged: Int
@@ -64,6 +72,9 @@ public final class RingFile {
     static let checkpointMagic: UInt32 = 0x4543_5243  // "CRCE" little endian: "ECRC"
     static let recordMagic: UInt32 = 0x4543_5231     // "ECR1"
     static let wrapMagic: UInt32 = 0x4543_5257       // "ECRW"
+    /// An acknowledged record's magic: 10 bits away from `recordMagic`, so that no
+    /// few flipped bits turn a pending record into an acknowledged one.
+    static let acknowledgedMagic: UInt32 = 0x4B43_4145  // "EACK"
     static let formatVersion: UInt8 = 1
     /// The smallest useful ring: the header and a few records.
     public static let minimumCapacity = headerSize + 4096
@@ -144,6 +155,8 @@ public final class RingFile {
     private var entries = EntryQueue()
     private var tail: Int
     private var generation: UInt64 = 0
+    /// The highest sequence number ever written, acknowledged or not.
+    private var highestSequence: UInt64 = 0
 
     /// Opens the ring at `path`, creating and preallocating it at `capacity` bytes if
     /// it is not there; an existing file is recovered (keeping its own size).
@@ -198,8 +211,8 @@ public final class RingFile {
     public func firstPending(skipping skip: (UInt64) -> Bool) -> UInt64? {
         entries.all.first { !$0.acknowledged && !skip($0.sequence) }?.sequence
     }
-    /// The highest sequence number in the ring (0 when empty).
-    public var lastSequence: UInt64 { entries.last?.sequence ?? 0 }
+    /// The highest sequence number ever written to the ring, acknowledged or not (0 for a new ring).
+    public var lastSequence: UInt64 { highestSequence }
     /// Bytes between the oldest pending record and the write position.
     public var usedBytes: Int {
         guard let head = entries.first?.offset else { return 0 }
@@ -279,25 +292,26 @@ public final class RingFile {
         if sync == .always { fsync(descriptor) }
         entries.append(Entry(sequence: sequence, offset: position, size: size, length: payload.count))
         tail = position + size
+        highestSequence = sequence
         return dropped
     }
 
-    /// The broker has the record: it leaves the ring once every older one has left too.
+    /// The broker has the record: it is marked acknowledged on disk at once (it is
+    /// never read back as pending, even when older records are still waiting), and
+    /// its space is reused once every older record has left too.
     public func acknowledge(sequence: UInt64) throws {
-        guard entries.acknowledge(sequence) else { return }
-        var removed = false
-        while let first = entries.first, first.acknowledged {
-            _ = entries.removeFirst()
-            removed = true
-        }
-        if removed { try writeCheckpoint() }
+        guard let entry = entries.entry(sequence), !entry.acknowledged else { return }
+        try write(Self.bytes(of: Self.acknowledgedMagic), at: entry.offset)
+        if sync == .always { fsync(descriptor) }
+        _ = entries.acknowledge(sequence)
+        while let first = entries.first, first.acknowledged { _ = entries.removeFirst() }
     }
 
     // MARK: - Checkpoint
 
     private func writeCheckpoint() throws {
         generation += 1
-        let headSequence = entries.first?.sequence ?? (lastSequence + 1)
+        let headSequence = entries.first?.sequence ?? (highestSequence + 1)
         var slot = [UInt8](repeating: 0, count: Self.slotSize)
         Self.put(Self.checkpointMagic, into: &slot, at: 0)
         slot[4] = Self.formatVersion
@@ -305,7 +319,7 @@ public final class RingFile {
         Self.put(UInt64(capacity), into: &slot, at: 16)
         Self.put(headSequence, into: &slot, at: 24)
         Self.put(droppedTotal, into: &slot, at: 32)
-        Self.put(lastSequence, into: &slot, at: 40)
+        Self.put(highestSequence, into: &slot, at: 40)
         Self.put(CRC32C.checksum(Array(slot[0..<48])), into: &slot, at: 48)
         try write(slot, at: Self.slotOffsets[Int(generation % 2)])
         if sync == .always { fsync(descriptor) }
@@ -337,25 +351,34 @@ public final class RingFile {
         var found: [Entry] = []
         var damaged = 0
         var offset = Self.headerSize
+        var highest = checkpoint?.lastSequence ?? 0
         while offset + Self.recordHeaderSize <= region.count {
             defer { offset += 8 }
-            guard Self.get(UInt32.self, from: region, at: offset) == Self.recordMagic else { continue }
+            let magic = Self.get(UInt32.self, from: region, at: offset)
+            guard magic == Self.recordMagic || magic == Self.acknowledgedMagic else { continue }
             let length = Int(Self.get(UInt32.self, from: region, at: offset + 8))
             let end = offset + Self.recordHeaderSize + length
             guard region[offset + 4] == Self.formatVersion, length <= capacity, end <= region.count else { damaged += 1; continue }
+            // The CRC was computed with the record's first magic, before any acknowledgement.
             let crc = region.withUnsafeBytes { bytes in
                 CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
-                                continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 20)])))
+                                continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 20)]),
+                                                            continuing: Self.recordMagicChecksum))
             }
             guard crc == Self.get(UInt32.self, from: region, at: offset + 20) else { damaged += 1; continue }
             let sequence = Self.get(UInt64.self, from: region, at: offset + 12)
+            highest = max(highest, sequence)
             if sequence >= floor {
-                found.append(Entry(sequence: sequence, offset: offset, size: Self.padded(Self.recordHeaderSize + length), length: length))
+                found.append(Entry(sequence: sequence, offset: offset, size: Self.padded(Self.recordHeaderSize + length), length: length,
+                                   acknowledged: magic == Self.acknowledgedMagic))
             }
         }
+        highestSequence = highest
         found.sort { $0.sequence < $1.sequence }
-        // One record per sequence number (the first found).
-        entries = EntryQueue(found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } })
+        // One record per sequence number (the first found); acknowledged ones at the front have left.
+        var queue = EntryQueue(found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } })
+        while let first = queue.first, first.acknowledged { _ = queue.removeFirst() }
+        entries = queue
         tail = entries.last.map { $0.offset + $0.size } ?? Self.headerSize
         var notes: [String] = []
         if checkpoint == nil { notes.append("no valid checkpoint: every intact record was kept") }
@@ -365,7 +388,7 @@ public final class RingFile {
         } else if configuredCapacity != capacity {
             notes.append("the file is \(capacity) bytes, not the configured \(configuredCapacity): kept as it is")
         }
-        recovery = Recovery(records: entries.count, damaged: damaged, checkpointValid: checkpoint != nil,
+        recovery = Recovery(records: entries.pending, damaged: damaged, checkpointValid: checkpoint != nil,
                             note: notes.isEmpty ? nil : "\(path): " + notes.joined(separator: "; "))
     }
 
@@ -403,6 +426,9 @@ public final class RingFile {
     // MARK: - Bytes
 
     static func padded(_ size: Int) -> Int { (size + 7) & ~7 }
+
+    /// CRC-32C of a record's first magic: where a record's checksum starts.
+    static let recordMagicChecksum = CRC32C.checksum(bytes(of: recordMagic))
 
     private func write(_ bytes: [UInt8], at offset: Int) throws {
         if let kept = crashDuringWrite?(offset, bytes.count) {

@@ -16,18 +16,23 @@ public enum BufferBenchmark {
         return Array(TelemetryDocuments.counts(window, device: "bench", kAnonymity: 0, replayed: false).utf8)
     }
 
-    /// Appends `count` windows with the given sync policy; returns a report line.
-    public static func append(directory: String, count: Int, sync: RingFile.SyncPolicy) throws -> String {
+    /// Appends `count` windows with the given sync policy, each acknowledged right
+    /// after it when `acknowledging` (as a connected agent does); returns a report line.
+    public static func append(directory: String, count: Int, sync: RingFile.SyncPolicy, acknowledging: Bool = false) throws -> String {
         let path = directory + "/bench-\(UUID().uuidString).ring"
         defer { try? FileManager.default.removeItem(atPath: path) }
         let ring = try RingFile(path: path, capacity: 16 * 1_048_576, sync: sync)
         let documents = (1...UInt64(count)).map(document)  // made before the clock starts
         let written = ring.bytesWritten
         let start = Date()
-        for (index, payload) in documents.enumerated() { try ring.append(sequence: UInt64(index + 1), payload: payload) }
+        for (index, payload) in documents.enumerated() {
+            try ring.append(sequence: UInt64(index + 1), payload: payload)
+            if acknowledging { try ring.acknowledge(sequence: UInt64(index + 1)) }
+        }
         let seconds = Date().timeIntervalSince(start)
-        return String(format: "append, fsync %@: %8.0f windows/s (%d in %.2f s), %d bytes written per window (%d-byte document)",
-                      sync.rawValue, Double(count) / seconds, count, seconds, (ring.bytesWritten - written) / count, document(1).count)
+        return String(format: "%@, fsync %@: %8.0f windows/s (%d in %.2f s), %d bytes written per window (%d-byte document)",
+                      acknowledging ? "append + acknowledge" : "append", sync.rawValue, Double(count) / seconds, count, seconds,
+                      (ring.bytesWritten - written) / count, document(1).count)
     }
 
     /// Fills a ring of `megabytes` until it wraps, then times opening (recovering) it.

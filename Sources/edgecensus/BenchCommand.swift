@@ -172,6 +172,8 @@ struct BenchCommand: ParsableCommand {
         do {
             print(try BufferBenchmark.append(directory: folder, count: 2000, sync: .never))
             print(try BufferBenchmark.append(directory: folder, count: 500, sync: .always))
+            print(try BufferBenchmark.append(directory: folder, count: 2000, sync: .never, acknowledging: true))
+            print(try BufferBenchmark.append(directory: folder, count: 500, sync: .always, acknowledging: true))
             print(try BufferBenchmark.recovery(directory: folder, megabytes: 16, runs: 5))
         } catch {
             StandardError.print("edgecensus: \(error)")

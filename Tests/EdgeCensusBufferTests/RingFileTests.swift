@@ -27,12 +27,29 @@ struct RingFileTests {
             #expect(ring.pendingSequences == [2, 4, 5])
         }
         let reopened = try RingFile(path: path, capacity: 64 * 1024, sync: .never)
-        // 3 was acknowledged but not yet behind the checkpoint: it is sent again (deduplicable by seq).
-        #expect(try reopened.pendingRecords().map(\.sequence) == [2, 3, 4, 5])
+        // 3 was acknowledged out of order: that is on disk too, and it does not come back.
+        #expect(try reopened.pendingRecords().map(\.sequence) == [2, 4, 5])
         #expect(try reopened.pendingRecords().first?.payload == Self.payload(2))
         #expect(reopened.recovery.damaged == 0 && reopened.recovery.checkpointValid && reopened.recovery.note == nil)
         #expect(reopened.lastSequence == 5)
         #expect(throws: RingFile.BufferError.self) { try reopened.append(sequence: 5, payload: [1]) }
+    }
+
+    @Test("a ring whose every record was acknowledged reopens empty and remembers its last sequence number")
+    func everythingAcknowledgedReopensEmpty() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("ring")
+        for run in 0..<3 {
+            let ring = try RingFile(path: path, capacity: 64 * 1024, sync: .never)
+            #expect(ring.pendingCount == 0, "run \(run): \(ring.pendingSequences) came back")
+            #expect(ring.lastSequence == UInt64(run * 3))
+            for sequence in UInt64(run * 3 + 1)...UInt64(run * 3 + 3) {
+                try ring.append(sequence: sequence, payload: Self.payload(sequence))
+                try ring.acknowledge(sequence: sequence)
+            }
+        }
+        let inspected = try RingFile.snapshot(path: path)
+        #expect(inspected.pendingCount == 0 && inspected.lastSequence == 9 && inspected.recovery.damaged == 0)
     }
 
     @Test("a full ring drops exactly the oldest records, says which, and keeps counting them after a restart")
