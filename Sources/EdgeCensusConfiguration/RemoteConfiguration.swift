@@ -1,5 +1,5 @@
-public import EdgeCensusCounting
-public import Foundation
+import EdgeCensusCounting
+import Foundation
 
 /// The configuration in force: the local file, with the changes operators made
 /// over MQTT laid over it. Those changes live in `<state.directory>/remote-config.json`
@@ -121,7 +121,7 @@ public struct RemoteConfiguration: Sendable {
                 return refuse("\(path) can be changed only in the local configuration file\(localFile.map { " (\($0))" } ?? ""); the keys that can be changed remotely are \(RemoteKeys.all.map(\.path).joined(separator: ", "))")
             }
         }
-        let overrides = self.overrides.merging(patch: patch)
+        let overrides = self.overrides.merging(patch: patch).withoutEmptyObjects
         let configuration: AgentConfiguration
         do {
             configuration = try AgentConfiguration.parse(yaml: base.merging(patch: overrides).json)

@@ -20,7 +20,10 @@ public struct CountWindow: Sendable, Equatable {
     public var framesDropped = 0
     /// People in view when the window closed (counted later, when they leave).
     public var inView = 0
-    /// True for the last window of a run, closed early by shutdown.
+    /// True when the agent did not watch the whole window: the first window after a
+    /// start in the middle of it (`start` is still the aligned start; watching began
+    /// later), and the last window of a run, closed early by shutdown (`end` is then
+    /// the shutdown time). A window can be both.
     public var partial = false
 
     public init(sequence: UInt64, start: Double, end: Double) {
@@ -55,6 +58,8 @@ public struct WindowAggregator {
         self.nextSequence = nextSequence
         let start = (time / length).rounded(.down) * length
         current = CountWindow(sequence: try nextSequence(), start: start, end: start + length)
+        // Started after the window's aligned start: the seconds before were not watched.
+        current.partial = time > start + length * 1e-9
     }
 
     public var currentWindow: CountWindow { current }

@@ -31,6 +31,17 @@ public final class SequenceStore {
     /// The last number handed out (0 when none yet).
     public var lastUsed: UInt64 { last }
 
+    /// Makes the next number come after `number` when it does not already: for a
+    /// sequence file lost or reset while another state file (the offline buffer)
+    /// remembers higher numbers. Persisted at once. True when it moved the counter.
+    @discardableResult
+    public func continueAfter(_ number: UInt64) throws -> Bool {
+        guard number > last else { return false }
+        try AtomicFile.replace(path, with: "\(number)\n")
+        last = number
+        return true
+    }
+
     /// The next number, persisted before it is returned.
     public func next() throws -> UInt64 {
         let value = last + 1

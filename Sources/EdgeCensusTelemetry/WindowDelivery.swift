@@ -15,6 +15,10 @@ public actor WindowDelivery: MQTTParticipant {
     private let log: @Sendable (String) -> Void
     private var inFlight: Set<UInt64> = []
     private var replaying = false
+    /// Set at shutdown: no replay starts any more.
+    private var stopping = false
+    /// Waiting for the last send to return (`finishSends`).
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// When each pending window ended (read from its document), for "oldest unsent".
     private var windowEnds: [UInt64: Double] = [:]
 
@@ -55,12 +59,26 @@ public actor WindowDelivery: MQTTParticipant {
         return (ring.pendingCount, oldest.map { max(0, now - $0) }, Int(ring.droppedTotal))
     }
 
+    /// Shutdown, first step: no more replays (live windows are drained before this).
+    public func stopReplaying() {
+        stopping = true
+    }
+
+    /// Shutdown, last step (after the client has stopped, which ends every wait for
+    /// an acknowledgement): returns once every send has returned, so that each
+    /// acknowledgement that arrived is recorded in the ring before the process exits.
+    public func finishSends() async {
+        stopping = true
+        guard !inFlight.isEmpty else { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
     private func replay() async {
-        guard !replaying else { return }
+        guard !replaying, !stopping else { return }
         replaying = true
         defer { replaying = false }
         var replayed = 0
-        while publisher.isConnected {
+        while publisher.isConnected, !stopping {
             guard let sequence = ring.firstPending(skipping: { inFlight.contains($0) }) else { break }
             guard let stored = try? ring.payload(of: sequence) else { break }
             inFlight.insert(sequence)
@@ -73,7 +91,13 @@ public actor WindowDelivery: MQTTParticipant {
     }
 
     private func send(sequence: UInt64, document: String, replayed: Bool) async {
-        defer { inFlight.remove(sequence) }
+        defer {
+            inFlight.remove(sequence)
+            if inFlight.isEmpty {
+                for waiter in idleWaiters { waiter.resume() }
+                idleWaiters = []
+            }
+        }
         do {
             let ack = try await publisher.publish(document: document, replayed: replayed)
             guard ack.isSuccess else {

@@ -17,6 +17,8 @@ final class MQTTOutput: Sendable {
     private let connection: Task<Void, Never>
     private let health: Task<Void, Never>
     private let delivery: WindowDelivery
+    /// The highest window number the offline buffer has ever held (when it was opened).
+    let ringLastSequence: UInt64
     /// Seconds between health reports, and the configured analysis rate they show.
     let healthInterval: Setting<Double>
     let configuredRate: Setting<Double>
@@ -45,6 +47,7 @@ final class MQTTOutput: Sendable {
         }
         if let note = ring.recovery.note { log("warning: \(note)") }
         if ring.pendingCount > 0 { log("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
+        ringLastSequence = ring.lastSequence
         let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, log: log)
         self.delivery = delivery
         publisher.add(delivery)
@@ -89,18 +92,23 @@ final class MQTTOutput: Sendable {
         windows.yield(window)
     }
 
-    /// Publishes what is left (waiting up to `seconds` for the broker), says `stopped`, disconnects.
+    /// Publishes what is left (waiting up to `seconds` for the broker), says `stopped`,
+    /// disconnects, and returns once every acknowledgement received is recorded in
+    /// the ring (so that no acknowledged window is sent again after a restart).
     func finish(waitingUpTo seconds: Double) {
         windows.finish()
         let done = DispatchSemaphore(value: 0)
         let publisher = self.publisher, publishing = self.publishing, health = self.health, connection = self.connection
+        let delivery = self.delivery
         Task {
             let drained = Task { await publishing.value }
             let timeout = Task { try? await Task.sleep(for: .seconds(seconds)); drained.cancel() }
             _ = await drained.value
             timeout.cancel()
             health.cancel()
+            await delivery.stopReplaying()
             await publisher.shutdown()
+            await delivery.finishSends()
             _ = await connection.value
             done.signal()
         }

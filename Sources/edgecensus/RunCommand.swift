@@ -115,6 +115,19 @@ struct RunCommand: ParsableCommand {
             log("\(error)")
             throw ExitCode(2)
         }
+        if let output {
+            // The buffer has held higher window numbers than the sequence file gives (the file
+            // was lost or reset): go on above them, so that no number is used twice.
+            let before = sequence.lastUsed
+            do {
+                if try sequence.continueAfter(output.ringLastSequence) {
+                    log("warning: the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
+                }
+            } catch {
+                log("error: cannot write the sequence file \(sequence.path): \(error); check that the state directory is writable")
+                throw ExitCode(2)
+            }
+        }
         let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, emit: { window in
             if let output {
                 output.publish(window)

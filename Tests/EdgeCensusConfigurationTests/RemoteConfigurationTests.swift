@@ -86,6 +86,11 @@ struct RemoteConfigurationTests {
         }
         try remote.commit(try remote.evaluate(Self.bytes(#"{"config_version":1,"throttle":{"max_rate_hz":null}}"#), retained: false).get())
         #expect(remote.effective.throttle.maxRateHz == 2 && remote.version == 2)
+        // What a restart reads back: the key is gone from the overrides, the version is kept.
+        let restarted = try RemoteConfiguration(localFile: remote.localFile)
+        #expect(restarted.version == 2 && restarted.effective.throttle.maxRateHz == 2 && restarted.loadNote == nil)
+        #expect(restarted.overrides.leaves.isEmpty, "\(restarted.overrides)")
+        #expect(restarted.stateDocument == remote.stateDocument)
     }
 
     @Test("a detection change is kept for the next start; a camera change reopens the capture")

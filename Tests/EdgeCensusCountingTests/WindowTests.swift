@@ -48,6 +48,27 @@ struct WindowTests {
         #expect(aggregator.currentWindow.framesDropped == 2)
     }
 
+    @Test("the first window after a start in the middle of it is partial and keeps its aligned start; the next ones are whole")
+    func firstWindowAfterStartIsPartial() throws {
+        var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_011, nextSequence: Self.counter())
+        #expect(aggregator.currentWindow.partial && aggregator.currentWindow.start == 1_000_000)
+        let closed = try aggregator.advance(to: 1_000_045, inView: 0)
+        #expect(closed.map(\.partial) == [true, false])
+        #expect(closed.map(\.start) == [1_000_000, 1_000_020] && closed.map(\.end) == [1_000_020, 1_000_040])
+        #expect(!aggregator.currentWindow.partial)
+        // Started and stopped inside one window: partial at both ends.
+        var short = try WindowAggregator(length: 20, startingAt: 1_000_003, nextSequence: Self.counter())
+        let only = short.flush(at: 1_000_009, inView: 0)
+        #expect(only.partial && only.start == 1_000_000 && only.end == 1_000_009)
+    }
+
+    @Test("a start exactly on a window boundary gives a whole first window")
+    func startOnBoundary() throws {
+        var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_000, nextSequence: Self.counter())
+        #expect(!aggregator.currentWindow.partial)
+        #expect(try aggregator.advance(to: 1_000_020, inView: 0).map(\.partial) == [false])
+    }
+
     @Test("the partial window at shutdown ends at the shutdown time and says so")
     func partial() throws {
         var aggregator = try WindowAggregator(length: 60, startingAt: 120, nextSequence: Self.counter())
@@ -68,6 +89,28 @@ struct WindowTests {
         let second = try SequenceStore(path: path, now: 0)
         #expect(try second.next() == 3)
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+    }
+
+    @Test("a replacement cut short leaves a stray temporary file that is never read; the number in force is the last complete one")
+    func strayTemporarySequence() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("sequence")
+        let first = try SequenceStore(path: path, now: 0)
+        for _ in 0..<5 { _ = try first.next() }
+        try writeFile(path + ".tmp", Data("9".utf8))  // torn: "9" of a "90\n" being written
+        let reopened = try SequenceStore(path: path, now: 0)
+        #expect(reopened.lastUsed == 5 && reopened.recoveryNote == nil)
+        #expect(try reopened.next() == 6)
+    }
+
+    @Test("the sequence can be moved above numbers another state file remembers, never below, and that survives a restart")
+    func continueAfter() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("sequence")
+        let store = try SequenceStore(path: path, now: 0)
+        #expect(try store.continueAfter(41))
+        #expect(try !store.continueAfter(7))
+        #expect(try SequenceStore(path: path, now: 0).next() == 42)
     }
 
     @Test("a damaged sequence file never makes numbers go back")
