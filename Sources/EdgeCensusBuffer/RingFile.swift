@@ -411,11 +411,12 @@ public final class RingFile {
         return try snapshot(path: path).pendingSequences
     }
 
-    /// Where the intact record with this sequence number starts in a ring file's bytes (for tests and `buffer inspect`).
+    /// Where the record with this sequence number starts in a ring file's bytes, pending or acknowledged (for tests).
     public static func locate(sequence: UInt64, in bytes: [UInt8]) -> Int? {
         var offset = headerSize
         while offset + recordHeaderSize <= bytes.count {
-            if get(UInt32.self, from: bytes, at: offset) == recordMagic, get(UInt64.self, from: bytes, at: offset + 12) == sequence {
+            let magic = get(UInt32.self, from: bytes, at: offset)
+            if magic == recordMagic || magic == acknowledgedMagic, get(UInt64.self, from: bytes, at: offset + 12) == sequence {
                 return offset
             }
             offset += 8

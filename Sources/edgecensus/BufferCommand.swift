@@ -37,6 +37,7 @@ struct BufferCommand: ParsableCommand {
             print("\(file): \(ring.capacity) bytes, checkpoint \(ring.recovery.checkpointValid ? "valid" : "missing or damaged")")
             print("pending windows: \(sequences.count)" + (sequences.isEmpty ? "" : ", seq \(sequences.first!)–\(sequences.last!)")
                   + ", \(ring.usedBytes) bytes in use")
+            print("highest window number written: \(ring.lastSequence)")
             print("dropped because the ring was full: \(ring.droppedTotal); damaged or torn records skipped: \(ring.recovery.damaged)")
             if let note = ring.recovery.note { print("note: \(note)") }
             for record in try ring.pendingRecords() {
