@@ -27,6 +27,18 @@ struct RunRestartTests {
         await subscriber.inbox.on(counts).compactMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }
     }
 
+    /// The documents received once the last one is the partial window of a shutdown
+    /// (the broker's acknowledgement to the agent may come before the subscriber has it).
+    static func documentsAfterShutdown(_ subscriber: Subscriber) async throws -> [[String: Any]] {
+        let deadline = Date().addingTimeInterval(60)
+        var seen = await documents(subscriber)
+        while Date() < deadline, seen.last?["partial"] as? Bool != true {
+            try await Task.sleep(for: .milliseconds(50))
+            seen = await documents(subscriber)
+        }
+        return seen
+    }
+
     static func inspect(_ ring: String) throws -> String {
         let result = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", ring])
         #expect(result.status == 0, "\(result.standardError)")
@@ -75,7 +87,7 @@ struct RunRestartTests {
         #expect(first.terminationStatus == 0)
         let pendingAfterTerm = try RingFile.scan(path: ring)
         #expect(pendingAfterTerm == [], "pending after SIGTERM:\n\((try? Self.inspect(ring)) ?? "")")
-        let afterTerm = await Self.documents(dashboard)
+        let afterTerm = try await Self.documentsAfterShutdown(dashboard)
         #expect(afterTerm.last?["partial"] as? Bool == true)
         #expect(afterTerm.first?["partial"] as? Bool == true)  // it started in the middle of a second
 
@@ -94,7 +106,7 @@ struct RunRestartTests {
         #expect(third.terminationStatus == 0)
         #expect(try RingFile.scan(path: ring) == [])
 
-        let seen = await Self.documents(dashboard)
+        let seen = try await Self.documentsAfterShutdown(dashboard)
         let live = seen.filter { $0["replayed"] as? Bool == false }.compactMap { $0["seq"] as? Int }
         let replayed = seen.filter { $0["replayed"] as? Bool == true }.compactMap { ($0["seq"] as? Int).map(UInt64.init) }
         let agentLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
