@@ -1,4 +1,4 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.0
 import PackageDescription
 
 /// Every Swift target: Swift 6 language mode plus the upcoming features the house style asks for.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds packaging/out/edgecensus_<version>_<arch>.deb from this source tree:
+# Builds packaging/out/edgecensus_<version>+deb<N>_<arch>.deb from this source tree
+# for the Debian release it runs on (N: 12, 13; see debian-root.sh to build for another):
 # a release build with the Swift runtime linked statically, the models, the default
 # configuration as a conffile, the systemd unit, a man page, and Depends: computed
 # from the binary by dpkg-shlibdeps. Run from anywhere; needs the toolchain and
@@ -10,21 +11,33 @@ root="$(dirname "$here")"
 out="$here/out"
 cd "$root"
 
-version="$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/edgecensus/EdgeCensusCommand.swift)"
+upstream="$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/edgecensus/EdgeCensusCommand.swift)"
+# The same source packaged for two releases: the release in the version keeps them apart
+# (and sorts an upgrade from Debian 12 to 13 the right way).
+release="deb$(. /etc/os-release && echo "${VERSION_ID%%.*}")"
+version="$upstream+$release"
+# Where units go: /lib/systemd/system on Debian 12; from Debian 13 on, /lib is an alias
+# of /usr/lib that packages must not install into.
+unitdir=/usr/lib/systemd/system
+[ "$release" = deb12 ] && unitdir=/lib/systemd/system
 arch="$(dpkg --print-architecture)"
 package="edgecensus_${version}_${arch}"
 stage="$out/$package"
 
-echo "building edgecensus $version for $arch (release, static Swift runtime)"
-# A scratch directory of its own: other release builds (the man page plugin's) must not
-# leave a dynamically linked binary for this one to take as up to date.
-flags=(-c release --static-swift-stdlib --scratch-path "$root/.build-deb")
+echo "building edgecensus $version for $arch (release, static Swift runtime, $(swift --version 2>&1 | head -1))"
+# Scratch directories of its own, one per release: other release builds (the man page
+# plugin's) must not leave a dynamically linked binary for this one to take as up to
+# date, and another release's toolchain must not meet this one's build products.
+# Linked by lld with full RELRO, as Debian's hardening flags ask (swiftlang 6.0.3 links
+# with gold by default, which leaves no read-only relocation segment here).
+flags=(-c release --static-swift-stdlib --scratch-path "$root/.build-deb-$release"
+       -Xswiftc -use-ld=lld -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
 swift build "${flags[@]}" --product edgecensus
 binary="$(swift build "${flags[@]}" --show-bin-path)/edgecensus"
 
 rm -rf "$stage"
 install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/share/edgecensus/models" "$stage/etc/edgecensus" \
-    "$stage/lib/systemd/system" "$stage/usr/share/doc/edgecensus" "$stage/usr/share/man/man1"
+    "$stage$unitdir" "$stage/usr/share/doc/edgecensus" "$stage/usr/share/man/man1"
 install -m 0755 "$binary" "$stage/usr/bin/edgecensus"
 if ldd "$stage/usr/bin/edgecensus" | grep -q 'libswift'; then
     echo "error: $binary links the Swift runtime dynamically; expected it linked in (--static-swift-stdlib)" >&2
@@ -42,7 +55,7 @@ done < Models/SHA256SUMS
 for notice in Models/*/NOTICE-*.md; do install -m 0644 -D "$notice" "$stage/usr/share/edgecensus/models/${notice#Models/}"; done
 
 install -m 0644 etc/edgecensus.yaml "$stage/etc/edgecensus/edgecensus.yaml"
-install -m 0644 "$here/edgecensus.service" "$stage/lib/systemd/system/edgecensus.service"
+install -m 0644 "$here/edgecensus.service" "$stage$unitdir/edgecensus.service"
 install -m 0644 README.md "$stage/usr/share/doc/edgecensus/README.md"
 install -m 0644 "$here/debian/copyright" "$stage/usr/share/doc/edgecensus/copyright"
 gzip -9n -c "$here/debian/changelog" > "$stage/usr/share/doc/edgecensus/changelog.gz"
@@ -50,7 +63,7 @@ install -m 0644 -D "$here/debian/lintian-overrides" "$stage/usr/share/lintian/ov
 
 # The man page, from the same definitions as --help (swift-argument-parser's generate-manual).
 install -d "$out/man"
-swift package plugin --allow-writing-to-package-directory generate-manual --authors "the EdgeCensus authors" \
+swift package --scratch-path "$root/.build-man-$release" plugin --allow-writing-to-package-directory generate-manual --authors "the EdgeCensus authors" \
     --output-directory "$out/man" >/dev/null 2>&1 || true
 if [ -f "$out/man/edgecensus.1" ]; then
     sed '/^$/d' "$out/man/edgecensus.1" | gzip -9n > "$stage/usr/share/man/man1/edgecensus.1.gz"

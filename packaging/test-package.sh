@@ -5,9 +5,25 @@
 # score, upgrades the package over itself keeping a modified conffile and the
 # state, and purges it, checking that nothing it made is left. Installs on this
 # machine: needs root (or sudo). Exit 0 only if every step passes.
+#
+#   packaging/test-package.sh                    # this machine's Debian release
+#   packaging/test-package.sh --debian trixie    # the same, inside a Debian 13 root (debian-root.sh)
+#
+# With --debian, a machine that cannot make the root says why and the test is skipped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+if [ "${1:-}" = "--debian" ]; then
+    suite="${2:?usage: test-package.sh [--debian SUITE [--arch ARCH]]}"
+    arch="$(dpkg --print-architecture)"
+    [ "${3:-}" = "--arch" ] && arch="${4:?--arch needs an architecture}"
+    status=0
+    target="$(bash "$here/debian-root.sh" "$suite" "$arch")" || status=$?
+    if [ "$status" = 77 ]; then echo "package test for $suite $arch: skipped (the reason is above)"; exit 0; fi
+    [ "$status" = 0 ] || exit "$status"
+    echo "package test for $suite $arch, inside $target"
+    exec bash "$here/in-root.sh" "$target" -- bash /src/edgecensus/packaging/test-package.sh
+fi
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
