@@ -9,6 +9,16 @@ import Testing
 @Suite("edgecensus run restarted on one state directory", .serialized)
 struct RunRestartTests {
     static let counts = "edgecensus/hall/counts"
+    /// Each test's own broker, the dashboard watching `counts` on it, and the agent's directory.
+    let broker: MosquittoBroker
+    let dashboard: Subscriber
+    let directory: TemporaryDirectory
+
+    init() async throws {
+        broker = try MosquittoBroker()
+        dashboard = try await Subscriber(port: broker.port, topics: [Self.counts])
+        directory = try TemporaryDirectory()
+    }
 
     static func config(_ directory: TemporaryDirectory, port: Int, realtime: Bool, windowLength: Int) throws -> String {
         let path = directory.file("edgecensus.yaml")
@@ -47,10 +57,7 @@ struct RunRestartTests {
 
     @Test("the sample three times in a row, the broker up: 0 pending after each run, nothing replayed, and a subscriber sees seq 1–9 once each")
     func threeCleanRuns() async throws {
-        let broker = try MosquittoBroker()
-        let dashboard = try await Subscriber(port: broker.port, topics: [Self.counts])
         defer { dashboard.stop() }
-        let directory = try TemporaryDirectory()
         let config = try Self.config(directory, port: broker.port, realtime: false, windowLength: 20)
         let ring = directory.file("state/buffer.ring")
         for run in 1...3 {
@@ -71,10 +78,7 @@ struct RunRestartTests {
 
     @Test("SIGTERM in the middle of a run, then SIGKILL: no window the agent had recorded as acknowledged comes back; every window arrives")
     func termThenKill() async throws {
-        let broker = try MosquittoBroker()
-        let dashboard = try await Subscriber(port: broker.port, topics: [Self.counts])
         defer { dashboard.stop() }
-        let directory = try TemporaryDirectory()
         let config = try Self.config(directory, port: broker.port, realtime: true, windowLength: 1)
         let ring = directory.file("state/buffer.ring")
         let log = directory.file("agent.log")
@@ -120,10 +124,7 @@ struct RunRestartTests {
 
     @Test("a sequence file lost between runs: the next run goes on above the numbers the buffer has held, and says so")
     func lostSequenceFile() async throws {
-        let broker = try MosquittoBroker()
-        let dashboard = try await Subscriber(port: broker.port, topics: [Self.counts])
         defer { dashboard.stop() }
-        let directory = try TemporaryDirectory()
         let config = try Self.config(directory, port: broker.port, realtime: false, windowLength: 20)
         let first = try ProcessRunner.run(TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
         #expect(first.status == 0, "\(first.standardError)")
