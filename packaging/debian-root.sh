@@ -49,7 +49,12 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$recipe" ]; then echo "$target"; ex
 
 echo "debian-root: making $target (debootstrap $suite $arch, then swiftlang and the build tools)" >&2
 started=$(date +%s)
-rm -rf "$target"
+# A run killed while in-root.sh had /dev, /proc or the mirror mounted leaves them mounted:
+# unmount them before removing anything, and never cross into another file system.
+awk -v prefix="$target/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts | sort -r | while read -r point; do
+    umount -l "$point" || unavailable "cannot unmount $point left from an earlier run"
+done
+rm -rf --one-file-system "$target"
 debootstrap --variant=minbase --arch="$arch" --include=ca-certificates "$suite" "$target" "$mirror" >"$cache/$suite-$arch.log" 2>&1 \
     || { tail -5 "$cache/$suite-$arch.log" >&2; rm -rf "$target"; unavailable "debootstrap failed (log: $cache/$suite-$arch.log)"; }
 # Services must not start inside the root.
