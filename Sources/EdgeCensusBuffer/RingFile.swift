@@ -11,7 +11,7 @@ import Foundation
 /// 8 bytes. A record never straddles the end of the file: a wrap marker sends
 /// readers back to the start.
 ///
-/// An acknowledgement is recorded in the record itself: its magic becomes `ECAK`,
+/// An acknowledgement is recorded in the record itself: its magic becomes `EACK`,
 /// one aligned 4-byte write that a power cut cannot tear (it lies inside one
 /// sector), so that an acknowledged window never comes back, whatever order the
 /// acknowledgements came in. The CRC is checked as if the magic were still `ECR1`.
