@@ -25,9 +25,11 @@ let package = Package(
     ],
     targets: [
         // C facilities, wrapped thinly.
+        // OpenCV's headers, under the sysroot: /usr/include/opencv4 natively, the arm64
+        // root's copy when cross-compiling (see packaging/build-deb.sh --arch).
         .target(
             name: "COpenCV",
-            cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
+            cxxSettings: [.unsafeFlags(["-iwithsysroot", "/usr/include/opencv4"])],
             linkerSettings: openCVLibraries
         ),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),

@@ -5,11 +5,40 @@
 # configuration as a conffile, the systemd unit, a man page, and Depends: computed
 # from the binary by dpkg-shlibdeps. Run from anywhere; needs the toolchain and
 # fakeroot, dpkg-dev and chrpath (see README.md).
+#
+#   packaging/build-deb.sh                                  # for this machine's architecture
+#   packaging/build-deb.sh --arch arm64 --sysroot /sysroot  # cross-compiled (test-package.sh --arch arm64)
+#
+# A cross build compiles with this machine's swiftlang for ARCH, against a sysroot of
+# that architecture and the same Debian release (debian-root.sh SUITE ARCH sysroot):
+# its -dev packages, swiftlang's runtime and modules for ARCH, and its dpkg-shlibdeps,
+# which computes Depends: inside it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 out="$here/out"
 cd "$root"
+
+arch="$(dpkg --print-architecture)"
+sysroot=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --arch) arch="${2:?--arch needs an architecture}"; shift 2 ;;
+        --sysroot) sysroot="$(cd "${2:?--sysroot needs a directory}" && pwd)"; shift 2 ;;
+        *) echo "usage: build-deb.sh [--arch ARCH --sysroot DIRECTORY]" >&2; exit 2 ;;
+    esac
+done
+cross=false
+[ "$arch" != "$(dpkg --print-architecture)" ] && cross=true
+if $cross; then
+    [ -n "$sysroot" ] || { echo "error: building for $arch on $(dpkg --print-architecture) needs --sysroot (debian-root.sh SUITE $arch sysroot)" >&2; exit 2; }
+    case "$arch" in
+        arm64) triple=aarch64-unknown-linux-gnu; multiarch=aarch64-linux-gnu ;;
+        *) echo "error: no cross build for $arch yet (arm64 only)" >&2; exit 2 ;;
+    esac
+    [ -d "$sysroot/usr/libexec/swift/lib/swift_static/linux" ] \
+        || { echo "error: $sysroot has no Swift runtime for $arch (usr/libexec/swift/lib/swift_static)" >&2; exit 2; }
+fi
 
 upstream="$(sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/edgecensus/EdgeCensusCommand.swift)"
 # The same source packaged for two releases: the release in the version keeps them apart
@@ -20,18 +49,31 @@ version="$upstream+$release"
 # of /usr/lib that packages must not install into.
 unitdir=/usr/lib/systemd/system
 [ "$release" = deb12 ] && unitdir=/lib/systemd/system
-arch="$(dpkg --print-architecture)"
 package="edgecensus_${version}_${arch}"
 stage="$out/$package"
 
 echo "building edgecensus $version for $arch (release, static Swift runtime, $(swift --version 2>&1 | head -1))"
-# Scratch directories of its own, one per release: other release builds (the man page
-# plugin's) must not leave a dynamically linked binary for this one to take as up to
-# date, and another release's toolchain must not meet this one's build products.
+# Scratch directories of its own, one per release and architecture: other builds (the
+# man page plugin's) must not leave a dynamically linked binary for this one to take as
+# up to date, and another release's toolchain must not meet this one's build products.
 # Linked by lld with full RELRO, as Debian's hardening flags ask (swiftlang 6.0.3 links
 # with gold by default, which leaves no read-only relocation segment here).
-flags=(-c release --static-swift-stdlib --scratch-path "$root/.build-deb-$release"
+scratch="$root/.build-deb-$release"
+$cross && scratch="$scratch-$arch"
+flags=(-c release --static-swift-stdlib --scratch-path "$scratch"
        -Xswiftc -use-ld=lld -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
+strip=strip
+if $cross; then
+    # The sysroot's headers and libraries (clang and lld through --sdk, OpenCV's headers
+    # through -iwithsysroot in Package.swift, pkg-config through its sysroot variables),
+    # and swiftlang's static runtime and modules for the target (swift_static: the driver
+    # takes the static link's arguments from the resource directory it is given).
+    flags+=(--triple "$triple" --sdk "$sysroot" -Xswiftc -sdk -Xswiftc "$sysroot"
+            -Xswiftc -resource-dir -Xswiftc "$sysroot/usr/libexec/swift/lib/swift_static")
+    export PKG_CONFIG_PATH="" PKG_CONFIG_SYSROOT_DIR="$sysroot"
+    export PKG_CONFIG_LIBDIR="$sysroot/usr/lib/$multiarch/pkgconfig:$sysroot/usr/share/pkgconfig"
+    strip="$multiarch-strip"
+fi
 swift build "${flags[@]}" --product edgecensus
 binary="$(swift build "${flags[@]}" --show-bin-path)/edgecensus"
 
@@ -39,11 +81,11 @@ rm -rf "$stage"
 install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/share/edgecensus/models" "$stage/etc/edgecensus" \
     "$stage$unitdir" "$stage/usr/share/doc/edgecensus" "$stage/usr/share/man/man1"
 install -m 0755 "$binary" "$stage/usr/bin/edgecensus"
-if ldd "$stage/usr/bin/edgecensus" | grep -q 'libswift'; then
+if readelf -d "$stage/usr/bin/edgecensus" | grep NEEDED | grep -q 'libswift'; then
     echo "error: $binary links the Swift runtime dynamically; expected it linked in (--static-swift-stdlib)" >&2
     exit 1
 fi
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/edgecensus"
+"$strip" --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/usr/bin/edgecensus"
 # The Swift runtime is linked in: no RUNPATH into the toolchain (SwiftPM adds one regardless).
 chrpath -d "$stage/usr/bin/edgecensus" >/dev/null
 
@@ -82,7 +124,20 @@ echo /etc/edgecensus/edgecensus.yaml > "$stage/DEBIAN/conffiles"
 work="$out/shlibdeps"
 rm -rf "$work" && install -d "$work/debian"
 printf 'Source: edgecensus\n\nPackage: edgecensus\nArchitecture: any\n' > "$work/debian/control"
-depends="$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/edgecensus" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
+if $cross; then
+    # Inside the sysroot, whose dpkg database knows the target's libraries and their versions
+    # (its programs run emulated).
+    inside="/tmp/edgecensus-shlibdeps-$$"
+    rm -rf "$sysroot$inside" && install -d "$sysroot$inside/debian/edgecensus/usr/bin"
+    cp "$work/debian/control" "$sysroot$inside/debian/control"
+    install -m 0755 "$stage/usr/bin/edgecensus" "$sysroot$inside/debian/edgecensus/usr/bin/edgecensus"
+    depends="$(chroot "$sysroot" sh -c "cd $inside && dpkg-shlibdeps -O debian/edgecensus/usr/bin/edgecensus" 2>"$work/errors" \
+        | sed -n 's/^shlibs:Depends=//p')" || true
+    rm -rf "${sysroot:?}$inside"
+else
+    depends="$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/edgecensus" 2>"$work/errors" | sed -n 's/^shlibs:Depends=//p')" || true
+fi
+[ -n "$depends" ] || { cat "$work/errors" >&2; echo "error: dpkg-shlibdeps found no dependencies for $stage/usr/bin/edgecensus" >&2; exit 1; }
 size="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
     "$here/debian/control.in" > "$stage/DEBIAN/control"

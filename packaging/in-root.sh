@@ -3,12 +3,18 @@
 # mounted, the Swift package mirror (/opt/swift-packages, read-only) and the git
 # setting that points github.com at it, and this source tree at /src/edgecensus
 # (read-write: builds go to its .build-* folders and packaging/out). Everything is
-# unmounted afterwards, whatever the command does. Needs root.
+# unmounted afterwards, whatever the command does. --bind mounts another directory
+# too (the arm64 sysroot in the build root, for a cross build). Needs root.
 #
-#   packaging/in-root.sh ROOT -- COMMAND [ARGUMENT...]
+#   packaging/in-root.sh ROOT [--bind DIRECTORY PATH-IN-ROOT]... -- COMMAND [ARGUMENT...]
 set -euo pipefail
-target="${1:?usage: in-root.sh ROOT -- COMMAND...}"
+target="${1:?usage: in-root.sh ROOT [--bind DIRECTORY PATH-IN-ROOT]... -- COMMAND...}"
 shift
+extra=()
+while [ "${1:-}" = "--bind" ]; do
+    extra+=("${2:?--bind needs a directory}" "${3:?--bind needs a path in the root}")
+    shift 3
+done
 [ "${1:-}" = "--" ] && shift
 source_tree="$(cd "$(dirname "$0")/.." && pwd)"
 mounted=()
@@ -24,9 +30,14 @@ bind() {  # bind SOURCE TARGET [ro]
     if [ "${3:-}" = ro ]; then mount -o remount,bind,ro "$2"; fi
 }
 mount -t proc proc "$target/proc" && mounted+=("$target/proc")
-bind /dev "$target/dev"
+# /dev with what is mounted under it (/dev/pts for apt's terminal), as a slave: nothing
+# mounted or unmounted in the root propagates back to the machine's /dev.
+mkdir -p "$target/dev"
+mount --rbind /dev "$target/dev" && mounted+=("$target/dev")
+mount --make-rslave "$target/dev"
 bind /sys "$target/sys" ro
 bind "$source_tree" "$target/src/edgecensus"
+for ((index = 0; index < ${#extra[@]}; index += 2)); do bind "${extra[$index]}" "$target${extra[$((index + 1))]}"; done
 if [ -d /opt/swift-packages ]; then
     bind /opt/swift-packages "$target/opt/swift-packages" ro
     chroot "$target" git config --system url./opt/swift-packages/.insteadOf https://github.com/ 2>/dev/null || true
