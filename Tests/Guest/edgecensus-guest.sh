@@ -146,7 +146,8 @@ mkdir -p /upper/data /upper/work
 mount -t overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work overlay /newroot || halt "overlay"
 for directory in proc sys dev; do mount --move /$directory /newroot/$directory; done
 mount -t tmpfs tmpfs /newroot/run
-mount -t tmpfs tmpfs /newroot/tmp
+# /tmp stays the host's, under the RAM overlay like the rest (writes stay in the guest):
+# a checkout under /tmp holds the module tree and the command's working directory.
 mkdir -p /newroot/dev/shm /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
