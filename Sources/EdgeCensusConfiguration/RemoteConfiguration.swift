@@ -102,7 +102,7 @@ public struct RemoteConfiguration: Sendable {
         let transaction = members.removeValue(forKey: "transaction")
         func refuse(_ reason: String) -> Result<Change, Refusal> { .failure(Refusal(transaction: transaction, reason: reason)) }
         if retained {
-            return refuse("a retained config/set message is never applied (it would apply itself again on every reconnect); publish the change without the retain flag")
+            return refuse("a retained config/set message is never applied (it would apply itself again on every reconnect); clear it (publish an empty retained message to the same topic) and publish the change without the retain flag")
         }
         if let expected = members.removeValue(forKey: "config_version") {
             guard case .int(let number) = expected else { return refuse("config_version = \(expected): expected a whole number") }

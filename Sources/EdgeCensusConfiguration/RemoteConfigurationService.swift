@@ -28,9 +28,12 @@ public final class RemoteConfigurationService: MQTTParticipant {
 
     public func connected(client: MQTTClient) async {
         do {
-            // Retained requests are never wanted: with MQTT 5 the broker does not even
-            // send them (retain handling 2); with 3.1.1 they arrive flagged and are refused.
-            try client.subscribe(layout.configSet, qos: 1, retainedToo: false)
+            // Retained requests are never applied. With MQTT 5 the broker does not send
+            // those already retained (retain handling 2), and one retained while we are
+            // subscribed keeps its flag (Retain As Published) and is refused. With 3.1.1
+            // those already retained arrive flagged and are refused, but one retained
+            // while we are subscribed arrives unflagged: 3.1.1 cannot tell it from a live one.
+            try client.subscribe(layout.configSet, qos: 1, retainedToo: false, retainAsPublished: true)
             try client.subscribe(layout.configGet, qos: 1, retainedToo: false)
         } catch {
             log("warning: remote configuration is off for this connection: \(error)")

@@ -211,11 +211,20 @@ public final class MQTTClient: Sendable {
     }
 
     /// Subscribes; with MQTT 5, retained messages are never sent for it when
-    /// `retainedToo` is false (retain handling 2). Returns the message id that the
-    /// broker's answer (`MQTTEvent.subscribed`) carries.
+    /// `retainedToo` is false (retain handling 2), and with `retainAsPublished` the
+    /// messages forwarded while subscribed keep the retain flag they were published
+    /// with (brokers otherwise clear it on forwarding, so a retained message published
+    /// while connected would look live). MQTT 3.1.1 has neither: retained messages come
+    /// at subscription time flagged, and later ones unflagged. Returns the message id
+    /// that the broker's answer (`MQTTEvent.subscribed`) carries.
     @discardableResult
-    public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true) throws(MQTTError) -> Int32 {
-        let options: Int32 = retainedToo || settings.protocolVersion != .v5 ? 0 : Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue)
+    public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true,
+                          retainAsPublished: Bool = false) throws(MQTTError) -> Int32 {
+        var options: Int32 = 0
+        if settings.protocolVersion == .v5 {
+            if !retainedToo { options |= Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue) }
+            if retainAsPublished { options |= Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue) }
+        }
         let (code, mid) = gate.subscribe(topic, qos: qos, options: options)
         try check(code, "subscribe to \(topic)")
         return mid

@@ -188,6 +188,30 @@ struct RunRemoteConfigurationTests {
         try await ops.client.publish(MQTTMessage(topic: layout.configSet, payload: [], qos: 1, retain: true))
     }
 
+    @Test("a config/set retained while the agent is connected: MQTT 5 refuses it (Retain As Published) and says to clear it; MQTT 3.1.1 cannot tell it from a live one",
+          arguments: ["5", "3.1.1"])
+    func retainedWhileConnected(protocolVersion: String) async throws {
+        let agent = try startAgent(config: try configFile(protocolVersion: protocolVersion, endless: true))
+        defer { stopAgent(agent) }
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#"])
+        defer { ops.stop() }
+        #expect(Self.object(try await ops.wait(for: layout.configState).last)["config_version"] as? Int == 0)
+        let answer = try await request(#""windows": {"length": 30}"#, transaction: "kept", from: ops, retain: true)
+        // Clear the retained message for the next test whatever happened.
+        try await ops.client.publish(MQTTMessage(topic: layout.configSet, payload: [], qos: 1, retain: true))
+        if protocolVersion == "5" {
+            #expect(answer["status"] as? String == "error", "\(answer)")
+            let error = answer["error"] as? String ?? ""
+            #expect(error.contains("retained") && error.contains("clear it"), "\(error)")
+            let probe = try await request("", transaction: "probe", from: ops)
+            #expect(probe["config_version"] as? Int == 0, "the refused request changed nothing: \(probe)")
+        } else {
+            // What the README documents: the broker forwards it unflagged, so it is applied.
+            #expect(answer["status"] as? String == "ok", "\(answer)")
+            #expect(answer["config_version"] as? Int == 1)
+        }
+    }
+
     @Test("a shorter window length applies from the next window on, while the agent runs")
     func windowLengthLive() async throws {
         let agent = try startAgent(config: try configFile(windowLength: 4))
