@@ -67,6 +67,11 @@ let package = Package(
             dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
+        // The service's side of systemd: readiness, status and the watchdog (sd_notify).
+        .target(
+            name: "EdgeCensusSystemd",
+            swiftSettings: strictSwift
+        ),
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
@@ -90,7 +95,7 @@ let package = Package(
             name: "edgecensus",
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
-                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
+                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer", "EdgeCensusSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -126,6 +131,11 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusAgentTests",
             dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusSystemdTests",
+            dependencies: ["EdgeCensusSystemd", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -57,6 +57,8 @@ public final class AgentLoop: @unchecked Sendable {
     private let inputs: any ThrottleInputs
     private let emit: (CountWindow) -> Void
     private let log: @Sendable (String) -> Void
+    /// Where the loops say they went round (for the service's watchdog), if anyone asks.
+    private let liveness: LoopLiveness?
 
     private let figures = Mutex((rate: 0.0, inference: Double?.none))
     private let sourceName: Mutex<String>
@@ -73,8 +75,8 @@ public final class AgentLoop: @unchecked Sendable {
     public var lastInferenceSeconds: Double? { figures.withLock { $0.inference } }
 
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
-                inputs: any ThrottleInputs = SystemThrottleInputs(), emit: @escaping (CountWindow) -> Void,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+                inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
+                emit: @escaping (CountWindow) -> Void, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.pipeline = pipeline
         self.source = source
         sourceName = Mutex(source.description)
@@ -83,6 +85,7 @@ public final class AgentLoop: @unchecked Sendable {
         self.inputs = inputs
         self.emit = emit
         self.log = log
+        self.liveness = liveness
     }
 
     /// Changes the throttle, the tracking and the window length of the running loop:
@@ -114,7 +117,9 @@ public final class AgentLoop: @unchecked Sendable {
 
     private func runRecording(start: Double, stop: StopRequest) throws {
         var state = try LoopState(settings: settings, startTime: start + 0, sequence: sequence)
+        defer { liveness?.ended("analysis") }
         while !stop.isRequested {
+            liveness?.beat("analysis")
             let frame: Frame?
             do {
                 frame = try source.nextFrame()
@@ -158,6 +163,7 @@ public final class AgentLoop: @unchecked Sendable {
             var streaming = false
             var skipped = SkippedFrameReport()
             while !stop.isRequested {
+                liveness?.beat("capture")
                 if let next = pendingSource.withLock({ $0.take() })?.source {
                     source.close()
                     log("capture reopened: \(next.description)")
@@ -188,6 +194,7 @@ public final class AgentLoop: @unchecked Sendable {
                     lastProblem = problem
                 }
             }
+            liveness?.ended("capture")
             source.close()
             slot.finish()
             captureDone.signal()
@@ -196,7 +203,9 @@ public final class AgentLoop: @unchecked Sendable {
         capture.start()
 
         var state = try LoopState(settings: settings, startTime: Date().timeIntervalSince1970, sequence: sequence)
+        defer { liveness?.ended("analysis") }
         while !stop.isRequested {
+            liveness?.beat("analysis")
             if let update = pendingSettings.withLock({ $0.take() }) { state.apply(update) }
             // Until the throttle allows the next analysis, frames pile up in the slot
             // (each replacing the last, counted as dropped); then the newest is taken.

@@ -22,6 +22,12 @@ final class MQTTOutput: Sendable {
     /// Seconds between health reports, and the configured analysis rate they show.
     let healthInterval: Setting<Double>
     let configuredRate: Setting<Double>
+    /// Windows in the offline buffer not yet acknowledged, as of the last delivery.
+    private let bufferedWindows: Setting<Int>
+    /// The broker's side of the service's one-line status.
+    var statusSummary: String {
+        "broker \(publisher.isConnected ? "connected" : "not connected"); \(bufferedWindows.value) buffered"
+    }
     var publisherKAnonymity: Int {
         get { publisher.kAnonymity }
         set { publisher.kAnonymity = newValue }
@@ -48,6 +54,7 @@ final class MQTTOutput: Sendable {
         if let note = ring.recovery.note { log("warning: \(note)") }
         if ring.pendingCount > 0 { log("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
         ringLastSequence = ring.lastSequence
+        let buffered = Setting(ring.pendingCount)
         let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, log: log)
         self.delivery = delivery
         publisher.add(delivery)
@@ -56,9 +63,11 @@ final class MQTTOutput: Sendable {
         }
         let (stream, continuation) = AsyncStream<CountWindow>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         windows = continuation
+        bufferedWindows = buffered
         publishing = Task {
             for await window in stream {
                 await delivery.deliver(window)
+                buffered.value = await delivery.backlog(now: Date().timeIntervalSince1970).windows
             }
         }
         let started = Date().timeIntervalSince1970

@@ -4,6 +4,7 @@ import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusSystemd
 import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
@@ -87,7 +88,12 @@ struct RunCommand: ParsableCommand {
             kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.tracking,
             pacing: pacing)
         let stop = StopRequest()
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { stop.request() }
+        // Under systemd (Type=notify): readiness, a one-line status, the watchdog.
+        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
+            stop.request()
+            systemd.stopping(status: "stopping: counting everyone in view into the last window and publishing it")
+        }
         defer { signals.cancel() }
         StandardError.print("edgecensus: counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
         let device = settings.device, kAnonymity = Setting(configuration.kAnonymity)
@@ -128,7 +134,11 @@ struct RunCommand: ParsableCommand {
                 throw ExitCode(2)
             }
         }
-        let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, emit: { window in
+        // A loop silent for longer than the camera's longest reconnection wait (30 s) is stuck.
+        let liveness = LoopLiveness(allowedSilence: 45)
+        let broker = { output?.statusSummary ?? "MQTT off" }
+        let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, liveness: liveness,
+                             emit: { window in
             if let output {
                 output.publish(window)
             } else {
@@ -138,11 +148,23 @@ struct RunCommand: ParsableCommand {
             let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
             log("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed"
                 + " (\(rate)/s effective), \(window.framesDropped) dropped" + (window.partial ? " (partial)" : ""))
+            systemd.status("\(loopReference.value?.sourceDescription ?? source.description); window \(window.sequence):"
+                           + " \(window.people) people; \(broker())")
         }, log: log)
         loopReference.value = loop
         defer { output?.finish(waitingUpTo: 10) }
+        systemd.ready(status: "\(source.description); counting in windows of \(Int(configuration.windowLength)) s; \(broker())")
+        let watchdog = systemd.watchdogInterval.map { interval in
+            WatchdogPinger(notifier: systemd, interval: interval, check: {
+                guard let stuck = liveness.stuckLoops().first else { return nil }
+                return "the \(stuck.loop) loop has not gone round for \(Int(stuck.silentFor)) s"
+            }, log: log)
+        }
+        watchdog?.start()
+        defer { watchdog?.stop() }
         do {
             try loop.run(until: stop)
+            if !stop.isRequested { systemd.stopping(status: "the source ended; publishing the last window") }
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(1)
