@@ -12,6 +12,9 @@ let strictSwift: [SwiftSetting] = [
 let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_imgcodecs", "opencv_videoio", "opencv_core"]
     .map { .linkedLibrary($0) }
 
+/// swift-log: the agent's log lines, with their levels.
+let swiftLog: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
 let package = Package(
     name: "EdgeCensus",
     platforms: [.macOS(.v15)],
@@ -22,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C facilities, wrapped thinly.
@@ -46,7 +50,8 @@ let package = Package(
         // The one configuration schema and its file.
         .target(
             name: "EdgeCensusConfiguration",
-            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams")],
+            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
+                           swiftLog],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.
@@ -64,18 +69,19 @@ let package = Package(
         // The agent: frames → faces → tracks → windows, paced by the throttle.
         .target(
             name: "EdgeCensusAgent",
-            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision"],
+            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision", swiftLog],
             swiftSettings: strictSwift
         ),
         // The service's side of systemd: readiness, status and the watchdog (sd_notify).
         .target(
             name: "EdgeCensusSystemd",
+            dependencies: [swiftLog],
             swiftSettings: strictSwift
         ),
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
-            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusVision"],
+            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusVision", swiftLog],
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
@@ -96,14 +102,14 @@ let package = Package(
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
                 "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer", "EdgeCensusSystemd",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog,
             ],
             swiftSettings: strictSwift
         ),
 
         .target(
             name: "EdgeCensusTestSupport",
-            dependencies: ["EdgeCensusTelemetry"],
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusSystemd", swiftLog],
             path: "Tests/EdgeCensusTestSupport",
             swiftSettings: strictSwift
         ),

@@ -2,6 +2,7 @@ public import EdgeCensusCapture
 public import EdgeCensusCounting
 public import EdgeCensusVision
 import Foundation
+public import Logging
 import Synchronization
 
 /// How the loop relates capture to analysis.
@@ -56,7 +57,7 @@ public final class AgentLoop: @unchecked Sendable {
     private let sequence: SequenceStore
     private let inputs: any ThrottleInputs
     private let emit: (CountWindow) -> Void
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     /// Where the loops say they went round (for the service's watchdog), if anyone asks.
     private let liveness: LoopLiveness?
 
@@ -76,7 +77,7 @@ public final class AgentLoop: @unchecked Sendable {
 
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
                 inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
-                emit: @escaping (CountWindow) -> Void, log: @escaping @Sendable (String) -> Void = { _ in }) {
+                emit: @escaping (CountWindow) -> Void, logger: Logger = Logger(label: "edgecensus")) {
         self.pipeline = pipeline
         self.source = source
         sourceName = Mutex(source.description)
@@ -84,7 +85,7 @@ public final class AgentLoop: @unchecked Sendable {
         self.sequence = sequence
         self.inputs = inputs
         self.emit = emit
-        self.log = log
+        self.logger = logger
         self.liveness = liveness
     }
 
@@ -124,7 +125,7 @@ public final class AgentLoop: @unchecked Sendable {
             do {
                 frame = try source.nextFrame()
             } catch {
-                log("warning: \(error); frame skipped")
+                logger.warning("\(error); frame skipped")
                 continue
             }
             guard let frame else { break }
@@ -154,7 +155,7 @@ public final class AgentLoop: @unchecked Sendable {
         let slot = LatestFrameSlot()
         let clockOffset = Date().timeIntervalSince1970 - inputs.now()
         let handOver = CaptureHandOver(source: source)
-        let log = self.log
+        let logger = self.logger
         let captureDone = DispatchSemaphore(value: 0)
         let capture = Thread { [self] in
             var source = handOver.source
@@ -166,7 +167,7 @@ public final class AgentLoop: @unchecked Sendable {
                 liveness?.beat("capture")
                 if let next = pendingSource.withLock({ $0.take() })?.source {
                     source.close()
-                    log("capture reopened: \(next.description)")
+                    logger.info("capture reopened: \(next.description)")
                     source = next
                     sourceName.withLock { $0 = next.description }
                     lastProblem = nil
@@ -176,9 +177,9 @@ public final class AgentLoop: @unchecked Sendable {
                     guard let frame = try source.nextFrame() else { break }
                     let format = source.streamingFormat.map { " (\($0))" } ?? ""
                     if lastProblem != nil {
-                        log("\(source.description) delivers frames again\(format)")
+                        logger.info("\(source.description) delivers frames again\(format)")
                     } else if !streaming, !format.isEmpty {
-                        log("\(source.description) delivers frames\(format)")
+                        logger.info("\(source.description) delivers frames\(format)")
                     }
                     streaming = true
                     lastProblem = nil
@@ -186,11 +187,11 @@ public final class AgentLoop: @unchecked Sendable {
                 } catch {
                     if let error = error as? CaptureError, case .unreadableFrame = error {
                         // One bad frame (a corrupt MJPEG frame): skipped, the stream goes on.
-                        if let line = skipped.skipped(error, at: inputs.now()) { log(line) }
+                        if let line = skipped.skipped(error, at: inputs.now()) { logger.warning("\(line)") }
                         continue
                     }
                     let problem = "\(error)"
-                    if problem != lastProblem { log("warning: \(problem); retrying") }
+                    if problem != lastProblem { logger.warning("\(problem); retrying") }
                     lastProblem = problem
                 }
             }

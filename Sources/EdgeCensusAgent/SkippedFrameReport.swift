@@ -12,7 +12,7 @@ public struct SkippedFrameReport {
         unreported += 1
         if let lastReport, time - lastReport < 60 { return nil }
         defer { unreported = 0; lastReport = time }
-        return unreported == 1 ? "warning: \(error); frame skipped"
-                               : "warning: \(unreported) frames skipped in the last minute, the last: \(error)"
+        return unreported == 1 ? "\(error); frame skipped"
+                               : "\(unreported) frames skipped in the last minute, the last: \(error)"
     }
 }

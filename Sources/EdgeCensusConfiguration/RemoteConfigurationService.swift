@@ -1,5 +1,6 @@
 public import EdgeCensusTelemetry
 import Foundation
+public import Logging
 import Synchronization
 
 /// Remote configuration over MQTT, under the device's topics:
@@ -13,14 +14,14 @@ public final class RemoteConfigurationService: MQTTParticipant {
     private let remote: Mutex<RemoteConfiguration>
     public let layout: TopicLayout
     private let apply: @Sendable (RemoteConfiguration.Change) -> Void
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
     public init(remote: RemoteConfiguration, layout: TopicLayout,
-                apply: @escaping @Sendable (RemoteConfiguration.Change) -> Void, log: @escaping @Sendable (String) -> Void) {
+                apply: @escaping @Sendable (RemoteConfiguration.Change) -> Void, logger: Logger) {
         self.remote = Mutex(remote)
         self.layout = layout
         self.apply = apply
-        self.log = log
+        self.logger = logger
     }
 
     /// The configuration in force now.
@@ -36,7 +37,7 @@ public final class RemoteConfigurationService: MQTTParticipant {
             try client.subscribe(layout.configSet, qos: 1, retainedToo: false, retainAsPublished: true)
             try client.subscribe(layout.configGet, qos: 1, retainedToo: false)
         } catch {
-            log("warning: remote configuration is off for this connection: \(error)")
+            logger.warning("remote configuration is off for this connection: \(error)")
         }
         await publishState(client: client)
     }
@@ -74,11 +75,11 @@ public final class RemoteConfigurationService: MQTTParticipant {
             }
         }
         if let accepted {
-            log("configuration version \(current.version): \(accepted.applied)"
-                + (accepted.restartRequired.isEmpty ? "" : "; in force after a restart: \(accepted.restartRequired.joined(separator: ", "))"))
+            let restart = accepted.restartRequired.isEmpty ? "" : "; in force after a restart: \(accepted.restartRequired.joined(separator: ", "))"
+            logger.info("configuration version \(current.version): \(accepted.applied)\(restart)")
             apply(accepted)
         } else {
-            log("warning: refused a configuration request: \(answer)")
+            logger.warning("refused a configuration request: \(answer)")
         }
         return answer
     }
@@ -108,7 +109,7 @@ public final class RemoteConfigurationService: MQTTParticipant {
         do {
             try await client.publish(message)
         } catch {
-            log("warning: \(error)")
+            logger.warning("\(error)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+public import Logging
 import Synchronization
 
 /// Sends `WATCHDOG=1` every `interval` seconds, but only while `check` finds the
@@ -10,17 +11,17 @@ public final class WatchdogPinger: Sendable {
     private let notifier: SystemdNotifier
     private let interval: Double
     private let check: @Sendable () -> String?
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let stopped = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     public init(notifier: SystemdNotifier, interval: Double, check: @escaping @Sendable () -> String?,
-                log: @escaping @Sendable (String) -> Void) {
+                logger: Logger) {
         self.notifier = notifier
         self.interval = interval
         self.check = check
-        self.log = log
+        self.logger = logger
     }
 
     public func start() {
@@ -28,10 +29,10 @@ public final class WatchdogPinger: Sendable {
             var withheld = false
             while !stopped.load(ordering: .sequentiallyConsistent) {
                 if let problem = check() {
-                    if !withheld { log("error: \(problem); the watchdog is no longer told the agent is alive, so systemd restarts it") }
+                    if !withheld { logger.error("\(problem); the watchdog is no longer told the agent is alive, so systemd restarts it") }
                     withheld = true
                 } else {
-                    if withheld { log("the agent's loops go round again; watchdog pings resume") }
+                    if withheld { logger.info("the agent's loops go round again; watchdog pings resume") }
                     withheld = false
                     notifier.watchdog()
                 }

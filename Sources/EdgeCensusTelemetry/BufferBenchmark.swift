@@ -2,11 +2,15 @@ public import EdgeCensusBuffer
 import EdgeCensusCounting
 import EdgeCensusVision
 import Foundation
+import Logging
 
 /// Figures for the offline buffer: append throughput with and without fsync (and
 /// the bytes written per window), recovery time of a full ring, and the time to
 /// replay a backlog to a broker. A measurement, not a test.
 public enum BufferBenchmark {
+    /// The benchmark's publisher and delivery say nothing.
+    static let silent = Logger(label: "edgecensus.bench", factory: { _ in SwiftLogNoOpLogHandler() })
+
     static func document(_ sequence: UInt64) -> [UInt8] {
         var window = CountWindow(sequence: sequence, start: 1_767_258_000 + Double(sequence) * 60, end: 1_767_258_060 + Double(sequence) * 60)
         window.people = 12
@@ -70,8 +74,8 @@ public enum BufferBenchmark {
         let payload = document(1)
         for sequence in 1...UInt64(count) { try ring.append(sequence: sequence, payload: payload) }
         let publisher = try TelemetryPublisher(settings: settings, layout: TopicLayout(prefix: "edgecensus-bench", device: "bench"),
-                                               kAnonymity: 0, discovery: false, version: "bench", log: { _ in })
-        let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: 1_000_000, log: { _ in })
+                                               kAnonymity: 0, discovery: false, version: "bench", logger: Self.silent)
+        let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: 1_000_000, logger: Self.silent)
         publisher.add(delivery)
         let start = Date()
         let running = Task { try await publisher.run() }

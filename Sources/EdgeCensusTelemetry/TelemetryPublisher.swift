@@ -1,5 +1,6 @@
 public import EdgeCensusCounting
 import Foundation
+public import Logging
 import Synchronization
 
 /// Publishes what the agent produces on the broker, following the conventions
@@ -36,12 +37,12 @@ public final class TelemetryPublisher: Sendable {
     }
     public let discovery: Bool
     public let version: String
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let connectedFlag = Mutex(false)
     private let stopping = Mutex(false)
 
     public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
-                participants: [any MQTTParticipant] = [], log: @escaping @Sendable (String) -> Void) throws(MQTTError) {
+                participants: [any MQTTParticipant] = [], logger: Logger) throws(MQTTError) {
         let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
         client = try MQTTClient(settings: settings, will: will)
         self.layout = layout
@@ -49,7 +50,7 @@ public final class TelemetryPublisher: Sendable {
         participantList = Mutex(participants)
         self.discovery = discovery
         self.version = version
-        self.log = log
+        self.logger = logger
     }
 
     public var isConnected: Bool { connectedFlag.withLock { $0 } }
@@ -63,23 +64,23 @@ public final class TelemetryPublisher: Sendable {
             switch event {
             case .connected:
                 connectedFlag.withLock { $0 = true }
-                log("connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
+                logger.info("connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
                 await announce()
                 for participant in participants { await participant.connected(client: client) }
             case .refused(let reason):
-                log("error: the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
+                logger.error("the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
             case .disconnected(let reason):
                 let wasConnected = connectedFlag.withLock { state in defer { state = false }; return state }
                 if wasConnected && !stopping.withLock({ $0 }) {
-                    log("warning: lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
+                    logger.warning("lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
                 }
             case .problem(let text):
                 let hint = text.contains("certificate") || text.contains("SSL") || text.contains("TLS")
                     ? "; check mqtt.tls.ca_file (and the client certificate) against the broker's certificate" : ""
-                log("error: MQTT connection to \(settings.host):\(settings.port) failed: \(text)\(hint); retrying")
+                logger.error("MQTT connection to \(settings.host):\(settings.port) failed: \(text)\(hint); retrying")
             case .subscribed(_, let granted):
                 if granted.contains(where: { $0 >= 128 }) {
-                    log("warning: the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL")
+                    logger.warning("the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL")
                 }
             case .message(let message):
                 if message.topic == layout.homeAssistantStatus {
@@ -97,7 +98,7 @@ public final class TelemetryPublisher: Sendable {
             do {
                 try client.subscribe(layout.homeAssistantStatus, qos: 1)
             } catch {
-                log("warning: \(error)")
+                logger.warning("\(error)")
             }
             await publishDiscovery()
         }
@@ -142,9 +143,9 @@ public final class TelemetryPublisher: Sendable {
     private func send(_ message: MQTTMessage) async {
         do {
             let ack = try await client.publish(message)
-            if !ack.isSuccess { log("warning: the broker refused \(message.topic): reason code \(ack.reasonCode)") }
+            if !ack.isSuccess { logger.warning("the broker refused \(message.topic): reason code \(ack.reasonCode)") }
         } catch {
-            log("warning: \(error)")
+            logger.warning("\(error)")
         }
     }
 }

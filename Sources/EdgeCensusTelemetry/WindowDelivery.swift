@@ -1,6 +1,7 @@
 public import EdgeCensusBuffer
 public import EdgeCensusCounting
 import Foundation
+public import Logging
 
 /// Gets every window to the broker, eventually and once per `(device, seq)` as far
 /// as MQTT allows: each finished window is written to the ring file first, published
@@ -12,7 +13,7 @@ public actor WindowDelivery: MQTTParticipant {
     private let ring: RingFile
     private let publisher: TelemetryPublisher
     private let replayInterval: Double
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private var inFlight: Set<UInt64> = []
     private var replaying = false
     /// Set at shutdown: no replay starts any more.
@@ -22,11 +23,11 @@ public actor WindowDelivery: MQTTParticipant {
     /// When each pending window ended (read from its document), for "oldest unsent".
     private var windowEnds: [UInt64: Double] = [:]
 
-    public init(ring: RingFile, publisher: TelemetryPublisher, replayRateHz: Double, log: @escaping @Sendable (String) -> Void) {
+    public init(ring: RingFile, publisher: TelemetryPublisher, replayRateHz: Double, logger: Logger) {
         self.ring = ring
         self.publisher = publisher
         replayInterval = 1 / max(replayRateHz, 0.001)
-        self.log = log
+        self.logger = logger
     }
 
     /// A finished window: buffered, then published if the broker is there.
@@ -34,12 +35,12 @@ public actor WindowDelivery: MQTTParticipant {
         let document = TelemetryDocuments.counts(window, device: publisher.layout.device, kAnonymity: publisher.kAnonymity, replayed: false)
         do {
             if let dropped = try ring.append(sequence: window.sequence, payload: Array(document.utf8)) {
-                log("warning: the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
+                logger.warning("the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
                 for sequence in dropped.firstSequence...dropped.lastSequence { windowEnds[sequence] = nil }
             }
             windowEnds[window.sequence] = window.end
         } catch {
-            log("warning: window \(window.sequence) could not be buffered (\(error)); publishing it without a copy on disk")
+            logger.warning("window \(window.sequence) could not be buffered (\(error)); publishing it without a copy on disk")
         }
         guard publisher.isConnected else { return }
         inFlight.insert(window.sequence)
@@ -87,7 +88,7 @@ public actor WindowDelivery: MQTTParticipant {
             // Paced; a rate above 1000/s means as fast as acknowledgements come.
             if replayInterval >= 0.001 { try? await Task.sleep(for: .seconds(replayInterval)) } else { await Task.yield() }
         }
-        if replayed > 0 { log("replayed \(replayed) buffered window(s); \(ring.pendingCount) left") }
+        if replayed > 0 { logger.info("replayed \(replayed) buffered window(s); \(ring.pendingCount) left") }
     }
 
     private func send(sequence: UInt64, document: String, replayed: Bool) async {
@@ -101,13 +102,13 @@ public actor WindowDelivery: MQTTParticipant {
         do {
             let ack = try await publisher.publish(document: document, replayed: replayed)
             guard ack.isSuccess else {
-                log("warning: the broker refused window \(sequence) (reason code \(ack.reasonCode)); it stays buffered")
+                logger.warning("the broker refused window \(sequence) (reason code \(ack.reasonCode)); it stays buffered")
                 return
             }
             try ring.acknowledge(sequence: sequence)
             windowEnds[sequence] = nil
         } catch {
-            log("warning: window \(sequence) not published (\(error)); it stays buffered")
+            logger.warning("window \(sequence) not published (\(error)); it stays buffered")
         }
     }
 

@@ -5,6 +5,7 @@ import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusTelemetry
 import Foundation
+import Logging
 import Synchronization
 
 /// Runs the telemetry publisher beside the (synchronous) agent loop: windows are
@@ -35,13 +36,13 @@ final class MQTTOutput: Sendable {
 
     init(configuration: AgentConfiguration, device: String, participants: [any MQTTParticipant] = [],
          loop: @escaping @Sendable () -> AgentLoop?,
-         cameraState: @escaping @Sendable () -> String, log: @escaping @Sendable (String) -> Void) throws {
+         cameraState: @escaping @Sendable () -> String, logger: Logger) throws {
         let mqtt = configuration.mqtt
         let publisher = try TelemetryPublisher(
             settings: mqtt.settings(device: device),
             layout: TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix),
             kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: EdgeCensusVersion.current,
-            participants: participants, log: log)
+            participants: participants, logger: logger)
         self.publisher = publisher
         // The offline buffer: every window is on disk before it is published.
         let ring: RingFile
@@ -51,15 +52,15 @@ final class MQTTOutput: Sendable {
         } catch {
             throw ConfigurationError(key: "buffer.path", problem: "\(error); check that the state directory exists and is writable")
         }
-        if let note = ring.recovery.note { log("warning: \(note)") }
-        if ring.pendingCount > 0 { log("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
+        if let note = ring.recovery.note { logger.warning("\(note)") }
+        if ring.pendingCount > 0 { logger.info("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
         ringLastSequence = ring.lastSequence
         let buffered = Setting(ring.pendingCount)
-        let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, log: log)
+        let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, logger: logger)
         self.delivery = delivery
         publisher.add(delivery)
         connection = Task {
-            do { try await publisher.run() } catch { log("error: \(error)") }
+            do { try await publisher.run() } catch { logger.error("\(error)") }
         }
         let (stream, continuation) = AsyncStream<CountWindow>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         windows = continuation

@@ -8,6 +8,7 @@ import EdgeCensusSystemd
 import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
+import Logging
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,6 +45,10 @@ struct RunCommand: ParsableCommand {
     var mqtt: String?
 
     func run() throws {
+        // Log lines with their levels; under systemd, with their journal priority.
+        let environment = ProcessInfo.processInfo.environment
+        LoggingSystem.bootstrap { label in JournalLineLogHandler(label: label, environment: environment) }
+        let logger = Logger(label: "edgecensus")
         // The local file with the remote changes kept in its state directory laid over it.
         let remote: RemoteConfiguration
         var configuration: AgentConfiguration
@@ -54,10 +59,10 @@ struct RunCommand: ParsableCommand {
             configuration.detection.border = 0  // camera frames are never framed by a border
             pipeline = try configuration.makePipeline(modelsOverride: modelOptions.models)
         } catch {
-            StandardError.print("edgecensus: \(error)")
+            logger.error("\(error)")
             throw ExitCode(2)
         }
-        if let note = remote.loadNote { StandardError.print("edgecensus: warning: \(note)") }
+        if let note = remote.loadNote { logger.warning("\(note)") }
         if let video { configuration.source.kind = .video; configuration.source.path = video }
         if let images { configuration.source.kind = .images; configuration.source.path = images }
         if let realtime { configuration.source.realtime = realtime }
@@ -79,10 +84,10 @@ struct RunCommand: ParsableCommand {
             (source, pacing) = try FrameSources.open(configuration.source)
             sequence = try SequenceStore(path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970)
         } catch {
-            StandardError.print("edgecensus: \(error)")
+            logger.error("\(error)")
             throw ExitCode(2)
         }
-        if let note = sequence.recoveryNote { StandardError.print("edgecensus: warning: \(note)") }
+        if let note = sequence.recoveryNote { logger.warning("\(note)") }
         let settings = AgentLoopSettings(
             device: configuration.effectiveDeviceID, windowLength: configuration.windowLength,
             kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.tracking,
@@ -95,9 +100,8 @@ struct RunCommand: ParsableCommand {
             systemd.stopping(status: "stopping: counting everyone in view into the last window and publishing it")
         }
         defer { signals.cancel() }
-        StandardError.print("edgecensus: counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
+        logger.info("counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
         let device = settings.device, kAnonymity = Setting(configuration.kAnonymity)
-        let log: @Sendable (String) -> Void = { StandardError.print("edgecensus: \($0)") }
         // The loop, once it exists: for health figures and remote changes.
         let loopReference = Setting<AgentLoop?>(nil)
         let outputReference = Setting<MQTTOutput?>(nil)
@@ -107,18 +111,18 @@ struct RunCommand: ParsableCommand {
                 let mqtt = configuration.mqtt
                 let layout = TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix)
                 let changes = RemoteChangeApplier(runningSource: configuration.source, loop: loopReference,
-                                                  output: outputReference, kAnonymity: kAnonymity, log: log)
-                let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, log: log)
+                                                  output: outputReference, kAnonymity: kAnonymity, logger: logger)
+                let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, logger: logger)
                 output = try MQTTOutput(configuration: configuration, device: device, participants: [service],
                                         loop: { loopReference.value },
                                         cameraState: { [description = source.description] in loopReference.value?.sourceDescription ?? description },
-                                        log: log)
+                                        logger: logger)
                 outputReference.value = output
             } else {
                 output = nil
             }
         } catch {
-            log("\(error)")
+            logger.error("\(error)")
             throw ExitCode(2)
         }
         if let output {
@@ -127,10 +131,10 @@ struct RunCommand: ParsableCommand {
             let before = sequence.lastUsed
             do {
                 if try sequence.continueAfter(output.ringLastSequence) {
-                    log("warning: the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
+                    logger.warning("the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
                 }
             } catch {
-                log("error: cannot write the sequence file \(sequence.path): \(error); check that the state directory is writable")
+                logger.error("cannot write the sequence file \(sequence.path): \(error); check that the state directory is writable")
                 throw ExitCode(2)
             }
         }
@@ -146,11 +150,11 @@ struct RunCommand: ParsableCommand {
             }
             let seconds = max(window.end - window.start, 0.001)
             let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
-            log("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed"
-                + " (\(rate)/s effective), \(window.framesDropped) dropped" + (window.partial ? " (partial)" : ""))
+            let partial = window.partial ? " (partial)" : ""
+            logger.info("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed (\(rate)/s effective), \(window.framesDropped) dropped\(partial)")
             systemd.status("\(loopReference.value?.sourceDescription ?? source.description); window \(window.sequence):"
                            + " \(window.people) people; \(broker())")
-        }, log: log)
+        }, logger: logger)
         loopReference.value = loop
         defer { output?.finish(waitingUpTo: 10) }
         systemd.ready(status: "\(source.description); counting in windows of \(Int(configuration.windowLength)) s; \(broker())")
@@ -158,7 +162,7 @@ struct RunCommand: ParsableCommand {
             WatchdogPinger(notifier: systemd, interval: interval, check: {
                 guard let stuck = liveness.stuckLoops().first else { return nil }
                 return "the \(stuck.loop) loop has not gone round for \(Int(stuck.silentFor)) s"
-            }, log: log)
+            }, logger: logger)
         }
         watchdog?.start()
         defer { watchdog?.stop() }
@@ -166,7 +170,7 @@ struct RunCommand: ParsableCommand {
             try loop.run(until: stop)
             if !stop.isRequested { systemd.stopping(status: "the source ended; publishing the last window") }
         } catch {
-            StandardError.print("edgecensus: \(error)")
+            logger.error("\(error)")
             throw ExitCode(1)
         }
     }
@@ -217,7 +221,7 @@ struct RemoteChangeApplier: Sendable {
     let loop: Setting<AgentLoop?>
     let output: Setting<MQTTOutput?>
     let kAnonymity: Setting<Int>
-    let log: @Sendable (String) -> Void
+    let logger: Logger
 
     func apply(_ change: RemoteConfiguration.Change) {
         let configuration = change.configuration
@@ -231,7 +235,7 @@ struct RemoteChangeApplier: Sendable {
         }
         guard change.reopenCapture else { return }
         guard runningSource.kind == .camera else {
-            log("the camera settings are kept; they take effect when the source is a camera (it is a \(runningSource.kind.rawValue) now)")
+            logger.info("the camera settings are kept; they take effect when the source is a camera (it is a \(runningSource.kind.rawValue) now)")
             return
         }
         var source = runningSource
@@ -244,7 +248,7 @@ struct RemoteChangeApplier: Sendable {
             let (reopened, _) = try FrameSources.open(source)
             loop.value?.replaceSource(with: reopened)
         } catch {
-            log("warning: the camera could not be reopened with the new settings (\(error)); the current capture goes on")
+            logger.warning("the camera could not be reopened with the new settings (\(error)); the current capture goes on")
         }
     }
 }

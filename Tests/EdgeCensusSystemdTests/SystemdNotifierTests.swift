@@ -49,7 +49,7 @@ struct SystemdNotifierTests {
         let problem = Mutex<String?>(nil)
         let logged = Mutex<[String]>([])
         let pinger = WatchdogPinger(notifier: notifier, interval: 0.05, check: { problem.withLock { $0 } },
-                                    log: { line in logged.withLock { $0.append(line) } })
+                                    logger: recordingLogger { line in logged.withLock { $0.append(line) } })
         pinger.start()
         Thread.sleep(forTimeInterval: 0.5)
         let alive = listener.messages.count

@@ -9,7 +9,7 @@ import Testing
 struct MQTTClientTests {
     static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {
         return try TelemetryPublisher(settings: .loopback(port: port, clientID: "edgecensus-\(device)"), layout: TopicLayout(device: device), kAnonymity: 0,
-                                      discovery: true, version: "test", log: { _ in })
+                                      discovery: true, version: "test", logger: recordingLogger { _ in })
     }
 
     static func window(sequence: UInt64) -> CountWindow {

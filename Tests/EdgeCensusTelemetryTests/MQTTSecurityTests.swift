@@ -55,7 +55,7 @@ struct MQTTSecurityTests {
         let lines = LogLines()
         let publisher = try TelemetryPublisher(settings: settings(fixture, ca: ca, passwordFile: passwordFile),
                                                layout: TopicLayout(device: "secure"), kAnonymity: 0, discovery: false,
-                                               version: "test", log: { lines.append($0) })
+                                               version: "test", logger: recordingLogger { lines.append($0) })
         let running = Task { try await publisher.run() }
         let line = try await lines.wait(for: match)
         await publisher.shutdown()

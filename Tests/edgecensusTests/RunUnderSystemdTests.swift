@@ -62,12 +62,45 @@ struct RunUnderSystemdTests {
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)
     }
 
+    @Test("when standard error is the journal (JOURNAL_STREAM names it), every line starts with its priority: <6> information, <4> a warning")
+    func journalPriorities() throws {
+        let stderrPath = directory.file("journal.log")
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        var status = stat()
+        #expect(fstat(handle.fileDescriptor, &status) == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+        process.arguments = ["run", "--models", TestPaths.models, "--config", try configFile()]
+        var environment = ProcessInfo.processInfo.environment
+        environment["JOURNAL_STREAM"] = "\(status.st_dev):\(status.st_ino)"
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { BackgroundAgent.kill(process) } }
+        let deadline = Date().addingTimeInterval(60)
+        var lines: [String] = []
+        while Date() < deadline {
+            lines = String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+            if lines.contains(where: { $0.contains("retrying") }), lines.contains(where: { $0.contains("window 1:") }) { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        waitForExit(process, timeout: 30)
+        #expect(lines.contains { $0.hasPrefix("<6>edgecensus: counting from camera /dev/edgecensus-absent") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<4>edgecensus: warning: ") && $0.contains("retrying") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("<6>edgecensus: window 1:") }, "\(lines)")
+        #expect(lines.allSatisfy { $0.range(of: #"^<[2-7]>edgecensus: "#, options: .regularExpression) != nil }, "\(lines)")
+    }
+
     @Test("without NOTIFY_SOCKET (the command line) the agent runs as before and sends nothing")
     func outsideSystemd() throws {
         let listener = try NotifySocketListener(directory: directory.path)
         defer { listener.close() }
         let output = directory.file("windows.jsonl")
-        FileManager.default.createFile(atPath: output, contents: nil)
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
         let config = directory.file("sample.yaml")
