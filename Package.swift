@@ -12,9 +12,6 @@ let strictSwift: [SwiftSetting] = [
 let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_imgcodecs", "opencv_videoio", "opencv_core"]
     .map { .linkedLibrary($0) }
 
-/// swift-log: the agent's log lines, with their levels.
-let swiftLog: Target.Dependency = .product(name: "Logging", package: "swift-log")
-
 let package = Package(
     name: "EdgeCensus",
     platforms: [.macOS(.v15)],
@@ -25,7 +22,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C facilities, wrapped thinly.
@@ -51,7 +47,7 @@ let package = Package(
         .target(
             name: "EdgeCensusConfiguration",
             dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
-                           swiftLog],
+                           "EdgeCensusLogging"],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.
@@ -69,19 +65,24 @@ let package = Package(
         // The agent: frames → faces → tracks → windows, paced by the throttle.
         .target(
             name: "EdgeCensusAgent",
-            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision", swiftLog],
+            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision", "EdgeCensusLogging"],
+            swiftSettings: strictSwift
+        ),
+        // The agent's log lines, with their levels (journal priorities under systemd).
+        .target(
+            name: "EdgeCensusLogging",
             swiftSettings: strictSwift
         ),
         // The service's side of systemd: readiness, status and the watchdog (sd_notify).
         .target(
             name: "EdgeCensusSystemd",
-            dependencies: [swiftLog],
+            dependencies: ["EdgeCensusLogging"],
             swiftSettings: strictSwift
         ),
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
-            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusVision", swiftLog],
+            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusVision", "EdgeCensusLogging"],
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
@@ -101,15 +102,16 @@ let package = Package(
             name: "edgecensus",
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
-                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer", "EdgeCensusSystemd",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"), swiftLog,
+                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
+                "EdgeCensusLogging", "EdgeCensusSystemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
         ),
 
         .target(
             name: "EdgeCensusTestSupport",
-            dependencies: ["EdgeCensusTelemetry", "EdgeCensusSystemd", swiftLog],
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusLogging"],
             path: "Tests/EdgeCensusTestSupport",
             swiftSettings: strictSwift
         ),
@@ -137,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusAgentTests",
             dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusLoggingTests",
+            dependencies: ["EdgeCensusLogging"],
             swiftSettings: strictSwift
         ),
         .testTarget(

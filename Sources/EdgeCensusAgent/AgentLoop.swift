@@ -1,8 +1,8 @@
 public import EdgeCensusCapture
 public import EdgeCensusCounting
+public import EdgeCensusLogging
 public import EdgeCensusVision
 import Foundation
-public import Logging
 import Synchronization
 
 /// How the loop relates capture to analysis.
@@ -57,7 +57,7 @@ public final class AgentLoop: @unchecked Sendable {
     private let sequence: SequenceStore
     private let inputs: any ThrottleInputs
     private let emit: (CountWindow) -> Void
-    private let logger: Logger
+    private let logger: AgentLogger
     /// Where the loops say they went round (for the service's watchdog), if anyone asks.
     private let liveness: LoopLiveness?
 
@@ -77,7 +77,7 @@ public final class AgentLoop: @unchecked Sendable {
 
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
                 inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
-                emit: @escaping (CountWindow) -> Void, logger: Logger = Logger(label: "edgecensus")) {
+                emit: @escaping (CountWindow) -> Void, logger: AgentLogger = .standardError()) {
         self.pipeline = pipeline
         self.source = source
         sourceName = Mutex(source.description)

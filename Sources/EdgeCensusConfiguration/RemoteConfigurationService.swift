@@ -1,6 +1,6 @@
+public import EdgeCensusLogging
 public import EdgeCensusTelemetry
 import Foundation
-public import Logging
 import Synchronization
 
 /// Remote configuration over MQTT, under the device's topics:
@@ -14,10 +14,10 @@ public final class RemoteConfigurationService: MQTTParticipant {
     private let remote: Mutex<RemoteConfiguration>
     public let layout: TopicLayout
     private let apply: @Sendable (RemoteConfiguration.Change) -> Void
-    private let logger: Logger
+    private let logger: AgentLogger
 
     public init(remote: RemoteConfiguration, layout: TopicLayout,
-                apply: @escaping @Sendable (RemoteConfiguration.Change) -> Void, logger: Logger) {
+                apply: @escaping @Sendable (RemoteConfiguration.Change) -> Void, logger: AgentLogger) {
         self.remote = Mutex(remote)
         self.layout = layout
         self.apply = apply

@@ -1,6 +1,6 @@
 import Dispatch
+public import EdgeCensusLogging
 import Foundation
-public import Logging
 import Synchronization
 
 /// Sends `WATCHDOG=1` every `interval` seconds, but only while `check` finds the
@@ -11,13 +11,13 @@ public final class WatchdogPinger: Sendable {
     private let notifier: SystemdNotifier
     private let interval: Double
     private let check: @Sendable () -> String?
-    private let logger: Logger
+    private let logger: AgentLogger
     private let stopped = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     public init(notifier: SystemdNotifier, interval: Double, check: @escaping @Sendable () -> String?,
-                logger: Logger) {
+                logger: AgentLogger) {
         self.notifier = notifier
         self.interval = interval
         self.check = check

@@ -1,15 +1,15 @@
 public import EdgeCensusBuffer
 import EdgeCensusCounting
+import EdgeCensusLogging
 import EdgeCensusVision
 import Foundation
-import Logging
 
 /// Figures for the offline buffer: append throughput with and without fsync (and
 /// the bytes written per window), recovery time of a full ring, and the time to
 /// replay a backlog to a broker. A measurement, not a test.
 public enum BufferBenchmark {
     /// The benchmark's publisher and delivery say nothing.
-    static let silent = Logger(label: "edgecensus.bench", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let silent = AgentLogger.silent
 
     static func document(_ sequence: UInt64) -> [UInt8] {
         var window = CountWindow(sequence: sequence, start: 1_767_258_000 + Double(sequence) * 60, end: 1_767_258_060 + Double(sequence) * 60)

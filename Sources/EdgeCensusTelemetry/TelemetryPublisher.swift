@@ -1,6 +1,6 @@
 public import EdgeCensusCounting
+public import EdgeCensusLogging
 import Foundation
-public import Logging
 import Synchronization
 
 /// Publishes what the agent produces on the broker, following the conventions
@@ -37,12 +37,12 @@ public final class TelemetryPublisher: Sendable {
     }
     public let discovery: Bool
     public let version: String
-    private let logger: Logger
+    private let logger: AgentLogger
     private let connectedFlag = Mutex(false)
     private let stopping = Mutex(false)
 
     public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
-                participants: [any MQTTParticipant] = [], logger: Logger) throws(MQTTError) {
+                participants: [any MQTTParticipant] = [], logger: AgentLogger) throws(MQTTError) {
         let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
         client = try MQTTClient(settings: settings, will: will)
         self.layout = layout

@@ -1,7 +1,7 @@
 public import EdgeCensusBuffer
 public import EdgeCensusCounting
+public import EdgeCensusLogging
 import Foundation
-public import Logging
 
 /// Gets every window to the broker, eventually and once per `(device, seq)` as far
 /// as MQTT allows: each finished window is written to the ring file first, published
@@ -13,7 +13,7 @@ public actor WindowDelivery: MQTTParticipant {
     private let ring: RingFile
     private let publisher: TelemetryPublisher
     private let replayInterval: Double
-    private let logger: Logger
+    private let logger: AgentLogger
     private var inFlight: Set<UInt64> = []
     private var replaying = false
     /// Set at shutdown: no replay starts any more.
@@ -23,7 +23,7 @@ public actor WindowDelivery: MQTTParticipant {
     /// When each pending window ended (read from its document), for "oldest unsent".
     private var windowEnds: [UInt64: Double] = [:]
 
-    public init(ring: RingFile, publisher: TelemetryPublisher, replayRateHz: Double, logger: Logger) {
+    public init(ring: RingFile, publisher: TelemetryPublisher, replayRateHz: Double, logger: AgentLogger) {
         self.ring = ring
         self.publisher = publisher
         replayInterval = 1 / max(replayRateHz, 0.001)

@@ -3,9 +3,9 @@ import EdgeCensusAgent
 import EdgeCensusBuffer
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusLogging
 import EdgeCensusTelemetry
 import Foundation
-import Logging
 import Synchronization
 
 /// Runs the telemetry publisher beside the (synchronous) agent loop: windows are
@@ -36,7 +36,7 @@ final class MQTTOutput: Sendable {
 
     init(configuration: AgentConfiguration, device: String, participants: [any MQTTParticipant] = [],
          loop: @escaping @Sendable () -> AgentLoop?,
-         cameraState: @escaping @Sendable () -> String, logger: Logger) throws {
+         cameraState: @escaping @Sendable () -> String, logger: AgentLogger) throws {
         let mqtt = configuration.mqtt
         let publisher = try TelemetryPublisher(
             settings: mqtt.settings(device: device),

@@ -4,11 +4,11 @@ import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusLogging
 import EdgeCensusSystemd
 import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
-import Logging
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,8 +47,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         // Log lines with their levels; under systemd, with their journal priority.
         let environment = ProcessInfo.processInfo.environment
-        LoggingSystem.bootstrap { label in JournalLineLogHandler(label: label, environment: environment) }
-        let logger = Logger(label: "edgecensus")
+        let logger = AgentLogger.standardError(environment: environment)
         // The local file with the remote changes kept in its state directory laid over it.
         let remote: RemoteConfiguration
         var configuration: AgentConfiguration
@@ -221,7 +220,7 @@ struct RemoteChangeApplier: Sendable {
     let loop: Setting<AgentLoop?>
     let output: Setting<MQTTOutput?>
     let kAnonymity: Setting<Int>
-    let logger: Logger
+    let logger: AgentLogger
 
     func apply(_ change: RemoteConfiguration.Change) {
         let configuration = change.configuration
