@@ -77,7 +77,7 @@ public final class AgentLoop: @unchecked Sendable {
 
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
                 inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
-                emit: @escaping (CountWindow) -> Void, logger: AgentLogger = .standardError()) {
+                emit: @escaping (CountWindow) -> Void, logger: AgentLogger = .silent) {
         self.pipeline = pipeline
         self.source = source
         sourceName = Mutex(source.description)

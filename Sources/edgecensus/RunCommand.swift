@@ -93,7 +93,7 @@ struct RunCommand: ParsableCommand {
             pacing: pacing)
         let stop = StopRequest()
         // Under systemd (Type=notify): readiness, a one-line status, the watchdog.
-        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        let systemd = SystemdNotifier(environment: environment)
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
             stop.request()
             systemd.stopping(status: "stopping: counting everyone in view into the last window and publishing it")
