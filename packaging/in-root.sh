@@ -17,6 +17,11 @@ while [ "${1:-}" = "--bind" ]; do
 done
 [ "${1:-}" = "--" ] && shift
 source_tree="$(cd "$(dirname "$0")/.." && pwd)"
+# One user of a root at a time: two at once (CI and a developer's build, from two
+# checkouts) would mount their trees over each other at /src/edgecensus and unmount
+# each other's mounts on the way out.
+exec 8>"$target.in-use.lock"
+flock 8
 mounted=()
 cleanup() {
     local index
