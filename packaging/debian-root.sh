@@ -5,6 +5,7 @@
 #   packaging/debian-root.sh trixie amd64           # build: Debian 13 with swiftlang and the build tools
 #   packaging/debian-root.sh trixie arm64 sysroot   # the arm64 libraries and headers a cross build links against
 #   packaging/debian-root.sh trixie arm64 target    # a bare arm64 system to install the package in (emulated)
+#   packaging/debian-root.sh bookworm amd64 appliance  # a bootable device: kernel, systemd, udev, mosquitto
 #
 # Each root is debootstrapped from the machine's own Debian mirror (the suite named
 # on the command line; the machine's apt sources are left as they are), then gets
@@ -12,6 +13,9 @@
 #   build    Debian's swiftlang for that suite, the -dev packages, dpkg-dev, fakeroot,
 #            chrpath, lintian, systemd, and binutils for arm64 (to strip a cross-built binary).
 #   target   systemd and adduser only: the package's own Depends: come at install time.
+#   appliance  what a device boots: Debian's kernel (with its initramfs), systemd as
+#            init, udev, networkd's DHCP, and the mosquitto broker; the package's own
+#            Depends: come at install time (test-appliance.py makes a disk image of it).
 #   sysroot  the target root plus the arm64 -dev packages and dpkg-dev (dpkg-shlibdeps
 #            runs in it), and swiftlang's arm64 runtime and modules (usr/libexec/swift/lib),
 #            unpacked with the host's dpkg-deb: installing all of swiftlang under
@@ -24,8 +28,8 @@
 # binfmt_misc and qemu-user-static) exits 77 and says why. Needs root.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-suite="${1:?usage: debian-root.sh SUITE ARCH [build|sysroot|target]}"
-arch="${2:?usage: debian-root.sh SUITE ARCH [build|sysroot|target]}"
+suite="${1:?usage: debian-root.sh SUITE ARCH [build|sysroot|target|appliance]}"
+arch="${2:?usage: debian-root.sh SUITE ARCH [build|sysroot|target|appliance]}"
 purpose="${3:-build}"
 cache="${EDGECENSUS_ROOT_CACHE:-/var/cache/edgecensus/roots}"
 mirror="${EDGECENSUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -35,10 +39,12 @@ case "$purpose" in
     build)   packages=(swiftlang lld libstdc++-14-dev libopencv-dev libmosquitto-dev libv4l-dev pkg-config git
                        fakeroot dpkg-dev chrpath binutils binutils-aarch64-linux-gnu file lintian systemd adduser) ;;
     target)  packages=(systemd adduser) ;;
+    appliance) packages=(linux-image-amd64 initramfs-tools systemd systemd-sysv udev kmod dbus procps adduser
+                         mosquitto mosquitto-clients) ;;
     # The five OpenCV modules the project links, not all of libopencv-dev (a third less to install emulated).
     sysroot) packages=(libopencv-core-dev libopencv-dnn-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
                        libopencv-videoio-dev libmosquitto-dev libv4l-dev libstdc++-14-dev libc6-dev dpkg-dev) ;;
-    *) echo "debian-root: purpose is build, sysroot or target, not $purpose" >&2; exit 2 ;;
+    *) echo "debian-root: purpose is build, sysroot, target or appliance, not $purpose" >&2; exit 2 ;;
 esac
 # What a sysroot takes from swiftlang: the runtime and modules, the static runtime, and
 # clang's own headers and runtime (which the Swift modules' C parts include).

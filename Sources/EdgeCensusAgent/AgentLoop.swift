@@ -146,7 +146,7 @@ public final class AgentLoop: @unchecked Sendable {
         }
         source.close()
         let end = state.lastTime
-        emit(state.finish(at: end))
+        emit(try state.finish(at: end))
     }
 
     // MARK: - A live source: capture on its own thread, analysis takes the newest frame
@@ -237,7 +237,7 @@ public final class AgentLoop: @unchecked Sendable {
         stop.request()
         captureDone.wait()
         pendingSource.withLock { $0.take() }?.source.close()
-        emit(state.finish(at: Date().timeIntervalSince1970))
+        emit(try state.finish(at: Date().timeIntervalSince1970))
     }
 }
 
@@ -294,9 +294,9 @@ struct LoopState {
         for visit in tracker.update(faces: faces, at: time) { aggregator.add(visit) }
     }
 
-    mutating func finish(at time: Double) -> CountWindow {
+    mutating func finish(at time: Double) throws -> CountWindow {
         for visit in tracker.finishAll() { aggregator.add(visit) }
-        return aggregator.flush(at: time, inView: 0)
+        return try aggregator.flush(at: time, inView: 0)
     }
 }
 

@@ -42,7 +42,9 @@ public struct CountWindow: Sendable, Equatable {
 }
 
 /// Collects visits and frames into wall-clock-aligned windows, numbering each
-/// window from a sequence that survives restarts.
+/// window from a sequence that survives restarts. A window gets its number when it
+/// closes, so a window lost with the process (a crash, a power cut, a watchdog
+/// kill) leaves no gap: the numbers a dashboard sees go on one by one.
 public struct WindowAggregator {
     /// Seconds per window; a change applies from the next window on.
     public private(set) var length: Double
@@ -51,17 +53,19 @@ public struct WindowAggregator {
     /// Times of dropped frames that fall after the current window (its end not yet reached by `advance`).
     private var laterDrops: [Double] = []
 
-    /// `nextSequence` hands out the window numbers (persisted by `SequenceStore`).
+    /// `nextSequence` hands out the window numbers (persisted by `SequenceStore`),
+    /// one per closed window.
     public init(length: Double, startingAt time: Double, nextSequence: @escaping () throws -> UInt64) throws {
         precondition(length > 0, "a window has a positive length")
         self.length = length
         self.nextSequence = nextSequence
         let start = (time / length).rounded(.down) * length
-        current = CountWindow(sequence: try nextSequence(), start: start, end: start + length)
+        current = CountWindow(sequence: 0, start: start, end: start + length)
         // Started after the window's aligned start: the seconds before were not watched.
         current.partial = time > start + length * 1e-9
     }
 
+    /// The open window (its `sequence` is 0: it is numbered when it closes).
     public var currentWindow: CountWindow { current }
 
     /// Closes every window that ended at or before `time` (empty ones included, so
@@ -70,9 +74,10 @@ public struct WindowAggregator {
         var closed: [CountWindow] = []
         while time >= current.end {
             current.inView = inView
+            current.sequence = try nextSequence()
             closed.append(current)
             let start = current.end
-            current = CountWindow(sequence: try nextSequence(), start: start, end: Self.alignedEnd(after: start, length: length))
+            current = CountWindow(sequence: 0, start: start, end: Self.alignedEnd(after: start, length: length))
             let now = laterDrops.partition { $0 >= current.end }
             current.framesDropped += now
             laterDrops.removeFirst(now)
@@ -105,8 +110,9 @@ public struct WindowAggregator {
     }
 
     /// Closes the current window early (shutdown): marked partial, ending now.
-    public mutating func flush(at time: Double, inView: Int) -> CountWindow {
+    public mutating func flush(at time: Double, inView: Int) throws -> CountWindow {
         var last = current
+        last.sequence = try nextSequence()
         last.end = max(last.start, min(time, last.end))
         last.partial = true
         last.inView = inView

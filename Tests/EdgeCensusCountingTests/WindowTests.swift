@@ -35,7 +35,19 @@ struct WindowTests {
         let closed = try aggregator.advance(to: 35, inView: 0)
         #expect(closed.map(\.people) == [1, 0, 0])
         #expect(closed.map(\.sequence) == [1, 2, 3])
-        #expect(aggregator.currentWindow.sequence == 4)
+        #expect(aggregator.currentWindow.sequence == 0)  // numbered when it closes
+    }
+
+    @Test("a window lost with the process (crash, power cut) uses no number: the next run goes on from the last closed window")
+    func lostWindowLeavesNoGap() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("sequence")
+        var first = try WindowAggregator(length: 10, startingAt: 0, nextSequence: try SequenceStore(path: path, now: 0).next)
+        #expect(try first.advance(to: 25, inView: 0).map(\.sequence) == [1, 2])
+        // The process dies during window 20–30: that window never closes.
+        var second = try WindowAggregator(length: 10, startingAt: 47, nextSequence: try SequenceStore(path: path, now: 0).next)
+        #expect(try second.advance(to: 50, inView: 0).map(\.sequence) == [3])
+        #expect(try second.flush(at: 55, inView: 0).sequence == 4)
     }
 
     @Test("frames dropped during a long analysis are counted in the windows they were dropped in")
@@ -58,7 +70,7 @@ struct WindowTests {
         #expect(!aggregator.currentWindow.partial)
         // Started and stopped inside one window: partial at both ends.
         var short = try WindowAggregator(length: 20, startingAt: 1_000_003, nextSequence: Self.counter())
-        let only = short.flush(at: 1_000_009, inView: 0)
+        let only = try short.flush(at: 1_000_009, inView: 0)
         #expect(only.partial && only.start == 1_000_000 && only.end == 1_000_009)
     }
 
@@ -73,7 +85,7 @@ struct WindowTests {
     func partial() throws {
         var aggregator = try WindowAggregator(length: 60, startingAt: 120, nextSequence: Self.counter())
         aggregator.add(Self.visit(.female))
-        let last = aggregator.flush(at: 150, inView: 0)
+        let last = try aggregator.flush(at: 150, inView: 0)
         #expect(last.partial)
         #expect(last.end == 150)
         #expect(last.people == 1)
