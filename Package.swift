@@ -68,6 +68,14 @@ let package = Package(
             dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision", "EdgeCensusLogging"],
             swiftSettings: strictSwift
         ),
+        // The running agent: owns its parts (capture, numbers, buffer, publisher, remote
+        // configuration, health, analysis, watchdog) and their start and stop order.
+        .target(
+            name: "EdgeCensusRuntime",
+            dependencies: ["EdgeCensusAgent", "EdgeCensusCapture", "EdgeCensusConfiguration", "EdgeCensusCounting",
+                           "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision"],
+            swiftSettings: strictSwift
+        ),
         // The agent's log lines, with their levels (journal priorities under systemd).
         .target(
             name: "EdgeCensusLogging",
@@ -103,7 +111,7 @@ let package = Package(
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
                 "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
-                "EdgeCensusLogging", "EdgeCensusSystemd",
+                "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -139,6 +147,12 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusAgentTests",
             dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusRuntimeTests",
+            dependencies: ["EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusVision", "EdgeCensusLogging", "EdgeCensusTelemetry",
+                           "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

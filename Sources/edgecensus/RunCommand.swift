@@ -1,11 +1,8 @@
 import ArgumentParser
 import Dispatch
-import EdgeCensusAgent
-import EdgeCensusCapture
 import EdgeCensusConfiguration
-import EdgeCensusCounting
 import EdgeCensusLogging
-import EdgeCensusSystemd
+import EdgeCensusRuntime
 import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
@@ -76,120 +73,26 @@ struct RunCommand: ParsableCommand {
             configuration.mqtt.host = broker.host
             configuration.mqtt.port = broker.port
         }
-        let source: any FrameSource
-        let pacing: PacingMode
-        let sequence: SequenceStore
+        // The runtime owns the parts (capture, window numbers, offline buffer, publisher,
+        // remote configuration, health, analysis, watchdog) and their start and stop order.
+        let runtime: AgentRuntime
         do {
-            (source, pacing) = try FrameSources.open(configuration.source)
-            sequence = try SequenceStore(path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970)
+            runtime = try AgentRuntime(
+                configuration: configuration, remote: remote, pipeline: pipeline, version: EdgeCensusVersion.current,
+                environment: environment, logger: logger,
+                localWindows: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) })
         } catch {
             logger.error("\(error)")
             throw ExitCode(2)
         }
-        if let note = sequence.recoveryNote { logger.warning("\(note)") }
-        let settings = AgentLoopSettings(
-            device: configuration.effectiveDeviceID, windowLength: configuration.windowLength,
-            kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.tracking,
-            pacing: pacing)
-        let stop = StopRequest()
-        // Under systemd (Type=notify): readiness, a one-line status, the watchdog.
-        let systemd = SystemdNotifier(environment: environment)
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) {
-            stop.request()
-            systemd.stopping(status: "stopping: counting everyone in view into the last window and publishing it")
-        }
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { runtime.requestStop() }
         defer { signals.cancel() }
-        logger.info("counting from \(source.description), windows of \(Int(configuration.windowLength)) s, device \(settings.device)")
-        let device = settings.device, kAnonymity = Setting(configuration.kAnonymity)
-        // The loop, once it exists: for health figures and remote changes.
-        let loopReference = Setting<AgentLoop?>(nil)
-        let outputReference = Setting<MQTTOutput?>(nil)
-        let output: MQTTOutput?
+        logger.info("counting from \(runtime.sourceDescription), windows of \(Int(configuration.windowLength)) s, device \(runtime.device)")
         do {
-            if configuration.mqtt.isEnabled {
-                let mqtt = configuration.mqtt
-                let layout = TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix)
-                let changes = RemoteChangeApplier(runningSource: configuration.source, loop: loopReference,
-                                                  output: outputReference, kAnonymity: kAnonymity, logger: logger)
-                let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, logger: logger)
-                output = try MQTTOutput(configuration: configuration, device: device, participants: [service],
-                                        loop: { loopReference.value },
-                                        cameraState: { [description = source.description] in loopReference.value?.sourceDescription ?? description },
-                                        logger: logger)
-                outputReference.value = output
-            } else {
-                output = nil
-            }
-        } catch {
-            logger.error("\(error)")
-            throw ExitCode(2)
-        }
-        if let output {
-            // The buffer has held higher window numbers than the sequence file gives (the file
-            // was lost or reset): go on above them, so that no number is used twice.
-            let before = sequence.lastUsed
-            do {
-                if try sequence.continueAfter(output.ringLastSequence) {
-                    logger.warning("the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
-                }
-            } catch {
-                logger.error("cannot write the sequence file \(sequence.path): \(error); check that the state directory is writable")
-                throw ExitCode(2)
-            }
-        }
-        // A loop silent for longer than the camera's longest reconnection wait (30 s) is stuck.
-        let liveness = LoopLiveness(allowedSilence: 45)
-        let broker = { output?.statusSummary ?? "MQTT off" }
-        let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, liveness: liveness,
-                             emit: { window in
-            if let output {
-                output.publish(window)
-            } else {
-                FileHandle.standardOutput.write(Data((CountReport.jsonLine(window, device: device, kAnonymity: kAnonymity.value) + "\n").utf8))
-            }
-            let seconds = max(window.end - window.start, 0.001)
-            let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
-            let partial = window.partial ? " (partial)" : ""
-            logger.info("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed (\(rate)/s effective), \(window.framesDropped) dropped\(partial)")
-            systemd.status("\(loopReference.value?.sourceDescription ?? source.description); window \(window.sequence):"
-                           + " \(window.people) people; \(broker())")
-        }, logger: logger)
-        loopReference.value = loop
-        defer { output?.finish(waitingUpTo: 10) }
-        systemd.ready(status: "\(source.description); counting in windows of \(Int(configuration.windowLength)) s; \(broker())")
-        let watchdog = systemd.watchdogInterval.map { interval in
-            WatchdogPinger(notifier: systemd, interval: interval, check: {
-                guard let stuck = liveness.stuckLoops().first else { return nil }
-                return "the \(stuck.loop) loop has not gone round for \(Int(stuck.silentFor)) s"
-            }, logger: logger)
-        }
-        watchdog?.start()
-        defer { watchdog?.stop() }
-        do {
-            try loop.run(until: stop)
-            if !stop.isRequested { systemd.stopping(status: "the source ended; publishing the last window") }
+            try runtime.run()
         } catch {
             logger.error("\(error)")
             throw ExitCode(1)
-        }
-    }
-}
-
-/// Turns the configured source into a frame source and the pacing it implies.
-enum FrameSources {
-    static func open(_ configuration: SourceConfiguration) throws -> (any FrameSource, PacingMode) {
-        let recording = PacingMode.recording(start: configuration.startTime ?? Date().timeIntervalSince1970)
-        switch configuration.kind {
-        case .video:
-            let source = try VideoFileSource(path: configuration.path, realtime: configuration.realtime)
-            return (source, configuration.realtime ? .live : recording)
-        case .images:
-            return (try ImageFolderSource(folder: configuration.path, interval: configuration.interval), recording)
-        case .camera:
-            let camera = try V4L2Camera(settings: .init(device: configuration.device, width: configuration.width,
-                                                         height: configuration.height, fps: configuration.fps,
-                                                         format: V4L2Camera.Format(rawValue: configuration.format.rawValue) ?? .auto))
-            return (camera, .live)
         }
     }
 }
@@ -211,43 +114,3 @@ final class SignalWatcher {
     func cancel() { sources.forEach { $0.cancel() } }
 }
 
-/// Puts an accepted remote change into the running agent: throttle, tracking and
-/// window length into the loop, k-anonymity into what is published, the health
-/// interval into the reports, and a camera change into a reopened capture.
-struct RemoteChangeApplier: Sendable {
-    /// The source as the agent runs it (the command line may have replaced the configured one).
-    let runningSource: SourceConfiguration
-    let loop: Setting<AgentLoop?>
-    let output: Setting<MQTTOutput?>
-    let kAnonymity: Setting<Int>
-    let logger: AgentLogger
-
-    func apply(_ change: RemoteConfiguration.Change) {
-        let configuration = change.configuration
-        loop.value?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.tracking,
-                                       windowLength: configuration.windowLength))
-        kAnonymity.value = configuration.kAnonymity
-        if let output = output.value {
-            output.publisherKAnonymity = configuration.kAnonymity
-            output.healthInterval.value = configuration.mqtt.healthInterval
-            output.configuredRate.value = configuration.throttle.maxRateHz
-        }
-        guard change.reopenCapture else { return }
-        guard runningSource.kind == .camera else {
-            logger.info("the camera settings are kept; they take effect when the source is a camera (it is a \(runningSource.kind.rawValue) now)")
-            return
-        }
-        var source = runningSource
-        source.device = configuration.source.device
-        source.width = configuration.source.width
-        source.height = configuration.source.height
-        source.fps = configuration.source.fps
-        source.format = configuration.source.format
-        do {
-            let (reopened, _) = try FrameSources.open(source)
-            loop.value?.replaceSource(with: reopened)
-        } catch {
-            logger.warning("the camera could not be reopened with the new settings (\(error)); the current capture goes on")
-        }
-    }
-}

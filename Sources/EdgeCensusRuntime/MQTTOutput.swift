@@ -34,14 +34,15 @@ final class MQTTOutput: Sendable {
         set { publisher.kAnonymity = newValue }
     }
 
-    init(configuration: AgentConfiguration, device: String, participants: [any MQTTParticipant] = [],
+    init(configuration: AgentConfiguration, device: String, version: String, participants: [any MQTTParticipant] = [],
          loop: @escaping @Sendable () -> AgentLoop?,
-         cameraState: @escaping @Sendable () -> String, logger: AgentLogger) throws {
+         cameraState: @escaping @Sendable () -> String, logger: AgentLogger,
+         started: @Sendable (AgentRuntime.Event) -> Void = { _ in }) throws {
         let mqtt = configuration.mqtt
         let publisher = try TelemetryPublisher(
             settings: mqtt.settings(device: device),
             layout: TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix),
-            kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: EdgeCensusVersion.current,
+            kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: version,
             participants: participants, logger: logger)
         self.publisher = publisher
         // The offline buffer: every window is on disk before it is published.
@@ -59,6 +60,7 @@ final class MQTTOutput: Sendable {
         let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, logger: logger)
         self.delivery = delivery
         publisher.add(delivery)
+        started(.started(.delivery))
         connection = Task {
             do { try await publisher.run() } catch { logger.error("\(error)") }
         }
@@ -71,7 +73,8 @@ final class MQTTOutput: Sendable {
                 buffered.value = await delivery.backlog(now: Date().timeIntervalSince1970).windows
             }
         }
-        let started = Date().timeIntervalSince1970
+        started(.started(.publisher))
+        let startTime = Date().timeIntervalSince1970
         let inputs = SystemThrottleInputs()
         let rate = Setting(configuration.throttle.maxRateHz), interval = Setting(mqtt.healthInterval)
         configuredRate = rate
@@ -86,7 +89,7 @@ final class MQTTOutput: Sendable {
                 let buffered = await delivery.backlog(now: now)
                 let agent = loop()
                 await publisher.publishHealth(TelemetryDocuments.Health(
-                    uptime: now - started, version: EdgeCensusVersion.current, cameraState: cameraState(),
+                    uptime: now - startTime, version: version, cameraState: cameraState(),
                     configuredRate: rate.value, effectiveRate: agent?.effectiveRate ?? 0,
                     inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
                     cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
@@ -96,6 +99,7 @@ final class MQTTOutput: Sendable {
                 (lastCPU, lastWall) = (cpu, wall)
             }
         }
+        started(.started(.health))
     }
 
     func publish(_ window: CountWindow) {
@@ -105,7 +109,7 @@ final class MQTTOutput: Sendable {
     /// Publishes what is left (waiting up to `seconds` for the broker), says `stopped`,
     /// disconnects, and returns once every acknowledgement received is recorded in
     /// the ring (so that no acknowledged window is sent again after a restart).
-    func finish(waitingUpTo seconds: Double) {
+    func finish(waitingUpTo seconds: Double, stopped: @escaping @Sendable (AgentRuntime.Event) -> Void = { _ in }) {
         windows.finish()
         let done = DispatchSemaphore(value: 0)
         let publisher = self.publisher, publishing = self.publishing, health = self.health, connection = self.connection
@@ -115,11 +119,14 @@ final class MQTTOutput: Sendable {
             let timeout = Task { try? await Task.sleep(for: .seconds(seconds)); drained.cancel() }
             _ = await drained.value
             timeout.cancel()
-            health.cancel()
+            health.cancel()  // a report in flight still goes out; none follows
+            stopped(.stopped(.health))
             await delivery.stopReplaying()
-            await publisher.shutdown()
+            await publisher.shutdown()  // says stopped, disconnects
+            stopped(.stopped(.publisher))
             await delivery.finishSends()
             _ = await connection.value
+            stopped(.stopped(.delivery))
             done.signal()
         }
         _ = done.wait(timeout: .now() + seconds + 5)

@@ -1,0 +1,142 @@
+import EdgeCensusConfiguration
+import EdgeCensusLogging
+import EdgeCensusRuntime
+import EdgeCensusTelemetry
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Synchronization
+import Testing
+
+/// The running agent, started without the command line: one owner of the parts,
+/// which starts them in order, says when it is ready, and stops them in the reverse
+/// order so that the last window reaches the broker before `stopped`.
+@Suite("The agent runtime: its parts, their start and stop order", .serialized)
+struct AgentRuntimeTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    /// The bundled sample video (three walkers, 20 s windows from 09:00:00) with this state directory and broker.
+    func configuration(broker: MosquittoBroker?, realtime: Bool = false) throws -> RemoteConfiguration {
+        let path = directory.file("edgecensus.yaml")
+        var text = """
+            device: {id: runtime}
+            source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: \(realtime), start_time: "2026-01-01T09:00:00Z"}
+            throttle: {max_rate_hz: 2}
+            windows: {length: 20}
+            state: {directory: \(directory.file("state"))}
+
+            """
+        if let broker { text += "mqtt: {host: 127.0.0.1, port: \(broker.port), discovery: false}\n" }
+        try writeFile(path, Data(text.utf8))
+        return try RemoteConfiguration(localFile: path)
+    }
+
+    /// Events as they happen, from any thread.
+    final class EventLog: Sendable {
+        private let events = Mutex<[AgentRuntime.Event]>([])
+        func record(_ event: AgentRuntime.Event) { events.withLock { $0.append(event) } }
+        var all: [AgentRuntime.Event] { events.withLock { $0 } }
+    }
+
+    /// Runs the runtime on a thread of its own (it blocks, as the command's main thread does).
+    static func runOnThread(_ runtime: AgentRuntime) async -> (any Error)? {
+        await withCheckedContinuation { continuation in
+            Thread {
+                do { try runtime.run(); continuation.resume(returning: nil) } catch { continuation.resume(returning: error) }
+            }.start()
+        }
+    }
+
+    @Test("with MQTT: parts start in order, READY=1 follows them, and at the recording's end they stop in the reverse order; the last window is published before stopped")
+    func startAndStopOrderWithBroker() async throws {
+        let broker = try MosquittoBroker()
+        let remote = try configuration(broker: broker)
+        let listener = try NotifySocketListener(directory: directory.path)
+        defer { listener.close() }
+        let subscriber = try await Subscriber(port: broker.port, topics: ["edgecensus/runtime/#"])
+        defer { subscriber.stop() }
+        let log = EventLog()
+        let runtime = try AgentRuntime(
+            configuration: remote.effective, remote: remote, pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
+            version: "test", environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"], logger: .silent,
+            localWindows: { _ in Issue.record("with MQTT on, no window goes to the local output") },
+            events: { log.record($0) })
+        let error = await Self.runOnThread(runtime)
+        #expect(error == nil, "\(String(describing: error))")
+        // `run` waits up to 15 s for the publisher's last steps; on a machine busy with
+        // other tests they can come later (the process would exit then): wait for them.
+        let deadline = Date().addingTimeInterval(60)
+        while !log.all.contains(.stopped(.delivery)) && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        _ = try await subscriber.wait(for: "edgecensus/runtime/status", count: 2)
+
+        #expect(log.all == [
+            .started(.capture), .started(.sequence), .started(.delivery), .started(.publisher), .started(.health),
+            .started(.remoteConfiguration), .started(.analysis), .ready, .started(.watchdog),
+            .stopping, .stopped(.remoteConfiguration), .stopped(.capture), .stopped(.analysis), .stopped(.watchdog),
+            .stopped(.health), .stopped(.publisher), .stopped(.delivery),
+        ], "\(log.all.map(\.description))")
+        // The broker saw every window, the partial last one included, and then "stopped".
+        let messages = await subscriber.inbox.messages
+        let counts = messages.indices.filter { messages[$0].topic == "edgecensus/runtime/counts" }
+        let stopped = messages.lastIndex { $0.topic == "edgecensus/runtime/status" && $0.text == "stopped" }
+        #expect(counts.count == 3, "\(messages.map(\.topic))")
+        #expect(stopped != nil && counts.allSatisfy { $0 < stopped! }, "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
+        #expect(messages[counts.last!].text.contains("\"partial\":true"))
+        // systemd heard READY=1 before STOPPING=1.
+        let notes = listener.messages.map(\.message)
+        let ready = notes.firstIndex { $0.hasPrefix("READY=1") }, stopping = notes.firstIndex { $0.hasPrefix("STOPPING=1") }
+        #expect(ready != nil && stopping != nil && ready! < stopping!, "\(notes)")
+    }
+
+    @Test("a stop asked from another thread: STOPPING=1 at once, the partial window goes out last, parts stop in order; without MQTT windows go to the local output")
+    func requestedStopWithoutBroker() async throws {
+        let remote = try configuration(broker: nil, realtime: true)
+        let listener = try NotifySocketListener(directory: directory.path)
+        defer { listener.close() }
+        let log = EventLog()
+        let lines = Mutex<[String]>([])
+        let runtime = try AgentRuntime(
+            configuration: remote.effective, remote: remote, pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
+            version: "test", environment: ["NOTIFY_SOCKET": listener.path], logger: .silent,
+            localWindows: { line in lines.withLock { $0.append(line) } }, events: { log.record($0) })
+        let running = Task { await Self.runOnThread(runtime) }
+        #expect(listener.wait(seconds: 60) { $0.hasPrefix("READY=1") } != nil)
+        try await Task.sleep(for: .seconds(1))
+        runtime.requestStop()
+        runtime.requestStop()  // a second signal changes nothing
+        #expect(listener.wait(seconds: 5) { $0.hasPrefix("STOPPING=1") } != nil)
+        let error = await running.value
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(log.all == [
+            .started(.capture), .started(.sequence), .started(.analysis), .ready,
+            .stopping, .stopped(.capture), .stopped(.analysis),
+        ], "\(log.all.map(\.description))")
+        let written = lines.withLock { $0 }
+        // (A wall-clock window may have closed in the meantime; the partial one is last.)
+        #expect(written.last?.contains("\"partial\":true") == true, "\(written)")
+        #expect(listener.messages.filter { $0.message.hasPrefix("STOPPING=1") }.count == 1)
+    }
+
+    @Test("a source that cannot be opened stops the start with a clear error, before anything else starts")
+    func startError() throws {
+        let remote = try configuration(broker: nil)
+        var configuration = remote.effective
+        configuration.source.path = directory.file("missing.mp4")
+        let log = EventLog()
+        do {
+            _ = try AgentRuntime(configuration: configuration, remote: remote,
+                                 pipeline: try configuration.makePipeline(modelsOverride: TestPaths.models),
+                                 version: "test", environment: [:], logger: .silent, localWindows: { _ in },
+                                 events: { log.record($0) })
+            Issue.record("the runtime started without its source")
+        } catch let error as AgentRuntime.StartError {
+            #expect(error.description.contains("missing.mp4"), "\(error)")
+        }
+        #expect(log.all.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("state/sequence")))
+    }
+}
