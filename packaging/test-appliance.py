@@ -464,6 +464,18 @@ class Scenarios:
             check("not applied" not in note, f"the overrides file was damaged: {note}")
             say(f"after boot {device.boots}: the overrides file is version {version} ({'old' if version == applied else 'new'})")
 
+    def boot_and_check_ring(self, seen):
+        """Boots after a cut: the agent recovers the ring, says how many windows it holds,
+        and every window the guest's looks had seen is still there."""
+        device = self.device
+        device.boot()
+        agent_active(device)
+        log = device.sh("journalctl -b -u edgecensus -o cat --no-pager | grep -iE 'buffered|ring|torn|damaged' || true")
+        say(f"boot {device.boots}: the agent says: {log.strip() or '(nothing about the ring)'}")
+        check(log.strip(), "the agent said nothing about the windows it recovered from the ring")
+        pending = {int(n) for n in ring_look(device).split()}
+        check(seen <= pending, f"windows the guest had seen in the ring are gone after the cut: {sorted(seen - pending)}")
+
     def ring_cuts(self, count):
         device, observer = self.device, self.observer
         observer.disconnect()
@@ -473,35 +485,28 @@ class Scenarios:
         self.rng.shuffle(kinds)
         for cut in range(count):
             if device.qemu is None:
-                device.boot()
-                agent_active(device)
-                log = device.sh("journalctl -b -u edgecensus -o cat --no-pager | grep -iE 'buffered|ring|torn|damaged' || true")
-                say(f"boot {device.boots}: the agent says: {log.strip() or '(nothing about the ring)'}")
-                pending = {int(n) for n in ring_look(device).split()}
-                check(seen <= pending, f"windows the guest had seen in the ring are gone after the cut: {sorted(seen - pending)}")
+                self.boot_and_check_ring(seen)
             # Enough windows in this boot that the ring has something new, then the cut:
             # just after a window's end (when the ring is written), or anywhere in a window.
             kind = kinds[cut]
             deadline = time.time() + self.rng.uniform(1.5, 2.5) * WINDOW
             while time.time() < deadline:
                 seen |= {int(n) for n in ring_look(device).split()}
-            seen |= {int(n) for n in ring_look(device).split()}  # the last look before the cut
             now = float(device.sh("date +%s.%N"))
             if kind == "window end":
                 offset = self.rng.uniform(0.0, 0.8)
                 pause = (WINDOW - now % WINDOW) + offset
             else:
                 pause = offset = self.rng.uniform(0.0, WINDOW)
-            time.sleep(pause)
+            cut_at = time.time() + pause
+            # Looks until just before the cut (a look takes well under a second).
+            while time.time() + 1.0 < cut_at:
+                seen |= {int(n) for n in ring_look(device).split()}
+            time.sleep(max(0.0, cut_at - time.time()))
             device.power_cut()
             say(f"cut {cut + 1} (ring, {kind} +{offset:.2f} s): "
                 f"the guest's last look showed {len(seen)} window(s) in the ring")
-        device.boot()
-        agent_active(device)
-        log = device.sh("journalctl -b -u edgecensus -o cat --no-pager | grep -iE 'buffered|ring|torn|damaged' || true")
-        say(f"boot {device.boots}: the agent says: {log.strip()}")
-        pending = {int(n) for n in ring_look(device).split()}
-        check(seen <= pending, f"windows the guest had seen in the ring are gone: {sorted(seen - pending)}")
+        self.boot_and_check_ring(seen)
         check(seen, "the ring never held a window (no window closed while the broker was away)")
         # The broker comes back: every window seen arrives once, in order, replayed.
         device.sh("systemctl enable --now mosquitto 2>&1")
