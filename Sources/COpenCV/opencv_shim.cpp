@@ -137,6 +137,17 @@ ec_image *ec_image_flip_horizontal(const ec_image *image) {
     }, nullptr);
 }
 
+double ec_image_laplacian_variance(const ec_image *image) {
+    return guarded([&]() -> double {
+        cv::Mat grey, laplacian;
+        if (image->mat.channels() == 1) grey = image->mat; else cv::cvtColor(image->mat, grey, cv::COLOR_BGR2GRAY);
+        cv::Laplacian(grey, laplacian, CV_64F);
+        cv::Scalar mean, deviation;
+        cv::meanStdDev(laplacian, mean, deviation);
+        return deviation[0] * deviation[0];
+    }, -1.0);
+}
+
 void ec_image_draw_rectangle(ec_image *image, int x, int y, int width, int height,
                              uint8_t blue, uint8_t green, uint8_t red, int thickness) {
     guarded([&]() -> int {

@@ -75,6 +75,10 @@ public final class AgentLoop: @unchecked Sendable {
     /// How long the last analysis took, in seconds (nil before the first).
     public var lastInferenceSeconds: Double? { figures.withLock { $0.inference } }
 
+    private let work = Mutex(ClassificationWork())
+    /// Faces classified, and faces not classified because their person was settled, so far.
+    public var classificationWork: ClassificationWork { work.withLock { $0 } }
+
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
                 inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
                 emit: @escaping (CountWindow) -> Void, logger: AgentLogger = .silent) {
@@ -137,6 +141,7 @@ public final class AgentLoop: @unchecked Sendable {
                 state.throttle.begin(at: time, cpu: 0)
                 let started = ContinuousClock.now
                 try state.analyse(frame.image, at: time, pipeline: pipeline)
+                work.withLock { $0 = state.work }
                 state.throttle.end(at: time, cpu: 0, temperature: nil)
                 let rate = state.throttle.effectiveRate(at: time), took = (ContinuousClock.now - started).seconds
                 figures.withLock { $0 = (rate, took) }
@@ -229,6 +234,7 @@ public final class AgentLoop: @unchecked Sendable {
             let time = inputs.now()
             state.throttle.begin(at: time, cpu: inputs.processCPUTime())
             try state.analyse(frame.image, at: wall, pipeline: pipeline)
+            work.withLock { $0 = state.work }
             let end = inputs.now()
             state.throttle.end(at: end, cpu: inputs.processCPUTime(), temperature: inputs.temperature())
             let rate = state.throttle.effectiveRate(at: end)
@@ -263,12 +269,24 @@ private final class CaptureHandOver: @unchecked Sendable {
     init(source: any FrameSource) { self.source = source }
 }
 
+/// How much classification a loop did, and how much settled people saved it.
+public struct ClassificationWork: Sendable, Equatable {
+    /// Faces classified (a gender and an age pass each).
+    public var classified = 0
+    /// Faces seen but not classified: their person's answers were settled.
+    public var skipped = 0
+    public init() {}
+    /// The share of the faces seen that were not classified.
+    public var savedShare: Double { classified + skipped > 0 ? Double(skipped) / Double(classified + skipped) : 0 }
+}
+
 /// The loop's counting state: throttle, tracker and windows together.
 struct LoopState {
     var throttle: ThrottlePolicy
     var tracker: FaceTracker
     var aggregator: WindowAggregator
     var lastTime: Double
+    var work = ClassificationWork()
 
     init(settings: AgentLoopSettings, startTime: Double, sequence: SequenceStore) throws {
         throttle = ThrottlePolicy(settings: settings.throttle)
@@ -288,10 +306,24 @@ struct LoopState {
         for window in try aggregator.advance(to: time, inView: tracker.peopleInView) { emit(window) }
     }
 
+    /// Finds the faces, matches them to the tracks, and classifies only the faces
+    /// whose person is not settled yet.
     mutating func analyse(_ image: Image, at time: Double, pipeline: FacePipeline) throws {
-        let faces = try pipeline.analyse(image)
+        var timings = StageTimings()
+        let found = try pipeline.detectFaces(in: image, timings: &timings)
+        let match = tracker.match(boxes: found.faces, at: time)
+        var observations: [FaceObservation?] = []
+        for index in found.faces.indices {
+            if match.needsClassification[index] {
+                observations.append(try pipeline.classify(index, of: found, timings: &timings).observation)
+                work.classified += 1
+            } else {
+                observations.append(nil)
+                work.skipped += 1
+            }
+        }
         aggregator.frameAnalysed()
-        for visit in tracker.update(faces: faces, at: time) { aggregator.add(visit) }
+        for visit in tracker.update(match, observations: observations) { aggregator.add(visit) }
     }
 
     mutating func finish(at time: Double) throws -> CountWindow {

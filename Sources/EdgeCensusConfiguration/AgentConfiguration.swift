@@ -18,6 +18,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var inferenceThreads = 0
     public var gender = ClassifierConfiguration.preset(.dlibCydral)
     public var age = ClassifierConfiguration.preset(.dlibCydral)
+    /// `classification.gender_min_confidence` / `age_min_confidence`: below these an
+    /// answer is reported as unknown (for a face in `detect`, for a person in the counts).
+    public var decision = DecisionThresholds()
     /// `device.id`: names this device in every document it publishes; nil = the host name.
     public var deviceID: String?
     public var source = SourceConfiguration()
@@ -49,6 +52,14 @@ public struct AgentConfiguration: Sendable, Equatable {
         settings.detection = detection
         settings.alignment = alignment
         settings.flipAverage = flipAverage
+        settings.decision = decision
+        return settings
+    }
+
+    /// The tracking settings, with the thresholds a person's voted answers must reach.
+    public var trackingSettings: TrackingSettings {
+        var settings = tracking
+        settings.decision = decision
         return settings
     }
 
@@ -140,7 +151,7 @@ extension AgentConfiguration: Decodable {
     }
     enum TrackingKey: String, CodingKey, CaseIterable {
         case minTrackFrames = "min_track_frames", trackTimeout = "track_timeout", minOverlap = "min_overlap"
-        case maxCentreDistance = "max_centre_distance"
+        case maxCentreDistance = "max_centre_distance", settleAfter = "settle_after"
     }
     enum WindowsKey: String, CodingKey, CaseIterable { case length, kAnonymity = "k_anonymity" }
     enum StateKey: String, CodingKey, CaseIterable { case directory }
@@ -154,6 +165,7 @@ extension AgentConfiguration: Decodable {
     enum AlignmentKey: String, CodingKey, CaseIterable { case scale, shift }
     enum ClassificationKey: String, CodingKey, CaseIterable {
         case flipAverage = "flip_average", threads, gender, age
+        case genderMinConfidence = "gender_min_confidence", ageMinConfidence = "age_min_confidence"
     }
 
     /// A section's keys, after refusing any the section does not define; nil when absent.
@@ -190,6 +202,8 @@ extension AgentConfiguration: Decodable {
         if let section = try Self.section(.classification, of: root, keys: ClassificationKey.self) {
             flipAverage = try section.decodeIfPresent(Bool.self, forKey: .flipAverage) ?? flipAverage
             inferenceThreads = try section.decode(.threads, default: inferenceThreads, in: 0...64)
+            decision.gender = try section.decode(.genderMinConfidence, default: decision.gender, in: 0.5...1)
+            decision.age = try section.decode(.ageMinConfidence, default: decision.age, in: 0...1)
             gender = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .gender) ?? gender
             age = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .age) ?? age
         }
@@ -211,6 +225,7 @@ extension AgentConfiguration: Decodable {
             tracking.trackTimeout = try section.decode(.trackTimeout, default: tracking.trackTimeout, in: 0.1...600)
             tracking.minOverlap = try section.decode(.minOverlap, default: tracking.minOverlap, in: 0.01...1)
             tracking.maxCentreDistance = try section.decode(.maxCentreDistance, default: tracking.maxCentreDistance, in: 0...5)
+            tracking.settleAfter = try section.decode(.settleAfter, default: tracking.settleAfter, in: 0...1000)
         }
         if let section = try Self.section(.windows, of: root, keys: WindowsKey.self) {
             windowLength = try section.decode(.length, default: windowLength, in: 1...86400)

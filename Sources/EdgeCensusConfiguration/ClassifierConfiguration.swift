@@ -25,6 +25,7 @@ public struct ClassifierConfiguration: Sendable, Equatable {
     public var ageValues: [Double]?
     public var crop: String?
     public var cropPadding: Double?
+    public var temperature: Double?
 
     public static func preset(_ preset: Preset) -> ClassifierConfiguration {
         ClassifierConfiguration(preset: preset)
@@ -62,6 +63,7 @@ public struct ClassifierConfiguration: Sendable, Equatable {
         if let scale { spec.scale = scale }
         if let labels { spec.labels = labels; if ageValues == nil { spec.ageValues = nil } }
         if let ageValues { spec.ageValues = ageValues; if labels == nil { spec.labels = nil } }
+        if let temperature { spec.temperature = temperature }
         if let crop {
             switch crop {
             case "aligned": spec.crop = .aligned(padding: cropPadding ?? 0.2)
@@ -83,7 +85,7 @@ extension ClassifierConfiguration: Decodable {
     enum Key: String, CodingKey, CaseIterable {
         case preset, model, weights, modelSHA256 = "model_sha256", weightsSHA256 = "weights_sha256"
         case inputSize = "input_size", colorOrder = "color_order", mean, scale, labels
-        case ageValues = "age_values", crop, cropPadding = "crop_padding"
+        case ageValues = "age_values", crop, cropPadding = "crop_padding", temperature
     }
 
     public init(from decoder: any Decoder) throws {
@@ -120,6 +122,10 @@ extension ClassifierConfiguration: Decodable {
         labels = try c.decodeIfPresent([String].self, forKey: .labels)
         ageValues = try c.decodeIfPresent([Double].self, forKey: .ageValues)
         crop = try c.decodeIfPresent(String.self, forKey: .crop)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        if let temperature, !(0.05...20).contains(temperature) {
+            throw ConfigurationError(key: c.path(.temperature), problem: "\(temperature) is out of range; expected 0.05 to 20")
+        }
         cropPadding = try c.decodeIfPresent(Double.self, forKey: .cropPadding)
         if let cropPadding, !(0...1).contains(cropPadding) {
             throw ConfigurationError(key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")

@@ -6,10 +6,13 @@ import Foundation
 /// path listed in `suppressed`. Where one cell of a group (the genders, the age
 /// groups, a gender's age groups) is suppressed and the group's total is shown,
 /// the next-smallest non-zero cell is suppressed too, so that the hidden one
-/// cannot be recovered by subtraction.
+/// cannot be recovered by subtraction. People whose gender or age group the
+/// agent was not sure enough of are counted in `unknown` cells: every person is
+/// counted once in `gender`, once in `age_groups` and once in `gender_age`.
 public enum CountReport {
-    /// The version of the counts document; bumped on incompatible change.
-    public static let schema = "edgecensus.counts/1"
+    /// The version of the counts document; bumped on incompatible change
+    /// (/2: the `unknown` cells).
+    public static let schema = "edgecensus.counts/2"
 
     /// `replayed`: true when the window is sent again from the offline buffer rather than as it closes.
     public static func document(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> [String: Any] {
@@ -37,12 +40,14 @@ public enum CountReport {
         }
         let peopleHidden = k > 1 && window.people > 0 && window.people < k
         if peopleHidden { suppressed.append("people") }
-        let genders = Gender.allCases, groups = AgeGroup.allCases
+        let genders: [Gender?] = Gender.allCases + [nil], groups: [AgeGroup?] = AgeGroup.allCases + [nil]
+        let genderName = { (gender: Gender?) in gender?.rawValue ?? "unknown" }
+        let groupName = { (group: AgeGroup?) in group?.label ?? "unknown" }
         var byGender: [String: Any] = [:]
         for gender in genders {
             let counts = window.genderAge[gender] ?? [:]
             let shown = !(k > 1 && (window.gender[gender] ?? 0) > 0 && (window.gender[gender] ?? 0) < k)
-            byGender[gender.rawValue] = cells(groups, counts, name: \.label, path: "gender_age.\(gender.rawValue)", totalShown: shown)
+            byGender[genderName(gender)] = cells(groups, counts, name: groupName, path: "gender_age.\(genderName(gender))", totalShown: shown)
         }
         var document: [String: Any] = [
             "schema": schema,
@@ -51,8 +56,8 @@ public enum CountReport {
             "window_start": timestamp(window.start),
             "window_end": timestamp(window.end),
             "people": peopleHidden ? NSNull() : window.people,
-            "gender": cells(genders, window.gender, name: \.rawValue, path: "gender", totalShown: !peopleHidden),
-            "age_groups": cells(groups, window.ageGroups, name: \.label, path: "age_groups", totalShown: !peopleHidden),
+            "gender": cells(genders, window.gender, name: genderName, path: "gender", totalShown: !peopleHidden),
+            "age_groups": cells(groups, window.ageGroups, name: groupName, path: "age_groups", totalShown: !peopleHidden),
             "gender_age": byGender,
             "dwell_seconds": dwellSummary(window.dwells, hidden: peopleHidden),
             "in_view": window.inView,

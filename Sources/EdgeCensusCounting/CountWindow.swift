@@ -10,9 +10,11 @@ public struct CountWindow: Sendable, Equatable {
     public var start: Double
     public var end: Double
     public var people = 0
-    public var gender: [Gender: Int] = [:]
-    public var ageGroups: [AgeGroup: Int] = [:]
-    public var genderAge: [Gender: [AgeGroup: Int]] = [:]
+    /// People by gender; the nil key counts those whose gender is unknown.
+    public var gender: [Gender?: Int] = [:]
+    /// People by age group; the nil key counts those whose age group is unknown.
+    public var ageGroups: [AgeGroup?: Int] = [:]
+    public var genderAge: [Gender?: [AgeGroup?: Int]] = [:]
     /// Seconds each counted person stayed in view.
     public var dwells: [Double] = []
     public var framesAnalysed = 0
@@ -32,7 +34,7 @@ public struct CountWindow: Sendable, Equatable {
         self.end = end
     }
 
-    mutating func add(_ visit: PersonVisit) {
+    public mutating func add(_ visit: PersonVisit) {
         people += 1
         gender[visit.gender, default: 0] += 1
         ageGroups[visit.ageGroup, default: 0] += 1

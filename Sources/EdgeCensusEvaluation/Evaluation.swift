@@ -6,7 +6,8 @@ public enum Evaluation {
     /// Scores every labelled photo on its largest face (by area inside the image).
     /// `progress` is told after each photo (done, total).
     public static func run(_ pipeline: FacePipeline, on set: LabelledSet,
-                           progress: (Int, Int) -> Void = { _, _ in }) -> [DatasetScore] {
+                           progress: (Int, Int) -> Void = { _, _ in },
+                           observe: (LabelledFace, FaceObservation?) -> Void = { _, _ in }) -> [DatasetScore] {
         var scores: [String: DatasetScore] = [:]
         var order: [String] = []
         for (index, face) in set.faces.enumerated() {
@@ -18,7 +19,11 @@ public enum Evaluation {
                 let image = try Image.load(contentsOf: face.path)
                 let observations = try pipeline.analyse(image)
                 let largest = observations.max { $0.box.width * $0.box.height < $1.box.width * $1.box.height }
-                scores[face.dataset]?.add(face, prediction: largest)
+                scores[face.dataset]?.add(face, prediction: largest, uncalibrated: largest.flatMap {
+                    uncalibratedConfidences($0, genderTemperature: pipeline.genderClassifier.spec.temperature,
+                                            age: pipeline.ageClassifier.spec)
+                })
+                observe(face, largest)
             } catch {
                 scores[face.dataset]?.addUnreadable(face)
             }
@@ -26,6 +31,15 @@ public enum Evaluation {
         }
         return order.compactMap { scores[$0] }
     }
+}
+
+/// The confidences a face's answers had before temperature scaling.
+func uncalibratedConfidences(_ face: FaceObservation, genderTemperature: Double, age spec: ClassifierSpec) -> (gender: Double, age: Double)? {
+    guard let evidence = face.evidence else { return nil }
+    let logOdds = abs(evidence.genderLogOdds) * genderTemperature
+    let gender = 1 / (1 + exp(-logOdds))
+    let raw = ClassifierReading.calibrated(evidence.ageDistribution, temperature: 1 / spec.temperature)
+    return (gender, ClassifierReading.age(from: raw, spec: spec).confidence)
 }
 
 /// Prints scores as the text report `edgecensus evaluate` shows.
@@ -44,6 +58,16 @@ public enum EvaluationReport {
             }
             if score.rangeFaces > 0 {
                 lines.append("  age in labelled range  \(percent(score.inRangeShare)) (\(score.inRange)/\(score.rangeFaces))")
+            }
+            lines.append("  gender, decided        \(percent(score.decidedGenderAccuracy)) right, \(percent(score.genderCoverage)) of faces decided")
+            lines.append("  gender by coverage     " + coverageRow(score.gender))
+            lines.append("  gender calibration     ECE \(number(score.genderUncalibrated.expectedCalibrationError(lowest: 0.5))) uncalibrated, \(number(score.gender.expectedCalibrationError(lowest: 0.5))) calibrated")
+            let ageScore = score.exactAgeFaces > 0 ? score.ageGroup : score.ageInRange
+            let ageWhat = score.exactAgeFaces > 0 ? "group exact" : "in range"
+            lines.append("  age, decided           \(percent(score.decidedAgeAccuracy)) \(ageWhat), \(percent(score.ageCoverage)) of faces decided")
+            lines.append("  age by coverage        " + coverageRow(ageScore))
+            if score.exactAgeFaces > 0 {
+                lines.append("  age group calibration  ECE \(number(score.ageGroupUncalibrated.expectedCalibrationError())) uncalibrated, \(number(score.ageGroup.expectedCalibrationError())) calibrated")
             }
             lines.append("  gender confusion (rows: truth, columns: predicted)")
             lines.append("              male  female")
@@ -73,10 +97,35 @@ public enum EvaluationReport {
                 "adience_exact": score.groupExactAccuracy ?? NSNull(),
                 "adience_one_off": score.groupOneOffAccuracy ?? NSNull(),
                 "age_in_range": score.inRangeShare ?? NSNull(), "gender_confusion": confusion,
+                "gender_decided_accuracy": score.decidedGenderAccuracy ?? NSNull(),
+                "gender_coverage": score.genderCoverage ?? NSNull(),
+                "age_decided_accuracy": score.decidedAgeAccuracy ?? NSNull(),
+                "age_coverage": score.ageCoverage ?? NSNull(),
+                "gender_accuracy_at_coverage": coverageObject(score.gender),
+                "age_accuracy_at_coverage": coverageObject(score.exactAgeFaces > 0 ? score.ageGroup : score.ageInRange),
+                "gender_ece": score.gender.expectedCalibrationError(lowest: 0.5) ?? NSNull(),
+                "gender_ece_uncalibrated": score.genderUncalibrated.expectedCalibrationError(lowest: 0.5) ?? NSNull(),
+                "age_group_ece": score.ageGroup.expectedCalibrationError() ?? NSNull(),
+                "age_group_ece_uncalibrated": score.ageGroupUncalibrated.expectedCalibrationError() ?? NSNull(),
             ]
         }
         let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    static let coverages = [1.0, 0.9, 0.8, 0.7]
+
+    static func coverageObject(_ score: SelectiveScore) -> [String: Any] {
+        Dictionary(uniqueKeysWithValues: coverages.map { (String(Int($0 * 100)), score.accuracy(atCoverage: $0) as Any? ?? NSNull()) })
+    }
+
+    /// "100 %: 80.7 %  90 %: 83.1 %  ..." — accuracy of the most confident share.
+    static func coverageRow(_ score: SelectiveScore) -> String {
+        coverages.map { "\(Int($0 * 100)) %: \(percent(score.accuracy(atCoverage: $0)))" }.joined(separator: "  ")
+    }
+
+    private static func number(_ value: Double?) -> String {
+        value.map { String(format: "%.3f", $0) } ?? "–"
     }
 
     private static func percent(_ value: Double?) -> String {

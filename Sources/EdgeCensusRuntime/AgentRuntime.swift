@@ -115,7 +115,7 @@ public final class AgentRuntime: Sendable {
         events(.started(.sequence))
         let settings = AgentLoopSettings(
             device: configuration.effectiveDeviceID, windowLength: configuration.windowLength,
-            kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.tracking,
+            kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.trackingSettings,
             pacing: pacing)
         device = settings.device
         let kAnonymity = Setting(configuration.kAnonymity)

@@ -35,7 +35,7 @@ final class RemoteChangeApplier: Sendable {
             return
         }
         let configuration = change.configuration
-        loop.value?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.tracking,
+        loop.value?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.trackingSettings,
                                        windowLength: configuration.windowLength))
         kAnonymity.value = configuration.kAnonymity
         if let output = output.value {

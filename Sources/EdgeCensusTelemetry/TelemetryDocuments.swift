@@ -81,6 +81,9 @@ public enum TelemetryDocuments {
             sensors.append(("age_\(range.replacingOccurrences(of: "-", with: "_"))", "Age \(range)",
                             "{{ value_json.age_groups['\(group.label)'] }}", "people"))
         }
+        // People counted whose gender, or age group, the agent was not sure enough of (counts/2).
+        sensors.append(("gender_unknown", "Gender unknown", "{{ value_json.gender.unknown }}", "people"))
+        sensors.append(("age_unknown", "Age unknown", "{{ value_json.age_groups.unknown }}", "people"))
         return sensors.map { sensor in
             var config: [String: Any] = [
                 "name": sensor.name,

@@ -121,12 +121,45 @@ public enum ClassifierReading {
         }
     }
 
+    /// Probabilities raised to 1/temperature and renormalised (temperature scaling).
+    public static func calibrated(_ probabilities: [Double], temperature: Double) -> [Double] {
+        guard temperature != 1, temperature > 0 else { return probabilities }
+        let logs = probabilities.map { log(max($0, 1e-12)) / temperature }
+        let top = logs.max() ?? 0
+        let exponentials = logs.map { exp($0 - top) }
+        let total = exponentials.reduce(0, +)
+        return exponentials.map { $0 / total }
+    }
+
     public static func gender(from probabilities: [Double], labels: [Gender]) -> GenderReading {
         var male = 0.0, female = 0.0
         for (probability, label) in zip(probabilities, labels) {
             if label == .male { male += probability } else { female += probability }
         }
         return male >= female ? GenderReading(gender: .male, confidence: male) : GenderReading(gender: .female, confidence: female)
+    }
+
+    /// log(P(male) / P(female)), bounded so that a saturated net gives a finite value.
+    public static func maleLogOdds(_ probabilities: [Double], labels: [Gender]) -> Double {
+        var male = 0.0, female = 0.0
+        for (probability, label) in zip(probabilities, labels) {
+            if label == .male { male += probability } else { female += probability }
+        }
+        let floor = 1e-9
+        return log(max(male, floor)) - log(max(female, floor))
+    }
+
+    /// The probabilities summed per Adience group (eight values).
+    public static func groupProbabilities(_ probabilities: [Double], spec: ClassifierSpec) -> [Double] {
+        var groups = [Double](repeating: 0, count: AgeGroup.allCases.count)
+        if let values = spec.ageValues {
+            for (probability, value) in zip(probabilities, values) { groups[AgeGroup(age: value).rawValue] += probability }
+        } else {
+            for (probability, label) in zip(probabilities, spec.labels ?? []) {
+                if let group = AgeGroup(label: label) { groups[group.rawValue] += probability }
+            }
+        }
+        return groups
     }
 
     public static func age(from probabilities: [Double], spec: ClassifierSpec) -> AgeReading {

@@ -13,10 +13,28 @@ public struct AlignmentSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// How sure the calibrated classifiers must be before an answer is reported:
+/// below `gender` a face's gender is "unknown", below `age` its age group.
+/// Chosen by cross-validation on the development faces (README, "Unknown").
+public struct DecisionThresholds: Sendable, Equatable {
+    public static let defaultGender = 0.65
+    public static let defaultAge = 0.18
+    /// `classification.gender_min_confidence`
+    public var gender = DecisionThresholds.defaultGender
+    /// `classification.age_min_confidence`
+    public var age = DecisionThresholds.defaultAge
+    public init() {}
+    public init(gender: Double, age: Double) {
+        self.gender = gender
+        self.age = age
+    }
+}
+
 /// The pipeline's tunable behaviour.
 public struct PipelineSettings: Sendable, Equatable {
     public var detection = DetectionSettings()
     public var alignment = AlignmentSettings()
+    public var decision = DecisionThresholds()
     /// Classify each face and its mirror image and average the two.
     public var flipAverage = true
     public init() {}
@@ -24,28 +42,49 @@ public struct PipelineSettings: Sendable, Equatable {
 
 /// One face found in an image, with what the classifiers say of it. Only this
 /// summary leaves the pipeline: the crops it was computed from are discarded.
+/// An answer whose calibrated confidence is below its threshold is unknown (nil);
+/// the likelier answer and its confidence are kept for `detect` and `evaluate`.
 public struct FaceObservation: Sendable, Equatable, Codable {
     public var box: PixelBox
     public var detectionConfidence: Double
-    public var gender: Gender
+    /// The likelier gender, reported or not.
+    public var likelyGender: Gender
+    /// The calibrated probability that `likelyGender` is right.
     public var genderConfidence: Double
+    public var genderDecided: Bool
+    /// The expected age, in years.
     public var age: Double
-    public var ageGroup: AgeGroup
+    /// The group the expected age falls in, reported or not.
+    public var likelyAgeGroup: AgeGroup
+    /// The calibrated probability that the age lies in `likelyAgeGroup`.
     public var ageConfidence: Double
+    public var ageDecided: Bool
+    /// What the votes across frames are made of; never encoded, never leaves the process.
+    public var evidence: FaceEvidence?
+
+    /// The gender, or nil (unknown) when the classifier was not sure enough.
+    public var gender: Gender? { genderDecided ? likelyGender : nil }
+    /// The age group, or nil (unknown) when the classifier was not sure enough.
+    public var ageGroup: AgeGroup? { ageDecided ? likelyAgeGroup : nil }
 
     enum CodingKeys: String, CodingKey {
         case box, detectionConfidence = "detection_confidence", gender, genderConfidence = "gender_confidence"
-        case age, ageGroup = "age_group", ageConfidence = "age_confidence"
+        case likelyGender = "likely_gender", age, ageGroup = "age_group", likelyAgeGroup = "likely_age_group"
+        case ageConfidence = "age_confidence"
     }
 
+    /// `gender` and `age_group` say "unknown" below the thresholds; `likely_gender` and
+    /// `likely_age_group` then give the answer that was not sure enough.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(box, forKey: .box)
         try container.encode(Self.rounded(detectionConfidence, 3), forKey: .detectionConfidence)
-        try container.encode(gender, forKey: .gender)
+        try container.encode(gender?.rawValue ?? "unknown", forKey: .gender)
+        if !genderDecided { try container.encode(likelyGender, forKey: .likelyGender) }
         try container.encode(Self.rounded(genderConfidence, 3), forKey: .genderConfidence)
         try container.encode(Self.rounded(age, 1), forKey: .age)
-        try container.encode(ageGroup.label, forKey: .ageGroup)
+        try container.encode(ageGroup?.label ?? "unknown", forKey: .ageGroup)
+        if !ageDecided { try container.encode(likelyAgeGroup.label, forKey: .likelyAgeGroup) }
         try container.encode(Self.rounded(ageConfidence, 3), forKey: .ageConfidence)
     }
 
@@ -53,26 +92,39 @@ public struct FaceObservation: Sendable, Equatable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         box = try container.decode(PixelBox.self, forKey: .box)
         detectionConfidence = try container.decode(Double.self, forKey: .detectionConfidence)
-        gender = try container.decode(Gender.self, forKey: .gender)
+        (likelyGender, genderDecided) = try Self.decodeAnswer(container, .gender, .likelyGender, as: "gender", Gender.init(rawValue:))
         genderConfidence = try container.decode(Double.self, forKey: .genderConfidence)
         age = try container.decode(Double.self, forKey: .age)
-        let label = try container.decode(String.self, forKey: .ageGroup)
-        guard let group = AgeGroup(label: label) else {
-            throw DecodingError.dataCorruptedError(forKey: .ageGroup, in: container, debugDescription: "unknown age group \(label)")
-        }
-        ageGroup = group
+        (likelyAgeGroup, ageDecided) = try Self.decodeAnswer(container, .ageGroup, .likelyAgeGroup, as: "age group", AgeGroup.init(label:))
         ageConfidence = try container.decode(Double.self, forKey: .ageConfidence)
     }
 
+    /// An answer and whether it was decided: the key's value, or, when that is
+    /// "unknown", the likelier answer under `likelyKey`.
+    private static func decodeAnswer<Answer>(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys,
+                                             _ likelyKey: CodingKeys, as what: String,
+                                             _ parse: (String) -> Answer?) throws -> (Answer, Bool) {
+        let text = try container.decode(String.self, forKey: key)
+        let decided = text != "unknown"
+        let likely = decided ? text : try container.decode(String.self, forKey: likelyKey)
+        guard let answer = parse(likely) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "unknown \(what) \(likely)")
+        }
+        return (answer, decided)
+    }
+
     public init(box: PixelBox, detectionConfidence: Double, gender: Gender, genderConfidence: Double,
-                age: Double, ageGroup: AgeGroup, ageConfidence: Double) {
+                age: Double, ageGroup: AgeGroup, ageConfidence: Double,
+                genderDecided: Bool = true, ageDecided: Bool = true) {
         self.box = box
         self.detectionConfidence = detectionConfidence
-        self.gender = gender
+        self.likelyGender = gender
         self.genderConfidence = genderConfidence
+        self.genderDecided = genderDecided
         self.age = age
-        self.ageGroup = ageGroup
+        self.likelyAgeGroup = ageGroup
         self.ageConfidence = ageConfidence
+        self.ageDecided = ageDecided
     }
 
     private static func rounded(_ value: Double, _ places: Int) -> Double {
@@ -150,20 +202,41 @@ public final class FacePipeline {
     /// Like `analyse`, keeping each face's landmarks too, for the local `--annotate`
     /// debug picture. Landmarks never leave the process otherwise.
     public func analyseInDetail(_ image: Image, timings: inout StageTimings) throws(VisionError) -> [FaceAnalysis] {
+        let found = try detectFaces(in: image, timings: &timings)
+        return try found.faces.indices.map { index throws(VisionError) in try classify(index, of: found, timings: &timings) }
+    }
+
+    /// The faces one frame holds, found but not yet classified: the agent asks the
+    /// tracker which of them need classifying before it spends the time.
+    public struct FoundFaces {
+        /// The image faces are cut from (the frame, or the frame framed by a border).
+        fileprivate let source: Image
+        fileprivate let offset: Point
+        fileprivate let detected: [DetectedFace]
+        /// Each face's box in the frame's own coordinates, most confident first.
+        public let faces: [PixelBox]
+    }
+
+    /// Step one of `analyse`: finds the faces.
+    public func detectFaces(in image: Image, timings: inout StageTimings) throws(VisionError) -> FoundFaces {
         let start = ContinuousClock.now
         let (source, offset, faces) = try findFaces(in: image)
         timings.detect += (ContinuousClock.now - start).seconds
-        timings.faces += faces.count
-        return try faces.map { face throws(VisionError) in
-            var analysis = try classify(face, in: source, timings: &timings)
-            // Report in the photo's own coordinates.
-            var box = face.box
-            box.x -= offset.x
-            box.y -= offset.y
-            analysis.observation.box = box.clipped(width: Double(image.width), height: Double(image.height)).pixelBox
-            analysis.landmarks = analysis.landmarks?.map { Point(x: $0.x - offset.x, y: $0.y - offset.y) }
-            return analysis
+        let boxes = faces.map { face in
+            Box(x: face.box.x - offset.x, y: face.box.y - offset.y, width: face.box.width, height: face.box.height)
+                .clipped(width: Double(image.width), height: Double(image.height)).pixelBox
         }
+        return FoundFaces(source: source, offset: offset, detected: faces, faces: boxes)
+    }
+
+    /// Step two of `analyse`: classifies one of the faces found.
+    public func classify(_ index: Int, of found: FoundFaces, timings: inout StageTimings) throws(VisionError) -> FaceAnalysis {
+        timings.faces += 1
+        var analysis = try classify(found.detected[index], in: found.source, timings: &timings)
+        // Report in the frame's own coordinates.
+        analysis.observation.box = found.faces[index]
+        analysis.landmarks = analysis.landmarks?.map { Point(x: $0.x - found.offset.x, y: $0.y - found.offset.y) }
+        return analysis
     }
 
     /// Detects faces, on the photo and (when `detection.border` > 0) on the photo
@@ -211,19 +284,34 @@ public final class FacePipeline {
         let points = landmarks(of: face, in: image)
         timings.align += (ContinuousClock.now - clock).seconds
         clock = ContinuousClock.now
-        let genderProbabilities = try probabilities(genderClassifier, face: face, landmarks: points, image: image)
-        let ageProbabilities = try probabilities(ageClassifier, face: face, landmarks: points, image: image)
+        let (genderProbabilities, _) = try probabilities(genderClassifier, face: face, landmarks: points, image: image)
+        let (ageProbabilities, ageChip) = try probabilities(ageClassifier, face: face, landmarks: points, image: image)
         timings.classify += (ContinuousClock.now - clock).seconds
-        let gender = ClassifierReading.gender(from: genderProbabilities, labels: genderLabels)
-        let age = ClassifierReading.age(from: ageProbabilities, spec: ageClassifier.spec)
-        let observation = FaceObservation(
+        let calibratedGender = ClassifierReading.calibrated(genderProbabilities, temperature: genderClassifier.spec.temperature)
+        let calibratedAge = ClassifierReading.calibrated(ageProbabilities, temperature: ageClassifier.spec.temperature)
+        let gender = ClassifierReading.gender(from: calibratedGender, labels: genderLabels)
+        // The age and its group come from the net's own distribution (softening it
+        // would move the expected age); the calibrated one says how sure the group is.
+        var age = ClassifierReading.age(from: ageProbabilities, spec: ageClassifier.spec)
+        let calibratedGroups = ClassifierReading.groupProbabilities(calibratedAge, spec: ageClassifier.spec)
+        age.confidence = calibratedGroups[age.group.rawValue]
+        let decision = settings.decision
+        var observation = FaceObservation(
             box: face.box.pixelBox, detectionConfidence: face.confidence, gender: gender.gender,
-            genderConfidence: gender.confidence, age: age.age, ageGroup: age.group, ageConfidence: age.confidence)
+            genderConfidence: gender.confidence, age: age.age, ageGroup: age.group, ageConfidence: age.confidence,
+            genderDecided: gender.confidence >= decision.gender, ageDecided: age.confidence >= decision.age)
+        let quality = FaceQuality(width: face.box.width, turn: points.flatMap(FaceQuality.turn(landmarks:)),
+                                  sharpness: ageChip.laplacianVariance(),
+                                  eyeSpan: points.flatMap(FaceQuality.eyeDistance(landmarks:)).map { $0 / max(face.box.width, 1) })
+        observation.evidence = FaceEvidence(genderLogOdds: ClassifierReading.maleLogOdds(calibratedGender, labels: genderLabels),
+                                            ageDistribution: calibratedAge,
+                                            ageGroupProbabilities: calibratedGroups,
+                                            quality: quality)
         return FaceAnalysis(observation: observation, landmarks: points)
     }
 
     private func probabilities(_ classifier: FaceClassifier, face: DetectedFace, landmarks: [Point]?,
-                               image: Image) throws(VisionError) -> [Double] {
+                               image: Image) throws(VisionError) -> ([Double], Image) {
         let spec = classifier.spec
         let chipToImage: AffineTransform
         switch spec.crop {
@@ -234,7 +322,7 @@ public final class FacePipeline {
             chipToImage = FaceChip.boxCrop(box: face.box, size: spec.inputWidth, margin: margin)
         }
         let chip = try FaceChip.extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
-        return try classifier.probabilities(for: chip, flipped: settings.flipAverage ? try chip.flippedHorizontally() : nil)
+        return (try classifier.probabilities(for: chip, flipped: settings.flipAverage ? try chip.flippedHorizontally() : nil), chip)
     }
 }
 

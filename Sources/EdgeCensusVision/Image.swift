@@ -137,6 +137,12 @@ public final class Image {
         try Self.wrap("flip") { ec_image_flip_horizontal(handle) }
     }
 
+    /// The variance of the Laplacian of the grey levels: higher is sharper (a blurred
+    /// or heavily compressed face scores low).
+    public func laplacianVariance() -> Double {
+        max(0, ec_image_laplacian_variance(handle))
+    }
+
     public func copy() throws(VisionError) -> Image {
         try Self.wrap("copy") { ec_image_clone(handle) }
     }

@@ -123,7 +123,7 @@ struct BenchCommand: ParsableCommand {
                 let loop = AgentLoop(
                     pipeline: pipeline, source: try VideoFileSource(path: path, realtime: true),
                     settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
-                                                tracking: configuration.tracking, pacing: .live),
+                                                tracking: configuration.trackingSettings, pacing: .live),
                     sequence: try SequenceStore(path: directory + "/sequence", now: 0), emit: { _ in })
                 let stop = StopRequest()
                 let timer = DispatchSource.makeTimerSource(queue: .global())

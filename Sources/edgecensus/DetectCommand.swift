@@ -82,13 +82,14 @@ enum DetectionOutput {
         for (index, face) in faces.enumerated() {
             let box = "\(face.box.x),\(face.box.y) \(face.box.width)x\(face.box.height)"
             let number = String(index + 1)
-            let gender = "\(face.gender.rawValue) \(String(format: "%.2f", face.genderConfidence))"
+            // An unknown answer shows the confidence it had: "unknown 0.62".
+            let gender = "\(face.gender?.rawValue ?? "unknown") \(String(format: "%.2f", face.genderConfidence))"
             lines.append(String(repeating: " ", count: max(0, 4 - number.count)) + number + "  "
                          + box.padding(toLength: 21, withPad: " ", startingAt: 0)
                          + String(format: "  %.2f   ", face.detectionConfidence)
                          + gender.padding(toLength: 13, withPad: " ", startingAt: 0)
                          + String(format: "  %5.1f  ", face.age)
-                         + face.ageGroup.label.padding(toLength: 8, withPad: " ", startingAt: 0)
+                         + (face.ageGroup?.label ?? "unknown").padding(toLength: 8, withPad: " ", startingAt: 0)
                          + String(format: " %.2f", face.ageConfidence))
         }
         return lines.joined(separator: "\n")

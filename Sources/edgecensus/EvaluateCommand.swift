@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeCensusEvaluation
+import EdgeCensusVision
 import Foundation
 
 struct EvaluateCommand: ParsableCommand {
@@ -25,6 +26,10 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the figures as JSON.")
     var json = false
 
+    @Option(name: .customLong("debug-dump-readings"),
+            help: ArgumentHelp("Debug: write each photo's raw classifier evidence (log-odds, age distribution, quality) as JSON lines to this file.", valueName: "file.jsonl"))
+    var dumpReadings: String?
+
     func run() throws {
         let set: LabelledSet
         do {
@@ -34,8 +39,31 @@ struct EvaluateCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let (_, pipeline) = try modelOptions.loadPipeline()
-        let scores = Evaluation.run(pipeline, on: set) { done, total in
+        var dump: [String] = []
+        let scores = Evaluation.run(pipeline, on: set, progress: { done, total in
             if done % 50 == 0 || done == total { StandardError.print("evaluated \(done)/\(total)") }
+        }, observe: { face, observation in
+            guard dumpReadings != nil else { return }
+            var row: [String: Any] = ["file": (face.path as NSString).lastPathComponent, "dataset": face.dataset,
+                                      "gender": face.gender.rawValue, "age_min": face.ageRange.lowerBound,
+                                      "age_max": face.ageRange.upperBound, "age": face.exactAge ?? NSNull()]
+            if let evidence = observation?.evidence {
+                row["male_log_odds"] = evidence.genderLogOdds
+                row["gender_temperature"] = pipeline.genderClassifier.spec.temperature
+                row["age_temperature"] = pipeline.ageClassifier.spec.temperature
+                row["age_distribution"] = evidence.ageDistribution
+                row["width"] = evidence.quality.width
+                row["turn"] = evidence.quality.turn ?? NSNull()
+                row["sharpness"] = evidence.quality.sharpness
+                row["eye_span"] = evidence.quality.eyeSpan ?? NSNull()
+                row["detection_confidence"] = observation?.detectionConfidence ?? NSNull()
+            }
+            if let data = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]) {
+                dump.append(String(decoding: data, as: UTF8.self))
+            }
+        })
+        if let dumpReadings {
+            try (dump.joined(separator: "\n") + "\n").write(toFile: dumpReadings, atomically: true, encoding: .utf8)
         }
         print(json ? EvaluationReport.json(scores) : EvaluationReport.text(scores))
     }

@@ -37,6 +37,33 @@ struct AgentConfigurationTests {
         #expect(configuration.inferenceThreads == 2)
     }
 
+    @Test("the thresholds for unknown reach the pipeline (per face) and the tracker (per person); a custom net's temperature its spec")
+    func thresholdsAndTemperature() throws {
+        let configuration = try AgentConfiguration.parse(yaml: """
+            classification:
+              gender_min_confidence: 0.8
+              age_min_confidence: 0.4
+              gender:
+                temperature: 1.5
+            tracking:
+              settle_after: 0
+            """)
+        #expect(configuration.pipelineSettings.decision == DecisionThresholds(gender: 0.8, age: 0.4))
+        #expect(configuration.trackingSettings.decision == DecisionThresholds(gender: 0.8, age: 0.4))
+        #expect(configuration.trackingSettings.settleAfter == 0)
+        #expect(try configuration.gender.spec(isAge: false).temperature == 1.5)
+        #expect(try configuration.age.spec(isAge: true).temperature == ClassifierSpec.dlibAgeTemperature)
+        for (yaml, key) in [("classification:\n  gender_min_confidence: 0.4\n", "classification.gender_min_confidence"),
+                            ("classification:\n  age_min_confidence: 1.5\n", "classification.age_min_confidence"),
+                            ("classification:\n  age:\n    temperature: 0\n", "classification.age.temperature")] {
+            #expect {
+                _ = try AgentConfiguration.parse(yaml: yaml)
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+            }
+        }
+    }
+
     @Test("errors name the key, the value and what was expected", arguments: [
         ("detection:\n  confidence_threshold: 1.5\n", "detection.confidence_threshold", "out of range"),
         ("detection:\n  confidence_threshold: high\n", "detection.confidence_threshold", "expected a number"),

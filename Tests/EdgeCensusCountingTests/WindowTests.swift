@@ -163,7 +163,7 @@ struct CountReportTests {
     @Test("every documented field is there, with exact numbers when k-anonymity is off")
     func fields() {
         let document = CountReport.document(Self.window(), device: "hall", kAnonymity: 0)
-        #expect(document["schema"] as? String == "edgecensus.counts/1")
+        #expect(document["schema"] as? String == "edgecensus.counts/2")
         #expect(document["seq"] as? UInt64 == 7)
         #expect(document["window_start"] as? String == "2026-01-01T09:00:00Z")
         #expect(document["people"] as? Int == 7)
@@ -171,6 +171,31 @@ struct CountReportTests {
         #expect((document["age_groups"] as? [String: Any])?["(60-100)"] as? Int == 1)
         #expect((document["dwell_seconds"] as? [String: Any])?["median"] as? Double == 8)
         #expect(document["suppressed"] == nil)
+    }
+
+    @Test("people whose gender or age group is unknown are counted in unknown cells, once in each breakdown")
+    func unknownCells() {
+        var window = CountWindow(sequence: 1, start: 0, end: 60)
+        let visits = [PersonVisit(gender: .male, age: 30, ageGroup: .from25to32, dwell: 3, end: 10),
+                      PersonVisit(gender: nil, age: 41, ageGroup: .from38to43, dwell: 3, end: 20),
+                      PersonVisit(gender: .female, age: 50, ageGroup: nil, dwell: 3, end: 30),
+                      PersonVisit(gender: nil, age: nil, ageGroup: nil, dwell: 3, end: 40)]
+        for visit in visits { window.add(visit) }
+        let document = CountReport.document(window, device: "hall", kAnonymity: 0)
+        #expect(document["people"] as? Int == 4)
+        let gender = document["gender"] as? [String: Any]
+        #expect(gender?["unknown"] as? Int == 2 && gender?["male"] as? Int == 1 && gender?["female"] as? Int == 1)
+        let ages = document["age_groups"] as? [String: Any]
+        #expect(ages?["unknown"] as? Int == 2 && ages?["(38-43)"] as? Int == 1)
+        let byGender = document["gender_age"] as? [String: [String: Any]]
+        #expect(byGender?["unknown"]?["unknown"] as? Int == 1)
+        #expect(byGender?["unknown"]?["(38-43)"] as? Int == 1)
+        #expect(byGender?["female"]?["unknown"] as? Int == 1)
+        // Every breakdown adds up to the people counted.
+        for breakdown in [gender, ages] {
+            #expect(breakdown?.values.compactMap { $0 as? Int }.reduce(0, +) == 4)
+        }
+        #expect(byGender?.values.flatMap { $0.values.compactMap { $0 as? Int } }.reduce(0, +) == 4)
     }
 
     @Test("with k = 3, cells of 1 and 2 are suppressed, and a lone suppressed cell takes its smallest neighbour with it")

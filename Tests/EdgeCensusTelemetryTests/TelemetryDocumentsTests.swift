@@ -41,6 +41,12 @@ struct TelemetryDocumentsTests {
         add("empty", "counts", TelemetryDocuments.counts(CountWindow(sequence: 1, start: 0, end: 60), device: "hall", kAnonymity: 0, replayed: false))
         add("k=5", "counts", TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 5, replayed: false))
         add("k=10", "counts", TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 10, replayed: false))
+        var unsure = Self.window(people: 7)
+        unsure.gender = [.female: 3, .male: 2, nil: 2]
+        unsure.ageGroups = [.from25to32: 5, nil: 2]
+        unsure.genderAge = [.female: [.from25to32: 3], .male: [.from25to32: 1, nil: 1], nil: [.from25to32: 1, nil: 1]]
+        add("unknown cells", "counts", TelemetryDocuments.counts(unsure, device: "hall", kAnonymity: 0, replayed: false))
+        add("unknown cells, k=2", "counts", TelemetryDocuments.counts(unsure, device: "hall", kAnonymity: 2, replayed: false))
         add("stdout line", "counts", CountReport.jsonLine(Self.window(people: 3), device: "hall", kAnonymity: 0))
         add("health", "health", TelemetryDocuments.health(Self.health, device: "hall", at: 1_767_258_000))
         var bare = Self.health
@@ -50,7 +56,7 @@ struct TelemetryDocumentsTests {
         bare.oldestUnsentSeconds = nil
         add("health without readings", "health", TelemetryDocuments.health(bare, device: "hall", at: 1_767_258_000))
         let sensors = TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0")
-        #expect(sensors.count == 3 + Gender.allCases.count + AgeGroup.allCases.count)
+        #expect(sensors.count == 3 + Gender.allCases.count + AgeGroup.allCases.count + 2)  // + the two unknown buckets
         for (sensor, config) in sensors { add("discovery \(sensor)", "discovery", config) }
         for word in ["online", "offline", "stopped"] { add("status \(word)", "status", word) }
         let problems = try SchemaValidator.problems(payloads)

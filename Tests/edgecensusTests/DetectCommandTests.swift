@@ -35,6 +35,27 @@ struct DetectCommandTests {
         #expect(Set((face["box"] as? [String: Int])?.keys.map { $0 } ?? []) == ["x", "y", "width", "height"])
     }
 
+    @Test("an answer below its threshold is unknown, shown with the confidence it had and the likelier answer")
+    func unknownBelowThresholds() throws {
+        let directory = try TemporaryDirectory()
+        let config = directory.file("strict.yaml")
+        try writeFile(config, Data("classification:\n  gender_min_confidence: 0.99\n  age_min_confidence: 0.9\n".utf8))
+        let json = try detect(["--config", config, "--json", Self.astronaut])
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let face = try #require((document["faces"] as? [[String: Any]])?.first)
+        #expect(face["gender"] as? String == "unknown")
+        #expect(face["likely_gender"] as? String == "female")
+        #expect((face["gender_confidence"] as? Double ?? 1) < 0.99)
+        #expect(face["age_group"] as? String == "unknown")
+        #expect(face["likely_age_group"] as? String == "(25-32)")
+        let table = try detect(["--config", config, Self.astronaut])
+        #expect(table.standardOutput.contains("unknown 0."), "\(table.standardOutput)")
+        // With the defaults the same face is decided.
+        let plain = try detect(["--json", Self.astronaut])
+        #expect(plain.standardOutput.contains("\"gender\":\"female\""))
+    }
+
     @Test("a missing, a non-image and a good photo: one-line errors, the good one still analysed, exit 1")
     func badFilesDoNotStopTheOthers() throws {
         let directory = try TemporaryDirectory()

@@ -60,10 +60,11 @@ def position(path, t):
     return None
 
 
-def paste(frame, image, mask, cx, cy):
-    left, top = int(round(cx - SPRITE / 2)), int(round(cy - SPRITE / 2))
+def paste(frame, image, mask, cx, cy, side=SPRITE):
+    """Blends a square sprite of `side` pixels into the frame through its mask, centred at (cx, cy)."""
+    left, top = int(round(cx - side / 2)), int(round(cy - side / 2))
     x0, y0 = max(0, left), max(0, top)
-    x1, y1 = min(WIDTH, left + SPRITE), min(HEIGHT, top + SPRITE)
+    x1, y1 = min(WIDTH, left + side), min(HEIGHT, top + side)
     if x1 <= x0 or y1 <= y0:
         return
     part = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
@@ -93,8 +94,13 @@ def main():
         ],
         "attribution": "faces from FairFace (Karkkainen & Joo, WACV 2021), CC BY 4.0; see ATTRIBUTION.md",
     }
-    with open(os.path.join(HERE, "walkers.json"), "w") as handle:
-        json.dump(truth, handle, indent=2)
+    write_truth("walkers.json", truth, indent=2)
+
+
+def write_truth(name, truth, indent):
+    """Writes a video's ground truth beside it, as JSON."""
+    with open(os.path.join(HERE, name), "w") as handle:
+        json.dump(truth, handle, indent=indent)
         handle.write("\n")
 
 

@@ -45,6 +45,8 @@ ec_image *ec_image_warp_affine(const ec_image *image, const double matrix[6], in
 enum { EC_BORDER_CONSTANT = 0, EC_BORDER_REPLICATE = 1 };
 ec_image *ec_image_pad(const ec_image *image, int top, int bottom, int left, int right, int mode);
 ec_image *ec_image_flip_horizontal(const ec_image *image);
+/// Variance of the Laplacian of the image's grey levels (a sharpness measure); negative on failure.
+double ec_image_laplacian_variance(const ec_image *image);
 
 void ec_image_draw_rectangle(ec_image *image, int x, int y, int width, int height,
                              uint8_t blue, uint8_t green, uint8_t red, int thickness);
