@@ -117,8 +117,11 @@ public struct PersonVote: Sendable, Equatable {
 
 /// How much one frame's view of a face counts in a vote, from 0 (not at all) to 1
 /// (a good view): the product of three ramps, on the face's width, on how far the
-/// head is turned and on sharpness. The ramps' ends are where the classifiers'
-/// answers on the development faces stop being reliable (README, "Votes").
+/// head is turned and on sharpness. The ramps are set wide, from the nets' inputs
+/// (a 32 px gender chip, a 64 px age chip), not tuned: within the ranges of the
+/// development faces and varied.mp4, single-frame accuracy shows no consistent
+/// trend with any of the three, so they only take out views far outside them
+/// (README, "Unknown, calibration and votes").
 public enum FaceQualityWeight {
     /// Width in pixels: no weight at or below `widthPoor`, full from `widthGood`.
     public static let widthPoor = 24.0, widthGood = 56.0
