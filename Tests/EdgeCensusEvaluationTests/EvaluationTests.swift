@@ -82,3 +82,52 @@ struct DatasetScoreTests {
         #expect(figure.p95 == 19)
     }
 }
+
+@Suite("Accuracy against coverage, and calibration")
+struct SelectiveScoreTests {
+    static func score(_ answers: [(Double, Bool)]) -> SelectiveScore {
+        var score = SelectiveScore()
+        for (confidence, right) in answers { score.add(confidence: confidence, right: right) }
+        return score
+    }
+
+    @Test("the most confident share is scored: wrong answers given with low confidence drop out first")
+    func coverage() {
+        let score = Self.score([(0.99, true), (0.95, true), (0.9, true), (0.8, false), (0.7, true),
+                                (0.65, true), (0.6, false), (0.58, true), (0.55, false), (0.51, false)])
+        #expect(score.accuracy == 0.6)
+        #expect(score.accuracy(atCoverage: 1) == 0.6)
+        #expect(score.accuracy(atCoverage: 0.8) == 6.0 / 8)
+        #expect(score.accuracy(atCoverage: 0.3) == 1)
+        let decided = score.decided(atLeast: 0.65)
+        #expect(decided.accuracy == 5.0 / 6 && decided.coverage == 0.6)
+    }
+
+    @Test("the calibration error is zero when each confidence is the accuracy of its bin, and grows with overconfidence")
+    func calibrationError() {
+        // 0.75 right 3 times in 4, 0.95 right 19 times in 20: calibrated.
+        let calibrated = Self.score(Array(repeating: (0.75, true), count: 3) + [(0.75, false)]
+                                    + Array(repeating: (0.95, true), count: 19) + [(0.95, false)])
+        #expect(abs(calibrated.expectedCalibrationError(lowest: 0.5)! - 0) < 1e-12)
+        // Everything said with 0.99, right half the time: off by 0.49.
+        let overconfident = Self.score([(0.99, true), (0.99, false), (0.99, true), (0.99, false)])
+        #expect(abs(overconfident.expectedCalibrationError(lowest: 0.5)! - 0.49) < 1e-12)
+        #expect(overconfident.reliability(lowest: 0.5).count == 1)
+    }
+
+    @Test("a dataset score counts decided answers apart from the likelier ones")
+    func decidedAnswers() {
+        var score = DatasetScore(name: "set")
+        let label = LabelledFace(path: "", gender: .female, exactAge: 30, ageRange: 30...30, dataset: "set")
+        score.add(label, prediction: FaceObservation(
+            box: PixelBox(x: 0, y: 0, width: 10, height: 10), detectionConfidence: 1, gender: .female, genderConfidence: 0.6,
+            age: 30, ageGroup: .from25to32, ageConfidence: 0.2, genderDecided: false, ageDecided: true))
+        score.add(label, prediction: FaceObservation(
+            box: PixelBox(x: 0, y: 0, width: 10, height: 10), detectionConfidence: 1, gender: .male, genderConfidence: 0.9,
+            age: 50, ageGroup: .from48to53, ageConfidence: 0.5, genderDecided: true, ageDecided: true))
+        #expect(score.genderAccuracy == 0.5)  // the likelier gender, decided or not
+        #expect(score.genderCoverage == 0.5)
+        #expect(score.decidedGenderAccuracy == 0)
+        #expect(score.decidedAgeAccuracy == 0.5 && score.ageCoverage == 1)
+    }
+}
