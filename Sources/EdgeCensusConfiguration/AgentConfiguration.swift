@@ -10,7 +10,12 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// `models.directory`: where the model files and `SHA256SUMS` are; nil = found
     /// automatically (the source tree's `Models/`, else `/usr/share/edgecensus/models`).
     public var modelsDirectory: String?
-    public var detection = DetectionSettings()
+    /// `detection.*`; `keep_aspect` defaults to true here (it applies to frames only).
+    public var detection: DetectionSettings = {
+        var settings = DetectionSettings()
+        settings.keepAspect = true
+        return settings
+    }()
     public var alignment = AlignmentSettings()
     /// `classification.flip_average`
     public var flipAverage = true
@@ -161,6 +166,7 @@ extension AgentConfiguration: Decodable {
     enum ModelsKey: String, CodingKey, CaseIterable { case directory }
     enum DetectionKey: String, CodingKey, CaseIterable {
         case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size", border, mean
+        case keepAspect = "keep_aspect"
     }
     enum AlignmentKey: String, CodingKey, CaseIterable { case scale, shift }
     enum ClassificationKey: String, CodingKey, CaseIterable {
@@ -188,6 +194,7 @@ extension AgentConfiguration: Decodable {
             detection.confidenceThreshold = try section.decode(.confidenceThreshold, default: detection.confidenceThreshold, in: 0.01...1)
             detection.minFaceSize = try section.decode(.minFaceSize, default: detection.minFaceSize, in: 1...4096)
             detection.border = try section.decode(.border, default: detection.border, in: 0...1)
+            detection.keepAspect = try section.decodeIfPresent(Bool.self, forKey: .keepAspect) ?? detection.keepAspect
             if let mean = try section.decodeIfPresent([Double].self, forKey: .mean) {
                 guard mean.count == 3 else {
                     throw ConfigurationError(key: section.path(.mean), problem: "expected 3 numbers (B, G, R), found \(mean.count)")

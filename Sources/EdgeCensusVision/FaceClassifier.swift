@@ -5,6 +5,9 @@ public final class FaceClassifier {
     public let spec: ClassifierSpec
     private let network: NeuralNetwork
 
+    /// Seconds spent in the net's forward passes so far.
+    public var forwardSeconds: Double { network.forwardSeconds }
+
     init(spec: ClassifierSpec, network: NeuralNetwork) {
         self.spec = spec
         self.network = network

@@ -12,6 +12,11 @@ public struct DetectionSettings: Sendable, Equatable {
     public var border: Double = 0.4
     /// Per-channel BGR mean the SSD subtracts (its training definition uses 104, 117, 123).
     public var mean: [Double] = [104, 117, 123]
+    /// Give the detector the image at its own aspect ratio, its longer side 300 px
+    /// (a 16:9 frame becomes 300x169: about half the work, and faces not squashed),
+    /// rather than squashed to 300x300 (the default here, and what photos get; the
+    /// agent's configuration turns it on for camera and video frames).
+    public var keepAspect = false
 
     public init() {}
 }
@@ -34,6 +39,9 @@ public final class FaceDetector {
         self.settings = settings
     }
 
+    /// Seconds spent in the detector's forward passes so far.
+    public var forwardSeconds: Double { network.forwardSeconds }
+
     /// Loads the detector from the models directory (checksums verified).
     public static func load(from models: ModelDirectory, settings: DetectionSettings) throws(VisionError) -> FaceDetector {
         let prototxt = try models.verifiedFile("face-detector/deploy.prototxt", role: "face detector definition")
@@ -42,9 +50,21 @@ public final class FaceDetector {
         return FaceDetector(network: try .caffe(prototxt: prototxt, weights: weights), settings: settings)
     }
 
+    /// The detector's input size for an image: 300x300, or with `keepAspect` the
+    /// image's aspect ratio with its longer side 300 (the shorter at least 32).
+    public func inputSize(for image: Image) -> (width: Int, height: Int) {
+        guard settings.keepAspect, image.width > 0, image.height > 0 else { return (Self.inputSize, Self.inputSize) }
+        let side = Double(Self.inputSize)
+        if image.width >= image.height {
+            return (Self.inputSize, max(32, Int((side * Double(image.height) / Double(image.width)).rounded())))
+        }
+        return (max(32, Int((side * Double(image.width) / Double(image.height)).rounded())), Self.inputSize)
+    }
+
     /// Finds the faces in an image, most confident first.
     public func detect(in image: Image) throws(VisionError) -> [DetectedFace] {
-        let input = try image.resized(width: Self.inputSize, height: Self.inputSize)
+        let (inputWidth, inputHeight) = inputSize(for: image)
+        let input = try image.resized(width: inputWidth, height: inputHeight)
         let output = try network.forward(Blob(image: input, order: .bgr, mean: settings.mean, scale: 1))
         guard output.values.count % 7 == 0 else {
             throw .unexpectedOutput(model: network.name, reason: "expected rows of 7 values, got \(output.shape)")

@@ -173,6 +173,12 @@ public final class FacePipeline {
         }
     }
 
+    /// Seconds spent in the three nets' forward passes so far (the rest of the
+    /// pipeline's time is its own: decoding aside, resizing, blobs, landmarks, crops).
+    public var forwardSeconds: Double {
+        detector.forwardSeconds + genderClassifier.forwardSeconds + ageClassifier.forwardSeconds
+    }
+
     /// Loads every model the configuration names, verifying checksums.
     public static func load(from models: ModelDirectory, gender: ClassifierSpec = .dlibGender,
                             age: ClassifierSpec = .dlibAge, settings: PipelineSettings = PipelineSettings()) throws(VisionError) -> FacePipeline {

@@ -31,8 +31,13 @@ public final class NeuralNetwork {
         return NeuralNetwork(handle: handle, name: path)
     }
 
+    /// Seconds spent in forward passes (OpenCV's own work) since the net was loaded.
+    public private(set) var forwardSeconds = 0.0
+
     /// Runs one forward pass on an NCHW blob and returns the output tensor.
     public func forward(_ blob: Blob) throws(VisionError) -> Tensor {
+        let started = ContinuousClock.now
+        defer { forwardSeconds += (ContinuousClock.now - started).seconds }
         if output.isEmpty { output = [Float](repeating: 0, count: 4096) }
         var count = 0
         var shape = [Int32](repeating: 0, count: 4)

@@ -31,12 +31,11 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The configuration and its pipeline, or a one-line error and exit status 2.
-    /// `forPhotos` false: for camera frames, which are never framed by a border.
+    /// `forPhotos` false: for camera or video frames (see `PipelineUse`).
     func loadPipeline(forPhotos: Bool = true) throws -> (AgentConfiguration, FacePipeline) {
         do {
-            var configuration = try loadConfiguration()
-            if !forPhotos { configuration.detection.border = 0 }
-            return (configuration, try configuration.makePipeline(modelsOverride: models))
+            let configuration = try loadConfiguration()
+            return (configuration, try configuration.makePipeline(modelsOverride: models, for: forPhotos ? .photos : .frames))
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(2)

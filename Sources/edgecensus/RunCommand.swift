@@ -52,8 +52,7 @@ struct RunCommand: ParsableCommand {
         do {
             remote = try RemoteConfiguration(localFile: modelOptions.configurationFile)
             configuration = remote.effective
-            configuration.detection.border = 0  // camera frames are never framed by a border
-            pipeline = try configuration.makePipeline(modelsOverride: modelOptions.models)
+            pipeline = try configuration.makePipeline(modelsOverride: modelOptions.models, for: .frames)
         } catch {
             logger.error("\(error)")
             throw ExitCode(2)

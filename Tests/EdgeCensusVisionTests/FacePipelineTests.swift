@@ -15,6 +15,25 @@ struct FacePipelineTests {
         return try pipeline.analyse(try Image.load(contentsOf: path))
     }
 
+    @Test("the detector sees a frame at its own aspect ratio when asked (longer side 300), else squashed to 300x300")
+    func detectorInputSize() throws {
+        let pipeline = try #require(Self.pipeline, "the shipped models load")
+        let wide = try Image.load(contentsOf: TestPaths.samples + "/astronaut.png").resized(width: 640, height: 360)
+        let tall = try wide.resized(width: 360, height: 640)
+        var keeping = DetectionSettings()
+        keeping.keepAspect = true
+        let aspect = FaceDetector(network: try NeuralNetwork.caffe(prototxt: TestPaths.models + "/face-detector/deploy.prototxt",
+                                                                    weights: TestPaths.models + "/face-detector/res10_300x300_ssd_iter_140000.caffemodel"),
+                                  settings: keeping)
+        #expect(aspect.inputSize(for: wide) == (300, 169))
+        #expect(aspect.inputSize(for: tall) == (169, 300))
+        #expect(pipeline.detector.inputSize(for: wide) == (300, 300))
+        // The face is found either way, in the same place.
+        let squashedFace = try #require(try pipeline.detector.detect(in: wide).first)
+        let keptFace = try #require(try aspect.detect(in: wide).first)
+        #expect(squashedFace.box.intersectionOverUnion(keptFace.box) > 0.6)
+    }
+
     @Test("the astronaut is one woman, adult")
     func astronaut() throws {
         let faces = try Self.analyse(TestPaths.samples + "/astronaut.png")

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Side by side, whole process against whole process: the tutorial's pipeline in
+# Python (../shared/tools/seed-pipeline/seed_pipeline.py, the same models) and
+# `edgecensus run`, each analysing every frame of the same video, run in turn
+# RUNS times under /usr/bin/time -v. Prints each run, then the medians and the
+# ratios (EdgeCensus / seed).
+#
+#   Tests/Bench/compare-seed.sh [--runs N] [--video FILE] [--seed PATH] [--binary PATH]
+#
+# Needs Debian's python3-opencv (for the seed) and a release build
+# (swift build -c release). A measurement, not a test: run it on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runs=5
+video=etc/samples/walkers.mp4
+seed=../shared/tools/seed-pipeline/seed_pipeline.py
+binary=.build/release/edgecensus
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --runs) runs="$2"; shift 2 ;;
+        --video) video="$2"; shift 2 ;;
+        --seed) seed="$2"; shift 2 ;;
+        --binary) binary="$2"; shift 2 ;;
+        *) echo "compare-seed: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+[ -x "$binary" ] || { echo "compare-seed: no $binary; build it with: swift build -c release" >&2; exit 2; }
+[ -f "$seed" ] || { echo "compare-seed: no seed pipeline at $seed (give --seed)" >&2; exit 2; }
+/usr/bin/python3 -c 'import cv2' 2>/dev/null || { echo "compare-seed: the seed needs python3-opencv (apt-get install python3-opencv)" >&2; exit 2; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# Every frame analysed: no rate cap to speak of, the recording on its own timeline,
+# one window for the whole clip, the counts to standard output.
+cat >"$work/every-frame.yaml" <<YAML
+source:
+  kind: video
+  path: $video
+  realtime: false
+throttle:
+  max_rate_hz: 30
+windows:
+  length: 3600
+state:
+  directory: $work/state
+YAML
+
+# One measured run: prints "wall cpu peak_mib".
+measure() {
+    local out="$work/time.txt"
+    /usr/bin/time -v -o "$out" "$@" >/dev/null 2>"$work/stderr.txt" || { cat "$work/stderr.txt" >&2; exit 1; }
+    awk -F': ' '
+        /Elapsed \(wall clock\)/ { n = split($2, p, ":"); wall = (n == 3) ? p[1] * 3600 + p[2] * 60 + p[3] : p[1] * 60 + p[2] }
+        /User time/ { user = $2 } /System time/ { sys = $2 } /Maximum resident set size/ { rss = $2 / 1024 }
+        END { printf "%.2f %.2f %.0f\n", wall, user + sys, rss }' "$out"
+}
+
+echo "video: $video; $runs runs each, in turn; wall s, CPU s, peak RSS MiB"
+: >"$work/seed.txt"; : >"$work/edgecensus.txt"
+for run in $(seq "$runs"); do
+    s="$(measure /usr/bin/python3 "$seed" "$video")"
+    e="$(measure "$binary" run --config "$work/every-frame.yaml")"
+    echo "$s" >>"$work/seed.txt"; echo "$e" >>"$work/edgecensus.txt"
+    echo "run $run: seed $s | edgecensus $e"
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+frames="$(/usr/bin/python3 -c "import cv2; print(int(cv2.VideoCapture('$video').get(cv2.CAP_PROP_FRAME_COUNT)))")"
+printf '\n%-12s %8s %8s %8s %10s\n' pipeline wall CPU "peak" "frames/s"
+for name in seed edgecensus; do
+    wall="$(cut -d' ' -f1 "$work/$name.txt" | median)"
+    cpu="$(cut -d' ' -f2 "$work/$name.txt" | median)"
+    rss="$(cut -d' ' -f3 "$work/$name.txt" | median)"
+    printf '%-12s %7.2fs %7.2fs %5.0fMiB %10.1f\n' "$name" "$wall" "$cpu" "$rss" "$(echo "$frames / $wall" | bc -l)"
+    eval "${name}_wall=$wall ${name}_cpu=$cpu ${name}_rss=$rss"
+done
+printf '\nEdgeCensus / seed (medians): wall %.2f, CPU %.2f, peak RSS %.2f\n' \
+    "$(echo "$edgecensus_wall / $seed_wall" | bc -l)" "$(echo "$edgecensus_cpu / $seed_cpu" | bc -l)" \
+    "$(echo "$edgecensus_rss / $seed_rss" | bc -l)"
