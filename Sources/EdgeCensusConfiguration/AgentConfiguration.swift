@@ -19,6 +19,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var alignment = AlignmentSettings()
     /// `classification.flip_average`
     public var flipAverage = true
+    /// `classification.mirror_below`: the mirror pass only when the first pass is less sure than this.
+    public var mirrorBelow = PipelineSettings().mirrorBelow
     /// `classification.threads`: OpenCV threads for inference; 0 keeps OpenCV's default.
     public var inferenceThreads = 0
     public var gender = ClassifierConfiguration.preset(.dlibCydral)
@@ -57,6 +59,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         settings.detection = detection
         settings.alignment = alignment
         settings.flipAverage = flipAverage
+        settings.mirrorBelow = mirrorBelow
         settings.decision = decision
         return settings
     }
@@ -170,7 +173,7 @@ extension AgentConfiguration: Decodable {
     }
     enum AlignmentKey: String, CodingKey, CaseIterable { case scale, shift }
     enum ClassificationKey: String, CodingKey, CaseIterable {
-        case flipAverage = "flip_average", threads, gender, age
+        case flipAverage = "flip_average", mirrorBelow = "mirror_below", threads, gender, age
         case genderMinConfidence = "gender_min_confidence", ageMinConfidence = "age_min_confidence"
     }
 
@@ -208,6 +211,7 @@ extension AgentConfiguration: Decodable {
         }
         if let section = try Self.section(.classification, of: root, keys: ClassificationKey.self) {
             flipAverage = try section.decodeIfPresent(Bool.self, forKey: .flipAverage) ?? flipAverage
+            mirrorBelow = try section.decode(.mirrorBelow, default: mirrorBelow, in: 0...1)
             inferenceThreads = try section.decode(.threads, default: inferenceThreads, in: 0...64)
             decision.gender = try section.decode(.genderMinConfidence, default: decision.gender, in: 0.5...1)
             decision.age = try section.decode(.ageMinConfidence, default: decision.age, in: 0...1)

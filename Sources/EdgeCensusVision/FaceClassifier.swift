@@ -7,6 +7,8 @@ public final class FaceClassifier {
 
     /// Seconds spent in the net's forward passes so far.
     public var forwardSeconds: Double { network.forwardSeconds }
+    /// Forward passes run so far.
+    public var forwardCount: Int { network.forwardCount }
 
     init(spec: ClassifierSpec, network: NeuralNetwork) {
         self.spec = spec

@@ -35,8 +35,12 @@ public struct PipelineSettings: Sendable, Equatable {
     public var detection = DetectionSettings()
     public var alignment = AlignmentSettings()
     public var decision = DecisionThresholds()
-    /// Classify each face and its mirror image and average the two.
+    /// Classify each face and its mirror image and average the two ...
     public var flipAverage = true
+    /// ... but only when the first pass's calibrated confidence (the likelier gender's
+    /// probability; the age group's probability mass) is below this: a sure first
+    /// answer is kept as it is. 1 mirrors every face.
+    public var mirrorBelow = 1.0
     public init() {}
 }
 
@@ -290,8 +294,16 @@ public final class FacePipeline {
         let points = landmarks(of: face, in: image)
         timings.align += (ContinuousClock.now - clock).seconds
         clock = ContinuousClock.now
-        let (genderProbabilities, _) = try probabilities(genderClassifier, face: face, landmarks: points, image: image)
-        let (ageProbabilities, ageChip) = try probabilities(ageClassifier, face: face, landmarks: points, image: image)
+        let genderLabels = self.genderLabels, ageSpec = ageClassifier.spec
+        let (genderProbabilities, _) = try probabilities(genderClassifier, face: face, landmarks: points, image: image) { raw in
+            ClassifierReading.gender(from: ClassifierReading.calibrated(raw, temperature: self.genderClassifier.spec.temperature),
+                                     labels: genderLabels).confidence
+        }
+        let (ageProbabilities, ageChip) = try probabilities(ageClassifier, face: face, landmarks: points, image: image) { raw in
+            let group = ClassifierReading.age(from: raw, spec: ageSpec).group
+            return ClassifierReading.groupProbabilities(ClassifierReading.calibrated(raw, temperature: ageSpec.temperature),
+                                                        spec: ageSpec)[group.rawValue]
+        }
         timings.classify += (ContinuousClock.now - clock).seconds
         let calibratedGender = ClassifierReading.calibrated(genderProbabilities, temperature: genderClassifier.spec.temperature)
         let calibratedAge = ClassifierReading.calibrated(ageProbabilities, temperature: ageClassifier.spec.temperature)
@@ -316,8 +328,10 @@ public final class FacePipeline {
         return FaceAnalysis(observation: observation, landmarks: points)
     }
 
-    private func probabilities(_ classifier: FaceClassifier, face: DetectedFace, landmarks: [Point]?,
-                               image: Image) throws(VisionError) -> ([Double], Image) {
+    /// One classifier's probabilities for a face, and the chip they were computed on;
+    /// the mirror image's are averaged in when `confidence` of the first pass is below `mirrorBelow`.
+    private func probabilities(_ classifier: FaceClassifier, face: DetectedFace, landmarks: [Point]?, image: Image,
+                               confidence: ([Double]) -> Double) throws(VisionError) -> ([Double], Image) {
         let spec = classifier.spec
         let chipToImage: AffineTransform
         switch spec.crop {
@@ -328,7 +342,10 @@ public final class FacePipeline {
             chipToImage = FaceChip.boxCrop(box: face.box, size: spec.inputWidth, margin: margin)
         }
         let chip = try FaceChip.extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
-        return (try classifier.probabilities(for: chip, flipped: settings.flipAverage ? try chip.flippedHorizontally() : nil), chip)
+        let first = try classifier.probabilities(for: chip)
+        guard settings.flipAverage, settings.mirrorBelow >= 1 || confidence(first) < settings.mirrorBelow else { return (first, chip) }
+        let mirrored = try classifier.probabilities(for: try chip.flippedHorizontally())
+        return (zip(first, mirrored).map { ($0 + $1) / 2 }, chip)
     }
 }
 

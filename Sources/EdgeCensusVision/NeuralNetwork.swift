@@ -33,11 +33,16 @@ public final class NeuralNetwork {
 
     /// Seconds spent in forward passes (OpenCV's own work) since the net was loaded.
     public private(set) var forwardSeconds = 0.0
+    /// Forward passes run since the net was loaded.
+    public private(set) var forwardCount = 0
 
     /// Runs one forward pass on an NCHW blob and returns the output tensor.
     public func forward(_ blob: Blob) throws(VisionError) -> Tensor {
         let started = ContinuousClock.now
-        defer { forwardSeconds += (ContinuousClock.now - started).seconds }
+        defer {
+            forwardSeconds += (ContinuousClock.now - started).seconds
+            forwardCount += 1
+        }
         if output.isEmpty { output = [Float](repeating: 0, count: 4096) }
         var count = 0
         var shape = [Int32](repeating: 0, count: 4)
