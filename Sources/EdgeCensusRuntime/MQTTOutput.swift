@@ -43,6 +43,7 @@ final class MQTTOutput: Sendable {
             settings: mqtt.settings(device: device),
             layout: TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix),
             kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: version,
+            healthInterval: mqtt.healthInterval, discoveryRecord: configuration.stateDirectory + "/discovery-topics",
             participants: participants, logger: logger)
         self.publisher = publisher
         // The offline buffer: every window is on disk before it is published.

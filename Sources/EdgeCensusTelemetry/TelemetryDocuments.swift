@@ -64,43 +64,114 @@ public enum TelemetryDocuments {
         CountReport.jsonLine(window, device: device, kAnonymity: kAnonymity, replayed: replayed)
     }
 
-    /// Home Assistant discovery: one sensor per figure, reading the retained `state`
-    /// topic, with availability from `status`. Returns (sensor id, config JSON) pairs.
-    public static func discovery(layout: TopicLayout, version: String) -> [(sensor: String, config: String)] {
-        var sensors: [(id: String, name: String, template: String, unit: String?)] = [
-            ("people", "People", "{{ value_json.people }}", "people"),
-            ("in_view", "People in view", "{{ value_json.in_view }}", "people"),
-            ("dwell_median", "Median dwell time", "{{ value_json.dwell_seconds.median }}", "s"),
+    /// One Home Assistant entity EdgeCensus announces by MQTT discovery.
+    public struct DiscoveryEntity: Sendable {
+        /// `sensor` or `binary_sensor`.
+        public var component: String
+        /// The entity's id within the device, e.g. `people`, `gender_female`.
+        public var id: String
+        /// The discovery config, as JSON.
+        public var config: String
+    }
+
+    /// Home Assistant discovery: the entities of one device.
+    /// - Counts (from the retained `state` topic): people, each gender and age group
+    ///   with their `unknown` cells, and (disabled until a user turns them on) each
+    ///   gender × age group cell, as `state_class: total` with `last_reset` the
+    ///   window's start, so that Home Assistant's statistics can add them up per hour
+    ///   or day; people in view; dwell median, mean and max as durations. Each carries
+    ///   the window's `seq`, start, end, `partial`, `replayed` and `suppressed` as attributes.
+    /// - A connectivity binary sensor on `status`: on only while `online`.
+    /// - Health (from `health`), as diagnostics that expire when reports stop.
+    /// Every entity but the connectivity one is available only while `status` is
+    /// `online`: `offline` (the will) and `stopped` (a clean stop) both make it unavailable.
+    public static func discovery(layout: TopicLayout, version: String, healthInterval: Double = 60) -> [DiscoveryEntity] {
+        let onlineOnly = "{{ 'online' if value == '\(status.online)' else '\(status.offline)' }}"
+        let device: [String: Any] = [
+            "identifiers": ["edgecensus_\(layout.device)"], "name": "EdgeCensus \(layout.device)",
+            "manufacturer": "EdgeCensus", "model": "edgecensus", "sw_version": version,
         ]
-        for gender in Gender.allCases {
-            sensors.append(("gender_\(gender.rawValue)", gender == .male ? "Men" : "Women",
-                            "{{ value_json.gender.\(gender.rawValue) }}", "people"))
-        }
-        for group in AgeGroup.allCases {
-            let range = group.label.dropFirst().dropLast()
-            sensors.append(("age_\(range.replacingOccurrences(of: "-", with: "_"))", "Age \(range)",
-                            "{{ value_json.age_groups['\(group.label)'] }}", "people"))
-        }
-        // People counted whose gender, or age group, the agent was not sure enough of (counts/2).
-        sensors.append(("gender_unknown", "Gender unknown", "{{ value_json.gender.unknown }}", "people"))
-        sensors.append(("age_unknown", "Age unknown", "{{ value_json.age_groups.unknown }}", "people"))
-        return sensors.map { sensor in
+        let origin: [String: Any] = ["name": "EdgeCensus", "sw_version": version]
+        let windowAttributes = "{{ {'seq': value_json.seq, 'window_start': value_json.window_start, "
+            + "'window_end': value_json.window_end, 'partial': value_json.partial, 'replayed': value_json.replayed, "
+            + "'suppressed': value_json.suppressed | default([])} | tojson }}"
+        func entity(_ component: String, _ id: String, _ name: String, _ fields: [String: Any]) -> DiscoveryEntity {
+            let objectID = "edgecensus_\(layout.device)_\(id)"
             var config: [String: Any] = [
-                "name": sensor.name,
-                "unique_id": "edgecensus_\(layout.device)_\(sensor.id)",
-                "object_id": "edgecensus_\(layout.device)_\(sensor.id)",
-                "state_topic": layout.state,
-                "value_template": sensor.template,
-                "availability_topic": layout.status,
-                "payload_available": status.online,
-                "payload_not_available": status.offline,
-                "state_class": "measurement",
-                "device": ["identifiers": ["edgecensus_\(layout.device)"], "name": "EdgeCensus \(layout.device)",
-                           "manufacturer": "EdgeCensus", "model": "edgecensus", "sw_version": version],
+                "name": name, "unique_id": objectID, "object_id": objectID, "default_entity_id": "\(component).\(objectID)",
+                "device": device, "origin": origin,
             ]
-            if let unit = sensor.unit { config["unit_of_measurement"] = unit }
-            return (sensor.id, json(config))
+            config.merge(fields) { _, new in new }
+            return DiscoveryEntity(component: component, id: id, config: json(config))
         }
+        let available: [String: Any] = [
+            "availability_topic": layout.status, "availability_template": onlineOnly,
+            "payload_available": status.online, "payload_not_available": status.offline,
+        ]
+        func count(_ id: String, _ name: String, _ template: String, enabled: Bool = true) -> DiscoveryEntity {
+            var fields = available
+            fields.merge([
+                "state_topic": layout.state, "value_template": template, "unit_of_measurement": "people",
+                "state_class": "total", "last_reset_value_template": "{{ value_json.window_start }}",
+                "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes,
+            ]) { _, new in new }
+            if !enabled { fields["enabled_by_default"] = false }
+            return entity("sensor", id, name, fields)
+        }
+        var entities: [DiscoveryEntity] = [count("people", "People", "{{ value_json.people }}")]
+        let genders: [(key: String, name: String)] = [("male", "Men"), ("female", "Women"), ("unknown", "Gender unknown")]
+        for gender in genders {
+            entities.append(count("gender_\(gender.key)", gender.name, "{{ value_json.gender.\(gender.key) }}"))
+        }
+        let groups: [(key: String, id: String, name: String)] = AgeGroup.allCases.map { group in
+            let range = group.label.dropFirst().dropLast()
+            return ("['\(group.label)']", range.replacingOccurrences(of: "-", with: "_"), "Age \(range)")
+        } + [(".unknown", "unknown", "Age unknown")]
+        for group in groups {
+            entities.append(count("age_\(group.id)", group.name, "{{ value_json.age_groups\(group.key) }}"))
+        }
+        for gender in genders {
+            for group in groups {
+                let name = gender.key == "unknown" ? "Gender unknown, \(group.name.lowercased())" : "\(gender.name), \(group.name.lowercased())"
+                entities.append(count("gender_\(gender.key)_age_\(group.id)", name,
+                                      "{{ value_json.gender_age.\(gender.key)\(group.key) }}", enabled: false))
+            }
+        }
+        var inView = available
+        inView.merge(["state_topic": layout.state, "value_template": "{{ value_json.in_view }}", "unit_of_measurement": "people",
+                      "state_class": "measurement", "json_attributes_topic": layout.state,
+                      "json_attributes_template": windowAttributes]) { _, new in new }
+        entities.append(entity("sensor", "in_view", "People in view", inView))
+        for (key, name) in [("median", "Median dwell time"), ("mean", "Mean dwell time"), ("max", "Longest dwell time")] {
+            var fields = available
+            fields.merge(["state_topic": layout.state, "value_template": "{{ value_json.dwell_seconds.\(key) }}",
+                          "unit_of_measurement": "s", "device_class": "duration", "state_class": "measurement",
+                          "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes]) { _, new in new }
+            entities.append(entity("sensor", "dwell_\(key)", name, fields))
+        }
+        entities.append(entity("binary_sensor", "connected", "Connected", [
+            "state_topic": layout.status, "value_template": "{{ 'ON' if value == '\(status.online)' else 'OFF' }}",
+            "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "entity_category": "diagnostic",
+        ]))
+        // Health reports come every mqtt.health_interval seconds (QoS 0): three missed ones expire the value.
+        let expiry = Int(max(60, (3 * healthInterval).rounded(.up)))
+        let health: [(id: String, name: String, template: String, unit: String, deviceClass: String?)] = [
+            ("cpu", "CPU", "{{ value_json.cpu_percent }}", "%", nil),
+            ("temperature", "Temperature", "{{ value_json.temperature_c }}", "°C", "temperature"),
+            ("inference_time", "Inference time", "{{ value_json.inference_ms }}", "ms", "duration"),
+            ("memory", "Memory", "{{ value_json.memory_mib }}", "MiB", "data_size"),
+            ("analysis_rate", "Analysis rate", "{{ value_json.analysis_rate.effective }}", "analyses/s", nil),
+            ("buffered_windows", "Buffered windows", "{{ value_json.buffer.windows }}", "windows", nil),
+            ("dropped_windows", "Dropped windows", "{{ value_json.buffer.dropped_windows }}", "windows", nil),
+        ]
+        for item in health {
+            var fields = available
+            fields.merge(["state_topic": layout.health, "value_template": item.template, "unit_of_measurement": item.unit,
+                          "state_class": "measurement", "entity_category": "diagnostic", "expire_after": expiry]) { _, new in new }
+            if let deviceClass = item.deviceClass { fields["device_class"] = deviceClass }
+            entities.append(entity("sensor", item.id, item.name, fields))
+        }
+        return entities
     }
 
     static func json(_ object: [String: Any]) -> String {

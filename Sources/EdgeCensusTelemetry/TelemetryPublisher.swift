@@ -37,11 +37,18 @@ public final class TelemetryPublisher: Sendable {
     }
     public let discovery: Bool
     public let version: String
+    /// Seconds between health reports: the health entities expire after three missed ones.
+    public let healthInterval: Double
+    /// Where the discovery topics announced last are remembered (the state directory):
+    /// those this run does not announce (discovery turned off, the device renamed, an
+    /// entity dropped) are cleared with an empty retained message. Nil: none cleared.
+    public let discoveryRecord: String?
     private let logger: AgentLogger
     private let connectedFlag = Mutex(false)
     private let stopping = Mutex(false)
 
     public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
+                healthInterval: Double = 60, discoveryRecord: String? = nil,
                 participants: [any MQTTParticipant] = [], logger: AgentLogger) throws(MQTTError) {
         let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
         client = try MQTTClient(settings: settings, will: will)
@@ -50,6 +57,8 @@ public final class TelemetryPublisher: Sendable {
         participantList = Mutex(participants)
         self.discovery = discovery
         self.version = version
+        self.healthInterval = healthInterval
+        self.discoveryRecord = discoveryRecord
         self.logger = logger
     }
 
@@ -102,11 +111,37 @@ public final class TelemetryPublisher: Sendable {
             }
             await publishDiscovery()
         }
+        await clearStaleDiscovery()
+    }
+
+    private var discoveryEntities: [TelemetryDocuments.DiscoveryEntity] {
+        discovery ? TelemetryDocuments.discovery(layout: layout, version: version, healthInterval: healthInterval) : []
     }
 
     private func publishDiscovery() async {
-        for (sensor, config) in TelemetryDocuments.discovery(layout: layout, version: version) {
-            await send(MQTTMessage(topic: layout.discovery(sensor: sensor), text: config, qos: 1, retain: true))
+        for entity in discoveryEntities {
+            await send(MQTTMessage(topic: layout.discovery(component: entity.component, entity: entity.id), text: entity.config,
+                                   qos: 1, retain: true))
+        }
+    }
+
+    /// Clears (empty, retained) the discovery configs an earlier run announced and this
+    /// one does not, then remembers this run's.
+    private func clearStaleDiscovery() async {
+        guard let discoveryRecord else { return }
+        let current = discoveryEntities.map { layout.discovery(component: $0.component, entity: $0.id) }
+        let previous = ((try? String(contentsOfFile: discoveryRecord, encoding: .utf8)) ?? "")
+            .split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        let stale = previous.filter { !current.contains($0) }
+        for topic in stale {
+            await send(MQTTMessage(topic: topic, text: "", qos: 1, retain: true))
+        }
+        if !stale.isEmpty { logger.info("cleared \(stale.count) Home Assistant discovery config(s) this agent no longer announces") }
+        guard previous != current else { return }
+        do {
+            try AtomicFile.replace(discoveryRecord, with: current.map { $0 + "\n" }.joined())
+        } catch {
+            logger.warning("cannot remember the discovery topics in \(discoveryRecord) (\(error)); stale ones may linger after a rename")
         }
     }
 

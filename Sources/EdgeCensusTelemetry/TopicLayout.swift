@@ -30,8 +30,8 @@ public struct TopicLayout: Sendable, Equatable {
     /// Home Assistant announces itself here (`online` after it restarts).
     public var homeAssistantStatus: String { discoveryPrefix + "/status" }
 
-    /// Home Assistant's discovery topic for one sensor.
-    public func discovery(sensor: String) -> String {
-        "\(discoveryPrefix)/sensor/edgecensus_\(device)/\(sensor)/config"
+    /// Home Assistant's discovery topic for one entity (`component`: sensor, binary_sensor).
+    public func discovery(component: String = "sensor", entity: String) -> String {
+        "\(discoveryPrefix)/\(component)/edgecensus_\(device)/\(entity)/config"
     }
 }

@@ -7,9 +7,10 @@ import Testing
 
 @Suite("MQTT on a real broker", .serialized)
 struct MQTTClientTests {
-    static func publisher(port: Int, device: String = "test-device") throws -> TelemetryPublisher {
+    static func publisher(port: Int, device: String = "test-device", discovery: Bool = true,
+                          discoveryRecord: String? = nil) throws -> TelemetryPublisher {
         return try TelemetryPublisher(settings: .loopback(port: port, clientID: "edgecensus-\(device)"), layout: TopicLayout(device: device), kAnonymity: 0,
-                                      discovery: true, version: "test", logger: recordingLogger { _ in })
+                                      discovery: discovery, version: "test", discoveryRecord: discoveryRecord, logger: recordingLogger { _ in })
     }
 
     static func window(sequence: UInt64) -> CountWindow {
@@ -62,23 +63,65 @@ struct MQTTClientTests {
         let document = try JSONSerialization.jsonObject(with: Data(counts[0].payload)) as? [String: Any]
         #expect(document?["seq"] as? Int == 41 && document?["replayed"] as? Bool == false)
         #expect(counts[0].retain == false)
-        let sensor = try await subscriber.wait(for: layout.discovery(sensor: "people"))
+        let sensor = try await subscriber.wait(for: layout.discovery(entity: "people"))
         let config = try JSONSerialization.jsonObject(with: Data(sensor[0].payload)) as? [String: Any]
         #expect(config?["state_topic"] as? String == layout.state)
         #expect(config?["availability_topic"] as? String == layout.status)
         // A dashboard that connects later (once all is published) gets the retained status, state and discovery.
-        _ = try await subscriber.wait(for: layout.discovery(sensor: "age_60_100"))
+        _ = try await subscriber.wait(for: layout.discovery(entity: "age_60_100"))
         _ = try await subscriber.wait(for: layout.state)
         let late = try await Subscriber(port: broker.port, topics: ["edgecensus/#", "homeassistant/sensor/#"])
         defer { late.stop() }
         #expect(try await late.wait(for: layout.status).first?.retain == true)
         #expect(try await late.wait(for: layout.state).first?.text.contains("\"seq\":41") == true)
-        let sensors = try await late.wait(for: layout.discovery(sensor: "age_60_100"))
+        let sensors = try await late.wait(for: layout.discovery(entity: "age_60_100"))
         #expect(sensors.first?.retain == true)
         #expect(await late.inbox.on(layout.counts).isEmpty)  // counts are never retained
         await publisher.shutdown()
         _ = await running.result
         #expect(try await subscriber.wait(for: layout.status, count: 2).last?.text == "stopped")
+    }
+
+    @Test("discovery configs the agent no longer announces are cleared: after a rename, and when discovery is turned off")
+    func staleDiscoveryIsCleared() async throws {
+        let broker = try MosquittoBroker()
+        let state = try TemporaryDirectory()
+        let record = state.file("discovery-topics")
+        let announced = TelemetryDocuments.discovery(layout: TopicLayout(device: "hall"), version: "test").count
+        /// One run of the agent's publisher, until it has remembered what it announced
+        /// (`lines` topics in the record, written once its announcing and clearing is done).
+        func run(device: String, discovery: Bool, lines: Int) async throws {
+            let publisher = try Self.publisher(port: broker.port, device: device, discovery: discovery, discoveryRecord: record)
+            let running = Task { try await publisher.run() }
+            let deadline = Date().addingTimeInterval(60)
+            func remembered() -> [String] {
+                ((try? String(contentsOfFile: record, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            }
+            let expected = TelemetryDocuments.discovery(layout: publisher.layout, version: "test")
+                .map { publisher.layout.discovery(component: $0.component, entity: $0.id) }
+            while Date() < deadline && !(remembered().count == lines && (lines == 0 || remembered() == expected)) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(remembered().count == lines)
+            await publisher.shutdown()
+            _ = await running.result
+        }
+        let old = TopicLayout(device: "hall"), new = TopicLayout(device: "lobby")
+        try await run(device: "hall", discovery: true, lines: announced)
+        // Renamed: the new device's configs appear, the old device's are cleared (empty, retained).
+        try await run(device: "lobby", discovery: true, lines: announced)
+        let afterRename = try await Subscriber(port: broker.port, topics: ["homeassistant/#"])
+        _ = try await afterRename.wait(for: new.discovery(component: "binary_sensor", entity: "connected"))
+        let retained = await afterRename.inbox.messages
+        #expect(retained.contains { $0.topic == new.discovery(entity: "people") })
+        #expect(!retained.contains { $0.topic.contains("edgecensus_hall") }, "\(retained.map(\.topic).filter { $0.contains("hall") })")
+        afterRename.stop()
+        // Discovery turned off: everything this device announced is cleared.
+        try await run(device: "lobby", discovery: false, lines: 0)
+        let afterOff = try await Subscriber(port: broker.port, topics: ["homeassistant/#", "edgecensus/#"])
+        _ = try await afterOff.wait(for: new.status)
+        #expect(await afterOff.inbox.messages.filter { $0.topic.hasPrefix("homeassistant/") }.isEmpty)
+        afterOff.stop()
     }
 
     @Test("discovery is republished when Home Assistant says it is online")
@@ -88,7 +131,7 @@ struct MQTTClientTests {
         let running = Task { try await publisher.run() }
         let subscriber = try await Subscriber(port: broker.port, topics: ["homeassistant/sensor/#"])
         defer { subscriber.stop() }
-        let topic = publisher.layout.discovery(sensor: "people")
+        let topic = publisher.layout.discovery(entity: "people")
         _ = try await subscriber.wait(for: topic)
         let homeAssistant = try await Subscriber(port: broker.port, topics: [])
         try await homeAssistant.client.publish(MQTTMessage(topic: "homeassistant/status", text: "online", qos: 1))

@@ -9,6 +9,51 @@ import Testing
 /// publishes for them (Sources/EdgeCensusTelemetry/Schemas).
 @Suite("Telemetry documents and their JSON Schemas")
 struct TelemetryDocumentsTests {
+    static func discovered(healthInterval: Double = 60) throws -> [String: [String: Any]] {
+        var configs: [String: [String: Any]] = [:]
+        for entity in TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0", healthInterval: healthInterval) {
+            configs["\(entity.component)/\(entity.id)"] = try #require(
+                try JSONSerialization.jsonObject(with: Data(entity.config.utf8)) as? [String: Any])
+        }
+        return configs
+    }
+
+    @Test("Home Assistant discovery: unavailable unless online (stopped too), entity ids old and new, origin, window attributes")
+    func discoveryAvailabilityAndIds() throws {
+        let configs = try Self.discovered()
+        let people = try #require(configs["sensor/people"])
+        #expect(people["availability_template"] as? String == "{{ 'online' if value == 'online' else 'offline' }}")
+        #expect(people["payload_not_available"] as? String == "offline")
+        #expect(people["object_id"] as? String == "edgecensus_hall_people")
+        #expect(people["default_entity_id"] as? String == "sensor.edgecensus_hall_people")
+        #expect((people["origin"] as? [String: Any])?["name"] as? String == "EdgeCensus")
+        #expect(people["json_attributes_topic"] as? String == "edgecensus/hall/state")
+        #expect((people["json_attributes_template"] as? String)?.contains("value_json.partial") == true)
+        // The connectivity sensor is the one entity that stays available, to say "disconnected".
+        let connected = try #require(configs["binary_sensor/connected"])
+        #expect(connected["device_class"] as? String == "connectivity" && connected["availability_topic"] == nil)
+        #expect(connected["state_topic"] as? String == "edgecensus/hall/status")
+    }
+
+    @Test("Home Assistant discovery: counts are totals reset at each window's start, dwell figures are durations, health expires")
+    func discoveryStatistics() throws {
+        let configs = try Self.discovered(healthInterval: 30)
+        for id in ["people", "gender_female", "gender_unknown", "age_25_32", "age_unknown", "gender_male_age_60_100"] {
+            let config = try #require(configs["sensor/\(id)"], "\(id)")
+            #expect(config["state_class"] as? String == "total", "\(id)")
+            #expect(config["last_reset_value_template"] as? String == "{{ value_json.window_start }}", "\(id)")
+        }
+        // The 27 gender x age cells are there, off until a user turns them on.
+        #expect(configs.filter { $0.key.contains("_age_") }.count == 27)
+        #expect(configs["sensor/gender_female_age_25_32"]?["enabled_by_default"] as? Bool == false)
+        for key in ["median", "mean", "max"] {
+            #expect(configs["sensor/dwell_\(key)"]?["device_class"] as? String == "duration")
+        }
+        let cpu = try #require(configs["sensor/cpu"])
+        #expect(cpu["entity_category"] as? String == "diagnostic" && cpu["expire_after"] as? Int == 90)
+        #expect(cpu["state_topic"] as? String == "edgecensus/hall/health")
+    }
+
     static let layout = TopicLayout(device: "hall")
 
     static func window(people: Int, partial: Bool = false) -> CountWindow {
@@ -55,9 +100,10 @@ struct TelemetryDocumentsTests {
         bare.residentMemory = nil
         bare.oldestUnsentSeconds = nil
         add("health without readings", "health", TelemetryDocuments.health(bare, device: "hall", at: 1_767_258_000))
-        let sensors = TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0")
-        #expect(sensors.count == 3 + Gender.allCases.count + AgeGroup.allCases.count + 2)  // + the two unknown buckets
-        for (sensor, config) in sensors { add("discovery \(sensor)", "discovery", config) }
+        let entities = TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0", healthInterval: 30)
+        // people, 3 genders, 9 age groups, 27 gender x age cells, in view, 3 dwell figures, connected, 7 health figures
+        #expect(entities.count == 1 + 3 + 9 + 27 + 1 + 3 + 1 + 7)
+        for entity in entities { add("discovery \(entity.component)/\(entity.id)", "discovery", entity.config) }
         for word in ["online", "offline", "stopped"] { add("status \(word)", "status", word) }
         let problems = try SchemaValidator.problems(payloads)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
@@ -71,6 +117,8 @@ struct TelemetryDocumentsTests {
             return Array(try JSONSerialization.data(withJSONObject: document))
         }
         var discovery = try JSONSerialization.jsonObject(with: Data(TelemetryDocuments.discovery(layout: Self.layout, version: "1")[0].config.utf8)) as? [String: Any] ?? [:]
+        var withoutReset = discovery
+        withoutReset["last_reset_value_template"] = nil
         discovery["availability_topic"] = nil
         let cases: [(label: String, schema: String, payload: [UInt8])] = [
             ("box", "counts", try counts(adding: "boxes", [[10, 20, 30, 40]])),
@@ -79,6 +127,7 @@ struct TelemetryDocumentsTests {
             ("extra health", "health", Array(TelemetryDocuments.health(Self.health, device: "hall", at: 0).replacingOccurrences(of: "\"version\"", with: "\"face\":[1],\"version\"").utf8)),
             ("status", "status", Array("sleeping".utf8)),
             ("discovery", "discovery", Array(try JSONSerialization.data(withJSONObject: discovery))),
+            ("total without last_reset", "discovery", Array(try JSONSerialization.data(withJSONObject: withoutReset))),
         ]
         let problems = try SchemaValidator.problems(cases)
         for label in cases.map(\.label) {

@@ -37,7 +37,7 @@ struct RunWithMQTTTests {
         #expect(status.map(\.text) == ["online", "stopped"])
     }
 
-    @Test("privacy: everything a whole run publishes (seen on #) follows the published JSON Schemas and carries no box, image or track; the run writes no file but its sequence number and its offline buffer, which holds counts documents only")
+    @Test("privacy: everything a whole run publishes (seen on #) follows the published JSON Schemas and carries no box, image or track; the run writes no file but its sequence number, its offline buffer, which holds counts documents only, and the list of discovery topics it announced")
     func privacy() async throws {
         let broker = try MosquittoBroker()
         let everything = try await Subscriber(port: broker.port, topics: ["#"])
@@ -72,8 +72,12 @@ struct RunWithMQTTTests {
         #expect(audit.written.contains(state + "/sequence"), "the audit saw no write at all: \(audit.written)")
         let outside = audit.written.filter { !$0.hasPrefix(state + "/") && $0 != state }
         #expect(outside.isEmpty, "written outside \(state): \(outside)")
-        #expect(Set(audit.written.map { URL(fileURLWithPath: $0).lastPathComponent }).isSubset(of: ["state", "sequence", "sequence.tmp", "buffer.ring"]),
+        #expect(Set(audit.written.map { URL(fileURLWithPath: $0).lastPathComponent }).isSubset(
+                    of: ["state", "sequence", "sequence.tmp", "buffer.ring", "discovery-topics", "discovery-topics.tmp"]),
                 "\(audit.written)")
+        // The discovery record names the Home Assistant topics announced, and nothing else.
+        let record = try String(contentsOfFile: state + "/discovery-topics", encoding: .utf8)
+        #expect(record.split(separator: "\n").allSatisfy { $0.hasPrefix("homeassistant/") && $0.hasSuffix("/config") }, "\(record)")
         // The offline buffer holds nothing but counts documents (here: none left, all acknowledged; the
         // records still in the file's bytes are checked too).
         let ring = try [UInt8](Data(contentsOf: URL(fileURLWithPath: state + "/buffer.ring")))
