@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusRuntimeTests",
             dependencies: ["EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusVision", "EdgeCensusLogging", "EdgeCensusTelemetry",
-                           "EdgeCensusTestSupport"],
+                           "EdgeCensusBuffer", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -116,10 +116,14 @@ final class MQTTOutput: Sendable {
         let publisher = self.publisher, publishing = self.publishing, health = self.health, connection = self.connection
         let delivery = self.delivery
         Task {
+            let deadline = ContinuousClock.now + .seconds(seconds)
             let drained = Task { await publishing.value }
             let timeout = Task { try? await Task.sleep(for: .seconds(seconds)); drained.cancel() }
             _ = await drained.value
             timeout.cancel()
+            // Windows buffered while the broker was not there yet (a connect still under
+            // way when a short recording ended): sent now, if the broker comes in time.
+            await delivery.drain(until: deadline)
             health.cancel()  // a report in flight still goes out; none follows
             stopped(.stopped(.health))
             await delivery.stopReplaying()

@@ -60,6 +60,20 @@ public actor WindowDelivery: MQTTParticipant {
         return (ring.pendingCount, oldest.map { max(0, now - $0) }, Int(ring.droppedTotal))
     }
 
+    /// Shutdown, before `stopReplaying`: until `deadline`, waits for the broker (a
+    /// connect still under way) and sends every window the ring still holds, so that
+    /// a clean stop publishes what it can before saying `stopped`. What is left at the
+    /// deadline stays buffered for the next run.
+    public func drain(until deadline: ContinuousClock.Instant) async {
+        while ContinuousClock.now < deadline, !stopping, ring.pendingCount > 0 {
+            if publisher.isConnected, !replaying, ring.firstPending(skipping: { inFlight.contains($0) }) != nil {
+                await replay(until: deadline)
+            } else {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
     /// Shutdown, first step: no more replays (live windows are drained before this).
     public func stopReplaying() {
         stopping = true
@@ -74,12 +88,12 @@ public actor WindowDelivery: MQTTParticipant {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
-    private func replay() async {
+    private func replay(until deadline: ContinuousClock.Instant? = nil) async {
         guard !replaying, !stopping else { return }
         replaying = true
         defer { replaying = false }
         var replayed = 0
-        while publisher.isConnected, !stopping {
+        while publisher.isConnected, !stopping, deadline.map({ ContinuousClock.now < $0 }) ?? true {
             guard let sequence = ring.firstPending(skipping: { inFlight.contains($0) }) else { break }
             guard let stored = try? ring.payload(of: sequence) else { break }
             inFlight.insert(sequence)

@@ -1,3 +1,4 @@
+import EdgeCensusBuffer
 import EdgeCensusConfiguration
 import EdgeCensusLogging
 import EdgeCensusRuntime
@@ -21,16 +22,21 @@ struct AgentRuntimeTests {
 
     /// The bundled sample video (three walkers, 20 s windows from 09:00:00) with this state directory and broker.
     func configuration(broker: MosquittoBroker?, realtime: Bool = false) throws -> RemoteConfiguration {
+        try configuration(port: broker?.port, realtime: realtime)
+    }
+
+    /// The same, with the broker's port only (it may not be running yet).
+    func configuration(port: Int?, realtime: Bool = false, rate: Double = 2) throws -> RemoteConfiguration {
         let path = directory.file("edgecensus.yaml")
         var text = """
             device: {id: runtime}
             source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: \(realtime), start_time: "2026-01-01T09:00:00Z"}
-            throttle: {max_rate_hz: 2}
+            throttle: {max_rate_hz: \(rate)}
             windows: {length: 20}
             state: {directory: \(directory.file("state"))}
 
             """
-        if let broker { text += "mqtt: {host: 127.0.0.1, port: \(broker.port), discovery: false}\n" }
+        if let port { text += "mqtt: {host: 127.0.0.1, port: \(port), discovery: false}\n" }
         try writeFile(path, Data(text.utf8))
         return try RemoteConfiguration(localFile: path)
     }
@@ -51,7 +57,7 @@ struct AgentRuntimeTests {
         }
     }
 
-    @Test("with MQTT: parts start in order, READY=1 follows them, and at the recording's end they stop in the reverse order; the last window is published before stopped")
+    @Test("with MQTT: parts start in order, READY=1 follows them, and at the recording's end they stop in the reverse order; every window is published before stopped, or kept in the ring for the next run")
     func startAndStopOrderWithBroker() async throws {
         let broker = try MosquittoBroker()
         let remote = try configuration(broker: broker)
@@ -79,17 +85,71 @@ struct AgentRuntimeTests {
             .stopping, .stopped(.remoteConfiguration), .stopped(.capture), .stopped(.analysis), .stopped(.watchdog),
             .stopped(.health), .stopped(.publisher), .stopped(.delivery),
         ], "\(log.all.map(\.description))")
-        // The broker saw every window, the partial last one included, and then "stopped".
+        // Every window, the partial last one included, reached the broker before "stopped",
+        // or (a machine so busy that the broker came later than the stop's 15 s) is still
+        // in the ring, for the next run: none is lost. The late-broker test below checks
+        // that a stop does wait for the broker.
         let messages = await subscriber.inbox.messages
         let counts = messages.indices.filter { messages[$0].topic == "edgecensus/runtime/counts" }
         let stopped = messages.lastIndex { $0.topic == "edgecensus/runtime/status" && $0.text == "stopped" }
-        #expect(counts.count == 3, "\(messages.map(\.topic))")
         #expect(stopped != nil && counts.allSatisfy { $0 < stopped! }, "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
-        #expect(messages[counts.last!].text.contains("\"partial\":true"))
+        let published = counts.compactMap { index -> UInt64? in
+            ((try? JSONSerialization.jsonObject(with: Data(messages[index].payload))) as? [String: Any])?["seq"] as? UInt64
+        }
+        #expect(published == published.sorted())
+        let configuration = remote.effective
+        let ring = try RingFile(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576, sync: .never)
+        var kept: [UInt64] = []
+        while let next = ring.firstPending(skipping: { kept.contains($0) }) { kept.append(next) }
+        #expect(Set(published).union(kept) == [1, 2, 3], "published \(published), kept \(kept)")
+        if published.count == 3 {
+            #expect(messages[counts.last!].text.contains("\"partial\":true"))
+        }
         // systemd heard READY=1 before STOPPING=1.
         let notes = listener.messages.map(\.message)
         let ready = notes.firstIndex { $0.hasPrefix("READY=1") }, stopping = notes.firstIndex { $0.hasPrefix("STOPPING=1") }
         #expect(ready != nil && stopping != nil && ready! < stopping!, "\(notes)")
+    }
+
+    @Test("a clean stop waits (up to its limit) for a broker that is not there yet, and sends the windows it buffered before saying stopped")
+    func cleanStopWaitsForLateBroker() async throws {
+        // A dashboard with a persistent session, so that the broker keeps for it what the
+        // agent publishes before the dashboard is back.
+        let port = try MosquittoBroker.freePort()
+        let dashboard = "dashboard-\(port)"
+        let broker = try MosquittoBroker(port: port, persistent: true)
+        try await Subscriber(port: port, topics: ["edgecensus/runtime/#"], id: dashboard, persistentSession: true).stop()
+        try await Task.sleep(for: .seconds(1.5))  // saved (autosave every second)
+        broker.stop()
+        // Few analyses, so that the recording ends within the client's first reconnect
+        // delays (1, 2, 4 s...) even on a busy machine, and the broker it then finds is
+        // found well within the stop's 15 s.
+        let remote = try configuration(port: port, rate: 0.2)
+        let log = EventLog()
+        let runtime = try AgentRuntime(
+            configuration: remote.effective, remote: remote, pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
+            version: "test", environment: [:], logger: .silent,
+            localWindows: { _ in Issue.record("with MQTT on, no window goes to the local output") },
+            events: { log.record($0) })
+        let running = Task { await Self.runOnThread(runtime) }
+        // The broker comes back only once the recording has ended and the stop has begun:
+        // every window is in the ring by then, none sent.
+        let deadline = Date().addingTimeInterval(120)
+        while !log.all.contains(.stopping) && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try broker.start()
+        let error = await running.value
+        #expect(error == nil, "\(String(describing: error))")
+        let watcher = try await Subscriber(port: port, topics: ["edgecensus/runtime/#"], id: dashboard, persistentSession: true)
+        defer { watcher.stop() }
+        _ = try await watcher.wait(for: "edgecensus/runtime/counts", count: 3)
+        let messages = await watcher.inbox.messages
+        let counts = messages.indices.filter { messages[$0].topic == "edgecensus/runtime/counts" }
+        let stopped = messages.lastIndex { $0.topic == "edgecensus/runtime/status" && $0.text == "stopped" }
+        #expect(counts.count == 3, "\(messages.map(\.topic))")
+        #expect(stopped != nil && counts.allSatisfy { $0 < stopped! }, "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
+        #expect(counts.last.map { messages[$0].text.contains("\"partial\":true") } == true)
+        // Sent from the buffer, so marked replayed.
+        #expect(counts.allSatisfy { messages[$0].text.contains("\"replayed\":true") })
     }
 
     @Test("a stop asked from another thread: STOPPING=1 at once, the partial window goes out last, parts stop in order; without MQTT windows go to the local output")
