@@ -96,7 +96,9 @@ struct AgentRuntimeTests {
         let published = counts.compactMap { index -> UInt64? in
             ((try? JSONSerialization.jsonObject(with: Data(messages[index].payload))) as? [String: Any])?["seq"] as? UInt64
         }
-        #expect(published == published.sorted())
+        // (A window closed while older ones were still buffered goes out live, ahead of
+        // their replay: the order across the two is not kept, the numbers say which is which.)
+        #expect(Set(published).count == published.count, "a window published twice: \(published)")
         let configuration = remote.effective
         let ring = try RingFile(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576, sync: .never)
         var kept: [UInt64] = []
