@@ -94,6 +94,12 @@ let package = Package(
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
+        // The operator's view over the broker: every device's retained documents, one change sent to many.
+        .target(
+            name: "EdgeCensusFleet",
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration"],
+            swiftSettings: strictSwift
+        ),
         // The offline buffer: a fixed-size ring file of windows not yet acknowledged.
         .target(
             name: "EdgeCensusBuffer",
@@ -111,7 +117,7 @@ let package = Package(
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
                 "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
-                "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusRuntime",
+                "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusRuntime", "EdgeCensusFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -178,6 +184,11 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusEvaluationTests",
             dependencies: ["EdgeCensusEvaluation", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusFleetTests",
+            dependencies: ["EdgeCensusFleet", "EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

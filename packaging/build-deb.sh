@@ -99,6 +99,7 @@ for notice in Models/*/NOTICE-*.md; do install -m 0644 -D "$notice" "$stage/usr/
 install -m 0644 etc/edgecensus.yaml "$stage/etc/edgecensus/edgecensus.yaml"
 install -m 0644 "$here/edgecensus.service" "$stage$unitdir/edgecensus.service"
 install -m 0644 README.md "$stage/usr/share/doc/edgecensus/README.md"
+install -m 0644 -D etc/mosquitto/edgecensus.acl "$stage/usr/share/doc/edgecensus/examples/mosquitto/edgecensus.acl"
 install -m 0644 "$here/debian/copyright" "$stage/usr/share/doc/edgecensus/copyright"
 gzip -9n -c "$here/debian/changelog" > "$stage/usr/share/doc/edgecensus/changelog.gz"
 install -m 0644 -D "$here/debian/lintian-overrides" "$stage/usr/share/lintian/overrides/edgecensus"

@@ -19,53 +19,102 @@ public enum RemoteConfigurationClient {
         }
     }
 
+    /// The broker would not let this client in (bad credentials, not authorised).
+    public struct BrokerRefused: Error, CustomStringConvertible {
+        public var reason: String
+        public var description: String { "the broker refused the connection: \(reason)" }
+    }
+
     /// Returns the answer document (JSON text).
     public static func send(_ request: Request, settings: MQTTSettings, layout: TopicLayout, timeout: Double) async throws -> String {
-        let transaction = "cli-" + UUID().uuidString.prefix(8).lowercased()
-        let replyTopic = layout.configResult + "/" + transaction
-        var body: [String: ConfigurationValue] = ["transaction": .string(transaction)]
-        let topic: String
-        switch request {
-        case .set(let patch):
-            for (key, value) in patch.object ?? [:] { body[key] = value }
-            topic = layout.configSet
-        case .get:
-            topic = layout.configGet
+        let answers: [String: String]
+        do {
+            answers = try await send(request, settings: settings, layouts: [layout], timeout: timeout)
+        } catch let refused as BrokerRefused {
+            return ConfigurationValue.object(["status": .string("error"), "error": .string(refused.description)]).json
         }
+        guard let answer = answers[layout.device] else { throw NoAnswer(device: layout.device, seconds: timeout) }
+        return answer
+    }
+
+    /// Sends one request to each device over one connection and returns the answers
+    /// that came within `timeout` seconds of sending, by device id (a device missing
+    /// from the result did not answer). Each device gets a transaction of its own;
+    /// with MQTT 5 the answers come on one response topic level of this run's
+    /// (`<prefix>/<device>/config/result/<run>`, correlation data = the transaction),
+    /// with 3.1.1 they are picked from `config/result` by transaction.
+    public static func send(_ request: Request, settings: MQTTSettings, layouts: [TopicLayout],
+                            timeout: Double) async throws -> [String: String] {
+        guard let first = layouts.first else { return [:] }
+        let run = "cli-" + UUID().uuidString.prefix(8).lowercased()
+        let isV5 = settings.protocolVersion == .v5
+        var transactions: [String: TopicLayout] = [:]
+        var messages: [MQTTMessage] = []
+        for (index, layout) in layouts.enumerated() {
+            let transaction = layouts.count == 1 ? run : "\(run)-\(index)"
+            transactions[transaction] = layout
+            var body: [String: ConfigurationValue] = ["transaction": .string(transaction)]
+            let topic: String
+            switch request {
+            case .set(let patch):
+                for (key, value) in patch.object ?? [:] { body[key] = value }
+                topic = layout.configSet
+            case .get:
+                topic = layout.configGet
+            }
+            messages.append(MQTTMessage(topic: topic, text: ConfigurationValue.object(body).json, qos: 1,
+                                        responseTopic: isV5 ? layout.configResult + "/" + run : nil,
+                                        correlationData: isV5 ? Array(transaction.utf8) : nil))
+        }
+        // One subscription for every device's answers (all devices share the prefix).
+        let prefix = first.prefix
+        let answerFilter = prefix + "/+/config/result" + (isV5 ? "/" + run : "")
         let client = try MQTTClient(settings: settings)
         defer { client.stop() }
         try client.start()
-        let isV5 = settings.protocolVersion == .v5
-        let answers = Task { () -> String? in
+        let expected = transactions.count
+        let collecting = Task { () throws -> [String: String] in
+            var answers: [String: String] = [:]
             var sent = false
+            // Until the subscription is in place: the timeout for connecting; then the timeout for the answers.
+            // (A timer cancelled does not stop the client: only one that runs out does.)
+            var timer = Task {
+                guard (try? await Task.sleep(for: .seconds(timeout))) != nil else { return }
+                client.stop()
+            }
+            defer { timer.cancel() }
             for await event in client.events {
                 switch event {
                 case .connected:
                     guard !sent else { continue }
-                    sent = true
-                    _ = try? client.subscribe(isV5 ? replyTopic : layout.configResult, qos: 1, retainedToo: false)
+                    _ = try? client.subscribe(answerFilter, qos: 1, retainedToo: false)
                 case .subscribed:
-                    let message = MQTTMessage(topic: topic, text: ConfigurationValue.object(body).json, qos: 1,
-                                              responseTopic: isV5 ? replyTopic : nil, correlationData: isV5 ? Array(transaction.utf8) : nil)
-                    _ = try? await client.publish(message)
+                    guard !sent else { continue }
+                    sent = true
+                    timer.cancel()
+                    timer = Task {
+                        guard (try? await Task.sleep(for: .seconds(timeout))) != nil else { return }
+                        client.stop()
+                    }
+                    for message in messages {
+                        Task { _ = try? await client.publish(message) }
+                    }
                 case .message(let message):
                     let answer = try? ConfigurationValue.parse(json: Data(message.payload))
-                    if answer?.object?["transaction"] == .string(transaction) { return message.text }
+                    if case .string(let transaction)? = answer?.object?["transaction"], let layout = transactions[transaction],
+                       message.topic.hasPrefix(layout.base + "/") {
+                        answers[layout.device] = message.text
+                        if answers.count == expected { return answers }
+                    }
                 case .refused(let reason):
-                    return "{\"status\":\"error\",\"error\":\"the broker refused the connection: \(reason)\"}"
+                    throw BrokerRefused(reason: reason)
                 default:
                     continue
                 }
             }
-            return nil
+            return answers
         }
-        let timer = Task {
-            try? await Task.sleep(for: .seconds(timeout))
-            client.stop()
-        }
-        defer { timer.cancel() }
-        guard let answer = await answers.value else { throw NoAnswer(device: layout.device, seconds: timeout) }
-        return answer
+        return try await collecting.value
     }
 
     /// `KEY=VALUE` arguments as one merge patch: `throttle.max_rate_hz=1` becomes

@@ -14,6 +14,11 @@ public enum CountReport {
     /// (/2: the `unknown` cells).
     public static let schema = "edgecensus.counts/2"
 
+    /// The window's `people` as published: nil when k-anonymity hides it (fewer than k, but some).
+    public static func publishedPeople(_ window: CountWindow, kAnonymity k: Int) -> Int? {
+        k > 1 && window.people > 0 && window.people < k ? nil : window.people
+    }
+
     /// `replayed`: true when the window is sent again from the offline buffer rather than as it closes.
     public static func document(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> [String: Any] {
         var suppressed: [String] = []
@@ -38,7 +43,7 @@ public enum CountReport {
             }
             return result
         }
-        let peopleHidden = k > 1 && window.people > 0 && window.people < k
+        let peopleHidden = publishedPeople(window, kAnonymity: k) == nil
         if peopleHidden { suppressed.append("people") }
         let genders: [Gender?] = Gender.allCases + [nil], groups: [AgeGroup?] = AgeGroup.allCases + [nil]
         let genderName = { (gender: Gender?) in gender?.rawValue ?? "unknown" }

@@ -25,6 +25,8 @@ final class MQTTOutput: Sendable {
     let configuredRate: Setting<Double>
     /// Windows in the offline buffer not yet acknowledged, as of the last delivery.
     private let bufferedWindows: Setting<Int>
+    /// The people of the last hour's windows, as published, for the health report.
+    private let recentPeople: Setting<RecentPeople>
     /// The broker's side of the service's one-line status.
     var statusSummary: String {
         "broker \(publisher.isConnected ? "connected" : "not connected"); \(bufferedWindows.value) buffered"
@@ -80,6 +82,8 @@ final class MQTTOutput: Sendable {
         let rate = Setting(configuration.throttle.maxRateHz), interval = Setting(mqtt.healthInterval)
         configuredRate = rate
         healthInterval = interval
+        let recentPeople = Setting(RecentPeople())
+        self.recentPeople = recentPeople
         health = Task {
             var lastCPU = inputs.processCPUTime(), lastWall = inputs.now()
             while !Task.isCancelled {
@@ -95,7 +99,8 @@ final class MQTTOutput: Sendable {
                     inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
                     cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
                     residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
-                    bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped),
+                    bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped,
+                    lastHour: recentPeople.value.total(at: now)),
                     at: now)
                 (lastCPU, lastWall) = (cpu, wall)
             }
@@ -104,6 +109,8 @@ final class MQTTOutput: Sendable {
     }
 
     func publish(_ window: CountWindow) {
+        let people = CountReport.publishedPeople(window, kAnonymity: publisher.kAnonymity)
+        recentPeople.update { $0.record(end: window.end, people: people) }
         windows.yield(window)
     }
 

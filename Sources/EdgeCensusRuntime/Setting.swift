@@ -8,4 +8,6 @@ public final class Setting<Value: Sendable>: Sendable {
         get { stored.withLock { $0 } }
         set { stored.withLock { $0 = newValue } }
     }
+    /// Changes the value in place, under the lock.
+    public func update(_ change: (inout Value) -> Void) { stored.withLock { change(&$0) } }
 }

@@ -21,10 +21,13 @@ public enum TelemetryDocuments {
         public var bufferedWindows: Int
         public var oldestUnsentSeconds: Double?
         public var droppedWindows: Int
+        /// The windows that ended in the hour before the report, as published.
+        public var lastHour: RecentPeople.Total
 
         public init(uptime: Double, version: String, cameraState: String, configuredRate: Double, effectiveRate: Double,
                     inferenceMilliseconds: Double?, cpuPercent: Double, residentMemory: Int?, temperature: Double?, bufferedWindows: Int,
-                    oldestUnsentSeconds: Double?, droppedWindows: Int) {
+                    oldestUnsentSeconds: Double?, droppedWindows: Int,
+                    lastHour: RecentPeople.Total = .init(people: 0, windows: 0, suppressedWindows: 0)) {
             self.uptime = uptime
             self.version = version
             self.cameraState = cameraState
@@ -37,10 +40,11 @@ public enum TelemetryDocuments {
             self.bufferedWindows = bufferedWindows
             self.oldestUnsentSeconds = oldestUnsentSeconds
             self.droppedWindows = droppedWindows
+            self.lastHour = lastHour
         }
     }
 
-    public static let healthSchema = "edgecensus.health/1"
+    public static let healthSchema = "edgecensus.health/2"
 
     public static func health(_ health: Health, device: String, at time: Double) -> String {
         let round = { (value: Double, places: Double) in (value * places).rounded() / places }
@@ -55,6 +59,8 @@ public enum TelemetryDocuments {
             "buffer": ["windows": health.bufferedWindows,
                        "oldest_unsent_seconds": health.oldestUnsentSeconds.map { round($0, 1) as Any } ?? NSNull(),
                        "dropped_windows": health.droppedWindows] as [String: Any],
+            "last_hour": ["people": health.lastHour.people, "windows": health.lastHour.windows,
+                          "suppressed_windows": health.lastHour.suppressedWindows],
         ]
         return json(object)
     }
@@ -153,7 +159,7 @@ public enum TelemetryDocuments {
             "state_topic": layout.status, "value_template": "{{ 'ON' if value == '\(status.online)' else 'OFF' }}",
             "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "entity_category": "diagnostic",
         ]))
-        // Health reports come every mqtt.health_interval seconds (QoS 0): three missed ones expire the value.
+        // Health reports come every mqtt.health_interval seconds (retained, for fleet views): three missed ones expire the value.
         let expiry = Int(max(60, (3 * healthInterval).rounded(.up)))
         let health: [(id: String, name: String, template: String, unit: String, deviceClass: String?)] = [
             ("cpu", "CPU", "{{ value_json.cpu_percent }}", "%", nil),

@@ -163,7 +163,8 @@ public final class TelemetryPublisher: Sendable {
     }
 
     public func publishHealth(_ health: TelemetryDocuments.Health, at time: Double) async {
-        await send(MQTTMessage(topic: layout.health, text: TelemetryDocuments.health(health, device: layout.device, at: time), qos: 0))
+        await send(MQTTMessage(topic: layout.health, text: TelemetryDocuments.health(health, device: layout.device, at: time),
+                               qos: 1, retain: true))
     }
 
     /// Says `stopped` (retained) and disconnects cleanly, so that the will is not sent.

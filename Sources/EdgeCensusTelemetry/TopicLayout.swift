@@ -2,11 +2,14 @@
 public struct TopicLayout: Sendable, Equatable {
     /// `mqtt.topic_prefix` with the device id: `edgecensus/<device_id>`.
     public let base: String
+    /// `mqtt.topic_prefix` (without a trailing slash): every device's topics are under it.
+    public let prefix: String
     public let discoveryPrefix: String
     public let device: String
 
     public init(prefix: String = "edgecensus", device: String, discoveryPrefix: String = "homeassistant") {
-        base = prefix.hasSuffix("/") ? prefix + device : prefix + "/" + device
+        self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        base = self.prefix + "/" + device
         self.device = device
         self.discoveryPrefix = discoveryPrefix
     }

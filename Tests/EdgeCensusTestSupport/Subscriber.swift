@@ -17,9 +17,12 @@ public struct Subscriber {
 
     /// `persistentSession`: MQTT 3.1.1 with a kept session, so that the broker queues
     /// QoS 1 messages for it while it is away (give a fixed `id`).
+    /// `username`/`passwordFile`: log in (for a broker with a password file).
     public init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))",
-                persistentSession: Bool = false) async throws {
+                persistentSession: Bool = false, username: String? = nil, passwordFile: String? = nil) async throws {
         var settings = MQTTSettings.loopback(port: port, clientID: id)
+        settings.username = username
+        settings.passwordFile = passwordFile
         if persistentSession {
             settings.protocolVersion = .v311
             settings.cleanSession = false
