@@ -5,6 +5,7 @@ import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusEvaluation
+import EdgeCensusFleet
 import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
@@ -30,7 +31,14 @@ struct BenchCommand: ParsableCommand {
             at the SD card to measure that), recovery time of a full 16 MiB ring, and, with \
             --mqtt too, the time to replay 10 000 buffered windows to that broker.
 
+            With --fleet N --mqtt HOST[:PORT]: N simulated devices publishing to that broker as \
+            agents do (discovery, status, config/state, then windows and health on a clock --speed \
+            times faster than real), then `fleet status` and a `fleet config set` to up to 1 000 of \
+            them, timed; messages and bytes per device per day; with --broker-pid, the broker's CPU \
+            and memory. Use a broker of its own: it leaves N devices' retained messages behind.
+
             Examples:
+              edgecensus bench --fleet 1000 --mqtt localhost:1884 --broker-pid "$(pgrep -n mosquitto)"
               edgecensus bench --runs 50 --threads 1 etc/samples/astronaut.png
               edgecensus bench --buffer --directory /var/lib/edgecensus --mqtt localhost
               edgecensus bench --video etc/samples/walkers.mp4
@@ -57,6 +65,18 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "With --mqtt: messages per measurement.")
     var messages = 2000
 
+    @Option(name: .long, help: ArgumentHelp("With --mqtt: simulate this many devices on the broker.", valueName: "N"))
+    var fleet: Int?
+
+    @Option(name: .long, help: "With --fleet: simulated seconds per real second.")
+    var speed = 60.0
+
+    @Option(name: .long, help: "With --fleet: simulated hours.")
+    var simulatedHours = 1.0
+
+    @Option(name: .long, help: "With --fleet: the broker's process id, to read its CPU time and memory.")
+    var brokerPid: Int32?
+
     @Flag(name: .long, help: "Measure the offline buffer (ring file).")
     var buffer = false
 
@@ -79,6 +99,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if buffer { return try benchBuffer() }
+        if let fleet {
+            guard let mqtt, fleet > 0 else { throw ValidationError("--fleet N needs N > 0 and --mqtt HOST[:PORT].") }
+            return try benchFleet(fleet, mqtt)
+        }
         if let video { return try benchVideo(video) }
         if let mqtt { return try benchMQTT(mqtt) }
         guard let photo else { return }
@@ -92,6 +116,23 @@ struct BenchCommand: ParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
+            StandardError.print("edgecensus: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func benchFleet(_ devices: Int, _ mqtt: String) throws {
+        let broker = try BrokerAddress(mqtt, defaultPort: 1883)
+        var settings = MQTTSettings()
+        settings.host = broker.host
+        settings.port = broker.port
+        settings.clientID = "edgecensus-bench-fleet-\(getpid())"
+        let simulation = FleetSimulation(devices: devices, prefix: "benchfleet", discoveryPrefix: "benchfleet-homeassistant",
+                                         speed: speed, simulatedSeconds: simulatedHours * 3600)
+        let benchmark = FleetScaleBenchmark(simulation: simulation, brokerPID: brokerPid)
+        switch blockingWait({ [settings] in try await benchmark.run(settings: settings) }) {
+        case .success(let text): print(text)
+        case .failure(let error):
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(1)
         }

@@ -17,7 +17,7 @@ public enum SchemaValidator {
         case layout.status: "status"
         case layout.configState: "config-state"
         case layout.configResult: "config-result"
-        case _ where ["sensor", "binary_sensor"].contains(where: { topic.hasPrefix("homeassistant/\($0)/edgecensus_\(layout.device)/") })
+        case _ where ["sensor", "binary_sensor"].contains(where: { topic.hasPrefix("\(layout.discoveryPrefix)/\($0)/edgecensus_\(layout.device)/") })
             && topic.hasSuffix("/config"): "discovery"
         default: nil
         }

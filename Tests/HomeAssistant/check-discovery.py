@@ -11,7 +11,11 @@ status documents it publishes, then, with the `homeassistant` package:
   2. renders every template (value, attributes, last_reset, availability) with
      HA's template engine on the real documents, and checks what HA would show:
      numbers where numbers are expected, a last_reset HA can parse, `online` as
-     the only available status.
+     the only available status;
+  3. with --hourly, runs test_hourly_totals.py (pytest, with Home Assistant's test
+     harness) on the same messages: HA's MQTT integration discovers the sensors,
+     its recorder compiles hourly statistics of two hours of windows, and each
+     hour's total must be the sum of its windows.
 Exit 0 when nothing failed. Needs Python 3.13 with `homeassistant` installed:
   python3.13 -m venv /tmp/ha && /tmp/ha/bin/pip install homeassistant==2025.4.4
   /tmp/ha/bin/python Tests/HomeAssistant/check-discovery.py --edgecensus .build/debug/edgecensus
@@ -167,10 +171,22 @@ async def check(messages):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--edgecensus", default=os.path.join(REPO, ".build/debug/edgecensus"))
+    parser.add_argument("--hourly", action="store_true", help="also check hourly totals in HA's long-term statistics")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         messages = collect(args.edgecensus, work)
-    version, failures, notes = asyncio.run(check(messages))
+        version, failures, notes = asyncio.run(check(messages))
+        if args.hourly:
+            saved = os.path.join(work, "messages.json")
+            with open(saved, "w") as f:
+                json.dump(messages, f)
+            here = os.path.dirname(os.path.abspath(__file__))
+            run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", os.path.join(here, "test_hourly_totals.py")],
+                                 env=dict(os.environ, EDGECENSUS_MESSAGES=saved), cwd=here, capture_output=True, text=True)
+            found = [line for line in run.stdout.splitlines() if "hourly statistics" in line]
+            notes.extend(line.strip() for line in found)
+            if run.returncode != 0 or " 1 passed" not in " " + run.stdout.splitlines()[-1]:
+                failures.append("hourly totals: " + "\n".join(run.stdout.splitlines()[-30:]))
     print(f"Home Assistant {version} (Python {sys.version.split()[0]})")
     for note in notes:
         print(f"  note: {note}")

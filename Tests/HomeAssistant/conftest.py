@@ -1,0 +1,2 @@
+"""Home Assistant's own test harness (pytest-homeassistant-custom-component)."""
+pytest_plugins = "pytest_homeassistant_custom_component"
