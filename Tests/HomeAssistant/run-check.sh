@@ -8,9 +8,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-HA_VERSION="${HA_VERSION:-2025.4.4}"
-# Home Assistant's test harness for that version (it pins the exact HA release), and the MQTT integration's client.
-HARNESS="pytest-homeassistant-custom-component==0.13.236 paho-mqtt==2.1.0"
+# Home Assistant, its test harness (pytest-homeassistant-custom-component, which pins
+# the exact HA release) and the MQTT integration's client: requirements.txt, every version pinned.
+HA_VERSION="$(sed -n 's/^homeassistant==//p' "$here/requirements.txt")"
 cache="${EDGECENSUS_CACHE:-/var/cache/edgecensus}"
 [ -w "$(dirname "$cache")" ] || [ -w "$cache" ] 2>/dev/null || cache="$HOME/.cache/edgecensus"
 
@@ -27,14 +27,13 @@ if [ -z "$python" ]; then
     exit 0
 fi
 
-venv="$cache/homeassistant-$HA_VERSION"
+venv="$cache/homeassistant-$HA_VERSION-$(sha256sum "$here/requirements.txt" | cut -c1-8)"
 if ! "$venv/bin/python" -c "import homeassistant, pytest_homeassistant_custom_component, paho.mqtt" 2>/dev/null; then
     echo "check-discovery: installing homeassistant==$HA_VERSION and its test harness into $venv (once)"
     rm -rf "$venv"
     mkdir -p "$cache"
     "$python" -m venv "$venv"
-    # shellcheck disable=SC2086
-    "$venv/bin/pip" install -q --disable-pip-version-check "homeassistant==$HA_VERSION" $HARNESS
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"
 fi
 binary="${EDGECENSUS_BINARY:-$repo/.build/debug/edgecensus}"
 [ -x "$binary" ] || { echo "check-discovery: $binary is not built (swift build)" >&2; exit 1; }
