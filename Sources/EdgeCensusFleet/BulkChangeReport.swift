@@ -1,4 +1,4 @@
-public import EdgeCensusConfiguration
+import EdgeCensusConfiguration
 import Foundation
 
 /// What each device said to one change sent to many (`fleet config set`).

@@ -1,4 +1,4 @@
-public import EdgeCensusConfiguration
+import EdgeCensusConfiguration
 import Foundation
 
 /// What the broker holds about one device: its retained `status`, `state` (the

@@ -72,8 +72,9 @@ public struct FleetScaleBenchmark: Sendable {
         lines.append(String(format: "  announce (status, %d discovery configs, config/state per device): %d messages, %.1f MiB in %.1f s",
                             result.perConnect.messages["discovery", default: 0] / max(n, 1), result.perConnect.totalMessages,
                             Double(result.perConnect.totalBytes) / 1_048_576, result.announceSeconds))
-        lines.append(String(format: "  clock: %.0f simulated s in %.1f s (x%.0f asked, x%.0f reached)",
-                            result.simulatedSeconds, result.runSeconds, simulation.speed, result.achievedSpeed))
+        lines.append(String(format: "  clock: %.0f simulated s in %.1f s (x%.0f asked, x%.0f reached); %d of %d messages reached a consumer of all",
+                            result.simulatedSeconds, result.runSeconds, simulation.speed, result.achievedSpeed,
+                            result.consumed, result.steady.totalMessages))
         let kinds = result.steady.messages.keys.sorted()
         lines.append(String(format: "  per device per day: %.0f messages, %.2f MiB (topic + payload; ", perDeviceDay(result.steady.totalMessages),
                             perDeviceDay(result.steady.totalBytes) / 1_048_576)

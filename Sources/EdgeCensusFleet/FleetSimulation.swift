@@ -16,7 +16,11 @@ import Foundation
 ///
 /// The devices share `connections` MQTT connections (a real fleet has one per
 /// device, with its will; the broker's message load is the same, its per-connection
-/// memory is not measured here).
+/// memory is not measured here), and the responder subscribes at QoS 0 (one real
+/// device's queue never holds more than its own requests). A consumer subscribed
+/// to all of it (as a dashboard plus a store together are) receives every window,
+/// health report and status while the clock runs, so the broker routes each
+/// message to one subscriber too.
 public struct FleetSimulation: Sendable {
     public var devices: Int
     public var prefix: String
@@ -60,6 +64,8 @@ public struct FleetSimulation: Sendable {
         public var simulatedSeconds: Double
         public var announceSeconds: Double
         public var runSeconds: Double
+        /// Messages the consumer received while the clock ran.
+        public var consumed: Int
         /// Simulated seconds per real second actually reached (below `speed` when publishing could not keep up).
         public var achievedSpeed: Double { simulatedSeconds / max(runSeconds, 1e-9) }
     }
@@ -125,6 +131,32 @@ public struct FleetSimulation: Sendable {
         await send(batch)
         let announceSeconds = (ContinuousClock.now - announceStart).seconds
 
+        // The consumer, from the clock on.
+        var consumerSettings = settings
+        consumerSettings.clientID = settings.clientID + "-consumer"
+        let consumer = try MQTTClient(settings: consumerSettings, eventsKept: nil)
+        try consumer.start()
+        let consumerTopics = ["counts", "state", "health", "status"].map { "\(prefix)/+/\($0)" }
+        let (consumerReady, consumerSubscribed) = AsyncStream<Void>.makeStream()
+        let consuming = Task { () -> Int in
+            var received = 0, awaited = Set<Int32>()
+            for await event in consumer.events {
+                switch event {
+                case .connected:
+                    awaited = Set(consumerTopics.compactMap { try? consumer.subscribe($0, qos: 0, retainedToo: false) })
+                case .subscribed(let id, _):
+                    awaited.remove(id)
+                    if awaited.isEmpty { consumerSubscribed.yield() }
+                case .message:
+                    received += 1
+                default:
+                    continue
+                }
+            }
+            return received
+        }
+        for await _ in consumerReady { break }
+
         // The clock: windows and health at their simulated times.
         var steady = Tally()
         var random = SystemRandomNumberGenerator()
@@ -170,8 +202,11 @@ public struct FleetSimulation: Sendable {
         }
         let runSeconds = (ContinuousClock.now - runStart).seconds
         for client in clients { client.stop() }
+        try? await Task.sleep(for: .seconds(1))  // the last deliveries to the consumer
+        consumer.stop()
+        let consumed = await consuming.value
         return (Result(perConnect: perConnect, steady: steady, simulatedSeconds: simulatedSeconds,
-                       announceSeconds: announceSeconds, runSeconds: runSeconds), responder)
+                       announceSeconds: announceSeconds, runSeconds: runSeconds, consumed: consumed), responder)
     }
 
     /// A window of a few people, split by gender and age as a real one is.
@@ -220,7 +255,7 @@ public struct FleetSimulation: Sendable {
         static func start(settings: MQTTSettings, simulation: FleetSimulation) async throws -> Responder {
             var own = settings
             own.clientID = settings.clientID + "-responder"
-            let client = try MQTTClient(settings: own)
+            let client = try MQTTClient(settings: own, eventsKept: nil)
             try client.start()
             let prefix = simulation.prefix, discoveryPrefix = simulation.discoveryPrefix
             let ready = AsyncStream<Void>.makeStream()
@@ -229,7 +264,7 @@ public struct FleetSimulation: Sendable {
                 for await event in client.events {
                     switch event {
                     case .connected:
-                        _ = try? client.subscribe(prefix + "/+/config/set", qos: 1, retainedToo: false)
+                        _ = try? client.subscribe(prefix + "/+/config/set", qos: 0, retainedToo: false)
                     case .subscribed:
                         ready.continuation.yield()
                     case .message(let message):

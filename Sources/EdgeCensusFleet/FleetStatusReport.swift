@@ -1,4 +1,4 @@
-public import EdgeCensusConfiguration
+import EdgeCensusConfiguration
 import Foundation
 
 /// `fleet status` as a table (one line per device) or as JSON, at a given time.

@@ -45,7 +45,7 @@ public struct FleetSurvey: Sendable {
 
     /// Every device with at least one retained document, sorted by id.
     public func run() async throws -> [DeviceReport] {
-        let client = try MQTTClient(settings: settings)
+        let client = try MQTTClient(settings: settings, eventsKept: nil)  // every retained message of the fleet, in a burst
         defer { client.stop() }
         try client.start()
         let filters = DeviceReport.topicKinds.map { "\(prefix)/+/\($0)" }

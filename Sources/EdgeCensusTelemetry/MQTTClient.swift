@@ -108,19 +108,24 @@ public final class MQTTClient: Sendable {
     private let context: CallbackContext
     private let unmanaged: Unmanaged<CallbackContext>
     public let settings: MQTTSettings
-    /// Connection events and received messages; the newest 1024 are kept if nobody reads.
+    /// Connection events and received messages; the newest `eventsKept` are kept
+    /// while nobody reads (nil: all of them).
     public let events: AsyncStream<MQTTEvent>
     private let gate: MQTTGate
     private let network = Mutex<MQTTNetworkLoop?>(nil)
 
-    public init(settings: MQTTSettings, will: MQTTMessage? = nil) throws(MQTTError) {
+    /// `eventsKept`: how many unread events to keep, the newest (an agent, which must
+    /// never grow without bound); nil keeps every one (a tool that reads a burst of
+    /// retained messages, which must lose none of them, nor the acknowledgements among them).
+    public init(settings: MQTTSettings, will: MQTTMessage? = nil, eventsKept: Int? = 1024) throws(MQTTError) {
         MQTTLibrary.initialise()
         guard let handle = mosquitto_new(settings.clientID, settings.cleanSession, nil) else {
             throw MQTTError(operation: "create client", reason: String(cString: strerror(errno)))
         }
         self.handle = handle
         self.settings = settings
-        let (events, continuation) = AsyncStream<MQTTEvent>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let (events, continuation) = AsyncStream<MQTTEvent>.makeStream(
+            bufferingPolicy: eventsKept.map { .bufferingNewest($0) } ?? .unbounded)
         self.events = events
         context = CallbackContext(continuation: continuation, isV5: settings.protocolVersion == .v5)
         unmanaged = Unmanaged.passRetained(context)

@@ -34,6 +34,25 @@ struct FleetSurveyTests {
         #expect(survey.split(topic: "edgecensus/hall/counts") == nil)
     }
 
+    @Test("a burst of retained messages larger than an agent's event buffer loses none: 3 000 devices, each found")
+    func burst() async throws {
+        let broker = try MosquittoBroker()
+        let publisher = try await Subscriber(port: broker.port, topics: [])
+        defer { publisher.stop() }
+        let devices = 3000, client = publisher.client
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<devices {
+                group.addTask {
+                    try await client.publish(MQTTMessage(topic: "edgecensus/d\(index)/status", text: "online", qos: 1, retain: true))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let reports = try await FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus").run()
+        #expect(reports.count == devices)
+        #expect(reports.allSatisfy { $0.status == "online" })
+    }
+
     @Test("a broker that is not there is an error naming it, after the timeout")
     func noBroker() async throws {
         let port = try MosquittoBroker.freePort()

@@ -114,7 +114,8 @@ struct MQTTClientTests {
         _ = try await afterRename.wait(for: new.discovery(component: "binary_sensor", entity: "connected"))
         let retained = await afterRename.inbox.messages
         #expect(retained.contains { $0.topic == new.discovery(entity: "people") })
-        #expect(!retained.contains { $0.topic.contains("edgecensus_hall") }, "\(retained.map(\.topic).filter { $0.contains("hall") })")
+        #expect(!retained.contains { $0.topic.hasPrefix(old.discoveryPrefix + "/") && $0.topic.contains("edgecensus_\(old.device)/") },
+                "\(retained.map(\.topic).filter { $0.contains("hall") })")
         afterRename.stop()
         // Discovery turned off: everything this device announced is cleared.
         try await run(device: "lobby", discovery: false, lines: 0)
