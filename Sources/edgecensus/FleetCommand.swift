@@ -138,6 +138,9 @@ struct FleetCommand: ParsableCommand {
         @Option(name: .long, help: "Refuse on every device not at this configuration version.")
         var expectVersion: Int?
 
+        @Option(name: .long, help: "With --devices: seconds without a retained message after which the devices found are taken as all.")
+        var quiet = 0.5
+
         func validate() throws {
             guard (devices == nil) != (devicesFrom == nil) else {
                 throw ValidationError("give either --devices PATTERN or --devices-from FILE")
@@ -158,7 +161,7 @@ struct FleetCommand: ParsableCommand {
             if let expectVersion { patch = patch.merging(patch: .object(["config_version": .int(expectVersion)])) }
             var known: [String] = []
             if case .pattern = selection {
-                let survey = FleetSurvey(settings: settings, prefix: prefix, timeout: timeout)
+                let survey = FleetSurvey(settings: settings, prefix: prefix, quietPeriod: quiet, timeout: max(timeout, 10))
                 switch blockingWait({ try await survey.run() }) {
                 case .success(let found): known = found.map(\.device)
                 case .failure(let error):

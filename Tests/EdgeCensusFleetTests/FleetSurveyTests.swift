@@ -25,7 +25,8 @@ struct FleetSurveyTests {
         for (topic, text) in retained {
             _ = try await publisher.client.publish(MQTTMessage(topic: topic, text: text, qos: 1, retain: true))
         }
-        let survey = FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus/")
+        // Generous bounds: a loaded machine (the whole suite at once) may take seconds to connect.
+        let survey = FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus/", quietPeriod: 2, timeout: 60)
         let reports = try await survey.run()
         #expect(reports.map(\.device) == ["gate", "hall", "yard"])
         #expect(reports.map(\.status) == [nil, "online", "offline"])
@@ -48,7 +49,8 @@ struct FleetSurveyTests {
             }
             try await group.waitForAll()
         }
-        let reports = try await FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus").run()
+        let reports = try await FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus",
+                                            quietPeriod: 2, timeout: 60).run()
         #expect(reports.count == devices)
         #expect(reports.allSatisfy { $0.status == "online" })
     }

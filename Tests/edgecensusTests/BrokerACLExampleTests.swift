@@ -65,7 +65,7 @@ struct BrokerACLExampleTests {
         let operatorConfig = try configFile(device: "shop-1", user: "operator")
         let set = try ProcessRunner.run(TestPaths.executable, ["config", "set", "throttle.max_rate_hz=1", "--device", "shop-1", "--config", operatorConfig])
         #expect(set.status == 0 && set.standardOutput.contains("\"status\":\"ok\""), "\(set.standardOutput) \(set.standardError)")
-        let status = try ProcessRunner.run(TestPaths.executable, ["fleet", "status", "--config", operatorConfig])
+        let status = try ProcessRunner.run(TestPaths.executable, ["fleet", "status", "--config", operatorConfig, "--quiet", "2", "--timeout", "60"])
         #expect(status.status == 0 && status.standardOutput.contains("shop-1") && status.standardOutput.contains("online"), "\(status.standardOutput)")
         _ = try await homeAssistant.wait(for: "homeassistant/binary_sensor/edgecensus_shop-1/connected/config", count: 2)
         let denials = broker.log.split(separator: "\n").filter { $0.contains("Denied") }

@@ -29,8 +29,11 @@ struct FleetCommandTests {
         return try BackgroundAgent.start(config: config)
     }
 
+    /// Generous bounds for a loaded machine: the survey ends 2 s after the last retained
+    /// message, answers are awaited 20 s (the silent devices make each change take that long).
     func fleet(_ arguments: [String]) throws -> ProcessResult {
-        try ProcessRunner.run(TestPaths.executable, ["fleet"] + arguments + ["--mqtt", "127.0.0.1:\(broker.port)"])
+        let bounds = arguments.contains("status") ? ["--quiet", "2", "--timeout", "60"] : ["--quiet", "2", "--timeout", "20"]
+        return try ProcessRunner.run(TestPaths.executable, ["fleet"] + arguments + bounds + ["--mqtt", "127.0.0.1:\(broker.port)"])
     }
 
     static func json(_ text: String) -> [String: Any] {
@@ -66,7 +69,7 @@ struct FleetCommandTests {
                                                                   "--mqtt", "127.0.0.1:\(broker.port)"])
         #expect(single.status == 0, "\(single.standardOutput) \(single.standardError)")
 
-        let change = try fleet(["config", "set", "throttle.max_rate_hz=0.5", "--devices", "shop-*", "--expect-version", "0", "--timeout", "5"])
+        let change = try fleet(["config", "set", "throttle.max_rate_hz=0.5", "--devices", "shop-*", "--expect-version", "0"])
         #expect(change.status == 1, "\(change.standardOutput) \(change.standardError)")
         let lines = change.standardOutput.split(separator: "\n").map(String.init)
         func line(_ device: String) -> String { lines.first { $0.hasPrefix(device + " ") } ?? "" }
@@ -99,20 +102,20 @@ struct FleetCommandTests {
 
         // A list file: the answering devices only, exit 0; a device nobody runs: exit 1.
         try writeFile(directory.file("running.txt"), Data("shop-1\nshop-3 # back room\n".utf8))
-        let listed = try fleet(["config", "set", "windows.k_anonymity=3", "--devices-from", directory.file("running.txt"), "--timeout", "5"])
+        let listed = try fleet(["config", "set", "windows.k_anonymity=3", "--devices-from", directory.file("running.txt")])
         #expect(listed.status == 0, "\(listed.standardOutput) \(listed.standardError)")
         #expect(listed.standardOutput.contains("2 device(s): 2 applied, 0 refused, 0 did not answer"), "\(listed.standardOutput)")
         try writeFile(directory.file("ghost.txt"), Data("shop-1\nghost\n".utf8))
-        let ghost = try fleet(["config", "set", "windows.k_anonymity=3", "--devices-from", directory.file("ghost.txt"), "--timeout", "3"])
+        let ghost = try fleet(["config", "set", "windows.k_anonymity=3", "--devices-from", directory.file("ghost.txt")])
         #expect(ghost.status == 1 && ghost.standardOutput.contains("ghost") && ghost.standardOutput.contains("1 did not answer"),
                 "\(ghost.standardOutput)")
-        let nobody = try fleet(["config", "set", "windows.k_anonymity=3", "--devices", "hall-*", "--timeout", "3"])
+        let nobody = try fleet(["config", "set", "windows.k_anonymity=3", "--devices", "hall-*"])
         #expect(nobody.status == 2 && nobody.standardError.contains("nothing sent"), "\(nobody.standardError)")
     }
 
     @Test("status with no broker exits 2 and says where it looked; with no device exits 1")
     func nothingThere() throws {
-        let empty = try fleet(["status", "--timeout", "3"])
+        let empty = try fleet(["status"])
         #expect(empty.status == 1 && empty.standardError.contains("no device found under 'edgecensus/'"), "\(empty.standardError)")
         let port = try MosquittoBroker.freePort()
         let absent = try ProcessRunner.run(TestPaths.executable, ["fleet", "status", "--mqtt", "127.0.0.1:\(port)", "--timeout", "1"])
