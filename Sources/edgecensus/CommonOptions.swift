@@ -65,6 +65,22 @@ struct BrokerAddress {
     }
 }
 
+extension MQTTConfiguration {
+    /// This configuration's broker, or the one `--mqtt` names; an error when there is none.
+    func overridden(by mqtt: String?) throws -> MQTTConfiguration {
+        var configuration = self
+        if let mqtt {
+            let broker = try BrokerAddress(mqtt, defaultPort: port)
+            configuration.host = broker.host
+            configuration.port = broker.port
+        }
+        guard configuration.isEnabled else {
+            throw ValidationError("no broker: give --mqtt HOST[:PORT] or set mqtt.host in the configuration file")
+        }
+        return configuration
+    }
+}
+
 /// Runs async work from a synchronous command and waits for its result.
 func blockingWait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) -> Result<T, any Error> {
     let box = ResultBox<T>()

@@ -26,15 +26,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     static func settingsAndLayout(device: String, mqtt: String?, configuration: AgentConfiguration) throws -> (MQTTSettings, TopicLayout) {
-        var mqttConfiguration = configuration.mqtt
-        if let mqtt {
-            let broker = try BrokerAddress(mqtt, defaultPort: mqttConfiguration.port)
-            mqttConfiguration.host = broker.host
-            mqttConfiguration.port = broker.port
-        }
-        guard mqttConfiguration.isEnabled else {
-            throw ValidationError("no broker: give --mqtt HOST[:PORT] or set mqtt.host in the configuration file")
-        }
+        let mqttConfiguration = try configuration.mqtt.overridden(by: mqtt)
         var settings = mqttConfiguration.settings(device: device)
         settings.clientID = "edgecensus-config-\(getpid())"
         let layout = TopicLayout(prefix: mqttConfiguration.topicPrefix, device: device, discoveryPrefix: mqttConfiguration.discoveryPrefix)

@@ -31,15 +31,8 @@ struct FleetCommand: ParsableCommand {
         func settingsAndPrefix(role: String) throws -> (MQTTSettings, String) {
             do {
                 let file = ModelOptions.configurationFile(given: config)
-                var mqttConfiguration = try file.map { try AgentConfiguration.load(file: $0) }?.mqtt ?? AgentConfiguration().mqtt
-                if let mqtt {
-                    let broker = try BrokerAddress(mqtt, defaultPort: mqttConfiguration.port)
-                    mqttConfiguration.host = broker.host
-                    mqttConfiguration.port = broker.port
-                }
-                guard mqttConfiguration.isEnabled else {
-                    throw ValidationError("no broker: give --mqtt HOST[:PORT] or set mqtt.host in the configuration file")
-                }
+                let mqttConfiguration = try (file.map { try AgentConfiguration.load(file: $0) }?.mqtt ?? AgentConfiguration().mqtt)
+                    .overridden(by: mqtt)
                 var settings = mqttConfiguration.settings(device: "fleet")
                 settings.clientID = "edgecensus-fleet-\(role)-\(getpid())"
                 return (settings, prefix ?? mqttConfiguration.topicPrefix)
