@@ -9,7 +9,7 @@ let strictSwift: [SwiftSetting] = [
 ]
 
 /// OpenCV is linked by naming the few libraries used, not through pkg-config (which names 58).
-let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_imgcodecs", "opencv_videoio", "opencv_core"]
+let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_core", "jpeg", "png16", "avformat", "avcodec", "swscale", "avutil"]
     .map { .linkedLibrary($0) }
 
 let package = Package(

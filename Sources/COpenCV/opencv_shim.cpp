@@ -1,43 +1,20 @@
 // Thin wrappers: every exported function catches what OpenCV throws and turns it
 // into a NULL / negative return plus ec_last_error(). No policy lives here.
 #include "COpenCV.h"
+#include "shim_internal.hpp"
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
 #include <exception>
 #include <string>
 #include <vector>
 
-struct ec_image { cv::Mat mat; };
 struct ec_net { cv::dnn::Net net; };
-struct ec_video { cv::VideoCapture capture; };
 
-static thread_local std::string last_error;
-
-template <typename F>
-static auto guarded(F &&body, decltype(body()) failure) -> decltype(body()) {
-    try {
-        last_error.clear();
-        return body();
-    } catch (const cv::Exception &e) {
-        last_error = e.msg.empty() ? e.what() : e.msg;
-    } catch (const std::exception &e) {
-        last_error = e.what();
-    } catch (...) {
-        last_error = "unknown OpenCV failure";
-    }
-    return failure;
-}
-
-static ec_image *wrap(cv::Mat mat) {
-    if (mat.empty()) return nullptr;
-    return new ec_image{std::move(mat)};
-}
+thread_local std::string last_error;
 
 extern "C" {
 
@@ -45,23 +22,6 @@ const char *ec_last_error(void) { return last_error.c_str(); }
 const char *ec_opencv_version(void) { return CV_VERSION; }
 void ec_set_num_threads(int threads) { cv::setNumThreads(threads); }
 int ec_get_num_threads(void) { return cv::getNumThreads(); }
-
-ec_image *ec_image_read(const char *path) {
-    return guarded([&]() -> ec_image * {
-        cv::Mat mat = cv::imread(path, cv::IMREAD_COLOR);
-        if (mat.empty()) last_error = "OpenCV could not decode the file as an image";
-        return wrap(mat);
-    }, nullptr);
-}
-
-ec_image *ec_image_decode(const uint8_t *bytes, size_t count) {
-    return guarded([&]() -> ec_image * {
-        cv::Mat buffer(1, (int)count, CV_8UC1, (void *)bytes);
-        cv::Mat mat = cv::imdecode(buffer, cv::IMREAD_COLOR);
-        if (mat.empty()) last_error = "OpenCV could not decode the bytes as an image";
-        return wrap(mat);
-    }, nullptr);
-}
 
 ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pixels, size_t stride) {
     return guarded([&]() -> ec_image * {
@@ -89,16 +49,6 @@ int ec_image_height(const ec_image *image) { return image->mat.rows; }
 int ec_image_channels(const ec_image *image) { return image->mat.channels(); }
 size_t ec_image_stride(const ec_image *image) { return image->mat.step[0]; }
 const uint8_t *ec_image_pixels(const ec_image *image) { return image->mat.ptr<uint8_t>(0); }
-
-int ec_image_write(const ec_image *image, const char *path) {
-    return guarded([&]() -> int {
-        if (!cv::imwrite(path, image->mat)) {
-            last_error = "OpenCV could not encode or write the image (is the extension an image format?)";
-            return -1;
-        }
-        return 0;
-    }, -1);
-}
 
 ec_image *ec_image_resize(const ec_image *image, int width, int height, int interpolation) {
     return guarded([&]() -> ec_image * {
@@ -177,32 +127,6 @@ void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
                     scale, ink, thickness, cv::LINE_AA);
         return 0;
     }, -1);
-}
-
-ec_video *ec_video_open(const char *path) {
-    return guarded([&]() -> ec_video * {
-        auto *video = new ec_video{cv::VideoCapture(path, cv::CAP_FFMPEG)};
-        if (!video->capture.isOpened()) {
-            delete video;
-            last_error = "OpenCV could not open the file as a video";
-            return nullptr;
-        }
-        return video;
-    }, nullptr);
-}
-
-void ec_video_close(ec_video *video) { delete video; }
-double ec_video_fps(const ec_video *video) { return video->capture.get(cv::CAP_PROP_FPS); }
-long ec_video_frame_count(const ec_video *video) { return (long)video->capture.get(cv::CAP_PROP_FRAME_COUNT); }
-double ec_video_position_ms(const ec_video *video) { return video->capture.get(cv::CAP_PROP_POS_MSEC); }
-
-ec_image *ec_video_read(ec_video *video) {
-    return guarded([&]() -> ec_image * {
-        cv::Mat frame;
-        if (!video->capture.read(frame) || frame.empty()) return nullptr;
-        if (frame.channels() == 1) cv::cvtColor(frame, frame, cv::COLOR_GRAY2BGR);
-        return wrap(frame);
-    }, nullptr);
 }
 
 static ec_net *wrap_net(cv::dnn::Net net) {

@@ -2,7 +2,7 @@ internal import COpenCV
 import EdgeCensusVision
 import Foundation
 
-/// Frames from a video file, through OpenCV's reader: either at the file's own
+/// Frames from a video file, through FFmpeg: either at the file's own
 /// frame rate (a stand-in for a camera, for demos) or as fast as they can be read.
 public final class VideoFileSource: FrameSource {
     public let path: String
@@ -70,7 +70,7 @@ public final class ImageFolderSource: FrameSource {
             throw .notFound(path: folder)
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let images = Set(["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff"])
+        let images = Set(["jpg", "jpeg", "png"])
         files = names.filter { images.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
             .map { (folder as NSString).appendingPathComponent($0) }
         self.folder = folder

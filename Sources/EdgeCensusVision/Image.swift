@@ -33,7 +33,7 @@ public final class Image {
         do {
             return try decode([UInt8](bytes))
         } catch {
-            throw .notAnImage(path: path, reason: bytes.isEmpty ? "the file is empty" : "not a format OpenCV can decode")
+            throw .notAnImage(path: path, reason: bytes.isEmpty ? "the file is empty" : Self.lastError)
         }
     }
 

@@ -1,5 +1,6 @@
-// A small C API over the few OpenCV facilities EdgeCensus uses: image decode and
-// encode, resize / warp / pad / flip, drawing, and cv::dnn load + forward.
+// A small C API over the few C/C++ facilities EdgeCensus uses: JPEG and PNG decode and
+// encode (libjpeg, libpng), video files (FFmpeg), resize / warp / pad / flip and drawing
+// (OpenCV imgproc), and cv::dnn load + forward.
 // Opaque handles with create/destroy pairs; no C++ type crosses this header.
 // A function that fails returns NULL (or a negative number) and leaves a
 // message for ec_last_error() on the calling thread.
@@ -55,7 +56,7 @@ void ec_image_draw_dot(ec_image *image, int x, int y, int radius, uint8_t blue, 
 void ec_image_draw_label(ec_image *image, const char *text, int x, int y,
                          uint8_t blue, uint8_t green, uint8_t red, double scale);
 
-// Video files through cv::VideoCapture (FFmpeg backend).
+// Video files through FFmpeg (libavformat, libavcodec, libswscale).
 typedef struct ec_video ec_video;
 ec_video *ec_video_open(const char *path);
 void ec_video_close(ec_video *video);
