@@ -12,14 +12,15 @@ install -m 0644 "$originals/opencv-face-ssd/deploy.prototxt" "$models/face-detec
 install -m 0644 "$originals/dlib-cydral/shape_predictor_5_face_landmarks.dat" "$models/dlib-cydral/"
 install -m 0644 "$originals/dlib-cydral/NOTICE-Cydral.md" "$originals/dlib-cydral/NOTICE-shape-predictor.md" "$models/dlib-cydral/"
 
-# OpenCV 4.6 cannot import the Gemm nodes as shipped: transpose their weights once, here.
+# OpenCV 4.6 cannot import the Gemm nodes as shipped, and would hold every convolution
+# weight twice (the affine fused at run time): rewrite both once, here.
 for net in age gender; do
-  python3 "$models/tools/rewrite_gemm_for_opencv.py" \
+  "${PYTHON:-python3}" "$models/tools/rewrite_for_opencv.py" \
     "$originals/dlib-cydral/$net-v1.onnx" "$models/dlib-cydral/$net-v1-opencv.onnx"
 done
 
 # What the original graphs answer (onnxruntime), for the agreement test.
-python3 "$models/tools/make_onnx_agreement_fixture.py" \
+"${PYTHON:-python3}" "$models/tools/make_onnx_agreement_fixture.py" \
   "$originals/dlib-cydral" Tests/EdgeCensusVisionTests/Fixtures/onnx-agreement.json
 
 # The manifest the agent checks at load time: every model file, not the tools or notices.
