@@ -97,7 +97,7 @@ let package = Package(
         // The operator's view over the broker: every device's retained documents, one change sent to many.
         .target(
             name: "EdgeCensusFleet",
-            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration"],
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting"],
             swiftSettings: strictSwift
         ),
         // The offline buffer: a fixed-size ring file of windows not yet acknowledged.

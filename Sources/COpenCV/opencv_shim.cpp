@@ -9,6 +9,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include <exception>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <string>
 #include <vector>
 
@@ -22,6 +25,11 @@ const char *ec_last_error(void) { return last_error.c_str(); }
 const char *ec_opencv_version(void) { return CV_VERSION; }
 void ec_set_num_threads(int threads) { cv::setNumThreads(threads); }
 int ec_get_num_threads(void) { return cv::getNumThreads(); }
+void ec_release_free_heap_pages(void) {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+}
 
 ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pixels, size_t stride) {
     return guarded([&]() -> ec_image * {

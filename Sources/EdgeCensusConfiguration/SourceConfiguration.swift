@@ -1,3 +1,4 @@
+import EdgeCensusCounting
 import Foundation
 
 /// `source`: where frames come from.
@@ -65,10 +66,10 @@ extension SourceConfiguration: Decodable {
         path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
         realtime = try c.decodeIfPresent(Bool.self, forKey: .realtime) ?? realtime
         if let text = try c.decodeIfPresent(String.self, forKey: .startTime), !text.isEmpty {
-            guard let date = ISO8601DateFormatter().date(from: text) else {
+            guard let seconds = InternetTime.seconds(text) else {
                 throw ConfigurationError(key: c.path(.startTime), problem: "'\(text)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
             }
-            startTime = date.timeIntervalSince1970
+            startTime = seconds
         }
         interval = try c.decode(.interval, default: interval, in: 0.001...3600)
         if kind != .camera && path.isEmpty {

@@ -96,9 +96,6 @@ public enum CountReport {
 
     /// UTC, ISO 8601, whole seconds: 2026-11-29T10:15:00Z.
     public static func timestamp(_ unixSeconds: Double) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: unixSeconds.rounded()))
+        InternetTime.string(unixSeconds)
     }
 }

@@ -1,4 +1,5 @@
 import EdgeCensusConfiguration
+import EdgeCensusCounting
 import Foundation
 
 /// What the broker holds about one device: its retained `status`, `state` (the
@@ -89,6 +90,6 @@ public struct DeviceReport: Sendable, Equatable {
     /// `2026-01-01T09:01:00Z` as Unix seconds.
     static func time(_ value: ConfigurationValue) -> Double? {
         guard case .string(let text) = value else { return nil }
-        return ISO8601DateFormatter().date(from: text)?.timeIntervalSince1970
+        return InternetTime.seconds(text)
     }
 }

@@ -1,4 +1,5 @@
 import EdgeCensusConfiguration
+import EdgeCensusCounting
 import Foundation
 
 /// `fleet status` as a table (one line per device) or as JSON, at a given time.
@@ -84,7 +85,7 @@ public struct FleetStatusReport: Sendable {
         }
         return ConfigurationValue.object([
             "schema": .string("edgecensus.fleet-status/1"), "prefix": .string(prefix),
-            "time": .string(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: now.rounded()))),
+            "time": .string(InternetTime.string(now)),
             "devices": .array(items),
         ]).json
     }

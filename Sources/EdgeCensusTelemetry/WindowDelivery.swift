@@ -144,8 +144,8 @@ public actor WindowDelivery: MQTTParticipant {
     private func endOfWindow(_ sequence: UInt64) -> Double? {
         guard let stored = try? ring.payload(of: sequence),
               let object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any],
-              let end = object["window_end"] as? String, let date = ISO8601DateFormatter().date(from: end) else { return nil }
-        windowEnds[sequence] = date.timeIntervalSince1970
-        return date.timeIntervalSince1970
+              let end = object["window_end"] as? String, let seconds = InternetTime.seconds(end) else { return nil }
+        windowEnds[sequence] = seconds
+        return seconds
     }
 }

@@ -57,14 +57,21 @@ struct DlibDeserializer {
 
     /// A `matrix<float,0,1>` or any float matrix, flattened row-major.
     mutating func floatMatrix() throws(VisionError) -> [Float] {
+        var values: [Float] = []
+        try floatMatrix(into: &values)
+        return values
+    }
+
+    /// Appends a float matrix, flattened row-major, to `values`; returns its element count.
+    @discardableResult
+    mutating func floatMatrix(into values: inout [Float]) throws(VisionError) -> Int {
         let rows = abs(try integer()), columns = abs(try integer())
         guard rows >= 0, columns >= 0, rows * columns <= 10_000_000 else {
             throw .malformedModel(path: path, reason: "implausible matrix size \(rows)x\(columns)")
         }
-        var values: [Float] = []
-        values.reserveCapacity(Int(rows * columns))
-        for _ in 0..<(rows * columns) { values.append(try float()) }
-        return values
+        let count = Int(rows * columns)
+        for _ in 0..<count { values.append(try float()) }
+        return count
     }
 
     mutating func array<T>(_ element: (inout DlibDeserializer) throws(VisionError) -> T) throws(VisionError) -> [T] {

@@ -1,4 +1,5 @@
 import Foundation
+import COpenCV
 
 /// Where the landmark predictor looks for a face, relative to the detector's box.
 /// The SSD's box is taller than wide and sits high on the face, while dlib's
@@ -193,10 +194,18 @@ public final class FacePipeline {
             let path = try models.verifiedFile("dlib-cydral/shape_predictor_5_face_landmarks.dat", role: "face landmark model")
             landmarks = try ShapePredictor(contentsOf: path)
         }
-        return try FacePipeline(
+        let pipeline = try FacePipeline(
             detector: detector, landmarks: landmarks,
             genderClassifier: try .load(gender, from: models, role: "classification.gender"),
             ageClassifier: try .load(age, from: models, role: "classification.age"), settings: settings)
+        releaseFreedHeapPages()
+        return pipeline
+    }
+
+    /// Loading parses 30 MB of model files into buffers that are then freed; the
+    /// allocator keeps those pages (4 MiB here) unless asked to give them back.
+    private static func releaseFreedHeapPages() {
+        ec_release_free_heap_pages()
     }
 
     /// Finds and classifies every face in the image, most confident detection first.

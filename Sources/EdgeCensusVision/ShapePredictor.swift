@@ -39,15 +39,38 @@ public struct ShapePredictor: Sendable {
             throw .malformedModel(path: path, reason: "initial shape of \(initialShape.count) values")
         }
         let shapeLength = initialShape.count
-        typealias Tree = (splits: [(Int64, Int64, Float)], leaves: [[Float]])
-        let forests: [[Tree]] = try reader.array { (r: inout DlibDeserializer) throws(VisionError) -> [Tree] in
-            try r.array { (r: inout DlibDeserializer) throws(VisionError) -> Tree in
-                let splits = try r.array { (r: inout DlibDeserializer) throws(VisionError) in
-                    (try r.integer(), try r.integer(), try r.float())
+        // The trees go straight into each cascade's flat arrays, as they are read: no
+        // array per tree or per leaf (there are 112 500 leaves in the 5-point model).
+        var cascades = try reader.array { (r: inout DlibDeserializer) throws(VisionError) -> Cascade in
+            let treeCount = try r.count()
+            var cascade = Cascade(anchors: [], deltas: [], splitFirst: [], splitSecond: [], splitThreshold: [],
+                                  leafValues: [], treeCount: treeCount, splitsPerTree: 0, leavesPerTree: 0)
+            for tree in 0..<treeCount {
+                let splitCount = try r.count()
+                if tree == 0 {
+                    cascade.splitsPerTree = splitCount
+                    cascade.leavesPerTree = splitCount + 1
+                    cascade.splitFirst.reserveCapacity(treeCount * splitCount)
+                    cascade.splitSecond.reserveCapacity(treeCount * splitCount)
+                    cascade.splitThreshold.reserveCapacity(treeCount * splitCount)
+                    cascade.leafValues.reserveCapacity(treeCount * (splitCount + 1) * shapeLength)
                 }
-                let leaves = try r.array { (r: inout DlibDeserializer) throws(VisionError) in try r.floatMatrix() }
-                return (splits, leaves)
+                guard splitCount == cascade.splitsPerTree else { throw Self.unexpectedTree(path) }
+                for _ in 0..<splitCount {
+                    let first = try r.integer(), second = try r.integer()
+                    guard (0...Int64(Int32.max)).contains(first), (0...Int64(Int32.max)).contains(second) else {
+                        throw Self.unexpectedTree(path)
+                    }
+                    cascade.splitFirst.append(Int32(first))
+                    cascade.splitSecond.append(Int32(second))
+                    cascade.splitThreshold.append(try r.float())
+                }
+                guard try r.count() == cascade.leavesPerTree else { throw Self.unexpectedTree(path) }
+                for _ in 0..<cascade.leavesPerTree {
+                    guard try r.floatMatrix(into: &cascade.leafValues) == shapeLength else { throw Self.unexpectedTree(path) }
+                }
             }
+            return cascade
         }
         let anchors = try reader.array { (r: inout DlibDeserializer) throws(VisionError) in
             try r.array { (r: inout DlibDeserializer) throws(VisionError) in Int(try r.integer()) }
@@ -60,38 +83,28 @@ public struct ShapePredictor: Sendable {
         guard reader.isAtEnd else {
             throw .malformedModel(path: path, reason: "unexpected bytes after the model at offset \(reader.offset)")
         }
-        guard forests.count == anchors.count, anchors.count == deltas.count else {
-            throw .malformedModel(path: path, reason: "cascade counts disagree (\(forests.count), \(anchors.count), \(deltas.count))")
+        guard cascades.count == anchors.count, anchors.count == deltas.count else {
+            throw .malformedModel(path: path, reason: "cascade counts disagree (\(cascades.count), \(anchors.count), \(deltas.count))")
         }
-        var cascades: [Cascade] = []
-        for level in forests.indices {
-            let trees = forests[level], pixelCount = deltas[level].count
+        for level in cascades.indices {
+            let pixelCount = deltas[level].count
             guard anchors[level].count == pixelCount,
                   anchors[level].allSatisfy({ $0 >= 0 && $0 < shapeLength / 2 }) else {
                 throw .malformedModel(path: path, reason: "cascade \(level) has bad pixel anchors")
             }
-            let splitsPerTree = trees.first?.splits.count ?? 0
-            var cascade = Cascade(anchors: anchors[level], deltas: deltas[level], splitFirst: [], splitSecond: [],
-                                  splitThreshold: [], leafValues: [], treeCount: trees.count,
-                                  splitsPerTree: splitsPerTree, leavesPerTree: splitsPerTree + 1)
-            for tree in trees {
-                guard tree.splits.count == splitsPerTree, tree.leaves.count == splitsPerTree + 1,
-                      tree.leaves.allSatisfy({ $0.count == shapeLength }),
-                      tree.splits.allSatisfy({ $0.0 >= 0 && $0.0 < pixelCount && $0.1 >= 0 && $0.1 < pixelCount })
-                else {
-                    throw .malformedModel(path: path, reason: "cascade \(level) holds a tree of an unexpected shape")
-                }
-                for split in tree.splits {
-                    cascade.splitFirst.append(Int32(split.0))
-                    cascade.splitSecond.append(Int32(split.1))
-                    cascade.splitThreshold.append(split.2)
-                }
-                for leaf in tree.leaves { cascade.leafValues.append(contentsOf: leaf) }
+            guard cascades[level].splitFirst.allSatisfy({ $0 < pixelCount }),
+                  cascades[level].splitSecond.allSatisfy({ $0 < pixelCount }) else {
+                throw .malformedModel(path: path, reason: "cascade \(level) holds a tree of an unexpected shape")
             }
-            cascades.append(cascade)
+            cascades[level].anchors = anchors[level]
+            cascades[level].deltas = deltas[level]
         }
         self.initialShape = initialShape
         self.cascades = cascades
+    }
+
+    private static func unexpectedTree(_ path: String) -> VisionError {
+        .malformedModel(path: path, reason: "a cascade holds a tree of an unexpected shape")
     }
 
     /// Predicts the landmarks of the face inside `box` (image coordinates).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import EdgeCensusConfiguration
+import EdgeCensusCounting
 import EdgeCensusLogging
 import EdgeCensusRuntime
 import EdgeCensusTelemetry
@@ -62,10 +63,10 @@ struct RunCommand: ParsableCommand {
         if let images { configuration.source.kind = .images; configuration.source.path = images }
         if let realtime { configuration.source.realtime = realtime }
         if let startTime {
-            guard let date = ISO8601DateFormatter().date(from: startTime) else {
+            guard let seconds = InternetTime.seconds(startTime) else {
                 throw ValidationError("--start-time '\(startTime)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
             }
-            configuration.source.startTime = date.timeIntervalSince1970
+            configuration.source.startTime = seconds
         }
         if let mqtt {
             let broker = try BrokerAddress(mqtt, defaultPort: configuration.mqtt.port)

@@ -21,6 +21,8 @@ typedef struct ec_net ec_net;
 const char *ec_last_error(void);
 const char *ec_opencv_version(void);
 void ec_set_num_threads(int threads);
+/// Returns freed heap pages to the system (glibc's malloc_trim); no-op elsewhere.
+void ec_release_free_heap_pages(void);
 int ec_get_num_threads(void);
 
 // Images: 8-bit, 1 or 3 channels (3 = BGR, OpenCV's order).
