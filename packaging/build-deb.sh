@@ -56,12 +56,10 @@ echo "building edgecensus $version for $arch (release, static Swift runtime, $(s
 # Scratch directories of its own, one per release and architecture: other builds (the
 # man page plugin's) must not leave a dynamically linked binary for this one to take as
 # up to date, and another release's toolchain must not meet this one's build products.
-# Linked by lld with full RELRO, as Debian's hardening flags ask (swiftlang 6.0.3 links
-# with gold by default, which leaves no read-only relocation segment here).
 scratch="$root/.build-deb-$release"
 $cross && scratch="$scratch-$arch"
-flags=(-c release --static-swift-stdlib --scratch-path "$scratch"
-       -Xswiftc -use-ld=lld -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
+. "$here/release-flags.sh"
+flags=("${release_flags[@]}" --scratch-path "$scratch")
 strip=strip
 if $cross; then
     # The sysroot's headers and libraries (clang and lld through --sdk, OpenCV's headers

@@ -33,6 +33,19 @@ struct ec_video {
     }
 };
 
+// The common containers are opened by their own demuxer, chosen from the file's
+// extension: probing asks each of FFmpeg's 300-odd formats in turn, which brings 1.6 MiB
+// of their code (libopenmpt's among it) into memory for nothing. These three check their
+// file's header themselves, so a misnamed file fails to open and is then probed as usual.
+static const AVInputFormat *container_for(const char *path) {
+    static const char *const containers[] = {"mov", "matroska", "avi"};
+    for (const char *name : containers) {
+        const AVInputFormat *format = av_find_input_format(name);
+        if (format && format->extensions && av_match_ext(path, format->extensions)) return format;
+    }
+    return nullptr;
+}
+
 static std::string av_message(int code) {
     char text[AV_ERROR_MAX_STRING_SIZE] = {0};
     av_strerror(code, text, sizeof text);
@@ -45,7 +58,10 @@ ec_video *ec_video_open(const char *path) {
     return guarded([&]() -> ec_video * {
         av_log_set_level(AV_LOG_ERROR);
         auto *video = new ec_video();
-        int code = avformat_open_input(&video->format, path, nullptr, nullptr);
+        int code = -1;
+        if (const AVInputFormat *container = container_for(path))
+            code = avformat_open_input(&video->format, path, container, nullptr);
+        if (code < 0) code = avformat_open_input(&video->format, path, nullptr, nullptr);
         if (code < 0) {
             delete video;
             last_error = "FFmpeg could not open the file as a video: " + av_message(code);

@@ -7,15 +7,17 @@
 #
 #   Tests/Bench/compare-seed.sh [--runs N] [--video FILE] [--seed PATH] [--binary PATH]
 #
-# Needs Debian's python3-opencv (for the seed) and a release build
-# (swift build -c release). A measurement, not a test: run it on a quiet machine.
+# Needs Debian's python3-opencv (for the seed). Without --binary it measures the binary
+# the package ships: built with packaging/release-flags.sh into .build-bench (static
+# Swift runtime, lld, packed relocations). A measurement, not a test: run it on a quiet
+# machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 runs=5
 video=etc/samples/walkers.mp4
 seed=../shared/tools/seed-pipeline/seed_pipeline.py
-binary=.build/release/edgecensus
+binary=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
@@ -25,7 +27,12 @@ while [ $# -gt 0 ]; do
         *) echo "compare-seed: unknown option $1" >&2; exit 2 ;;
     esac
 done
-[ -x "$binary" ] || { echo "compare-seed: no $binary; build it with: swift build -c release" >&2; exit 2; }
+if [ -z "$binary" ]; then
+    . packaging/release-flags.sh
+    swift build "${release_flags[@]}" --scratch-path .build-bench --product edgecensus >&2
+    binary="$(swift build "${release_flags[@]}" --scratch-path .build-bench --show-bin-path)/edgecensus"
+fi
+[ -x "$binary" ] || { echo "compare-seed: no $binary (give --binary, or let it build one)" >&2; exit 2; }
 [ -f "$seed" ] || { echo "compare-seed: no seed pipeline at $seed (give --seed)" >&2; exit 2; }
 /usr/bin/python3 -c 'import cv2' 2>/dev/null || { echo "compare-seed: the seed needs python3-opencv (apt-get install python3-opencv)" >&2; exit 2; }
 

@@ -41,6 +41,18 @@ struct FileFrameSourceTests {
         #expect(throws: CaptureError.self) { try VideoFileSource(path: text, realtime: false) }
     }
 
+    @Test("a video named as another container, or not named as one at all, still opens with every frame",
+          arguments: ["walkers.avi", "walkers.mkv", "walkers.video"])
+    func misnamedVideo(name: String) throws {
+        let directory = try TemporaryDirectory()
+        let copy = directory.file(name)
+        try FileManager.default.copyItem(atPath: Self.video, toPath: copy)
+        let source = try VideoFileSource(path: copy, realtime: false)
+        var count = 0
+        while try source.nextFrame() != nil { count += 1 }
+        #expect(count == 290)
+    }
+
     @Test("an image folder gives its images in name order and skips a broken one")
     func folder() throws {
         let directory = try TemporaryDirectory()
