@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Reproduce every file under Models/ that came from ../shared/models/, and the
 # checksum manifest. Run from the repository root:
-#   pip install onnx onnxruntime numpy && Models/tools/reproduce.sh [ORIGINALS_DIR]
+#   pip install onnx onnxruntime numpy protobuf grpcio-tools && Models/tools/reproduce.sh [ORIGINALS_DIR]
 # ORIGINALS_DIR defaults to ../shared/models (see Models/README.md for provenance).
 set -euo pipefail
 originals=${1:-../shared/models}
 models=Models
 
-install -m 0644 "$originals/opencv-face-ssd/res10_300x300_ssd_iter_140000.caffemodel" "$models/face-detector/"
-install -m 0644 "$originals/opencv-face-ssd/deploy.prototxt" "$models/face-detector/deploy.prototxt"
+# OpenCV would hold the detector's batch-normalised convolution weights twice: fold once, here.
+"${PYTHON:-python3}" "$models/tools/fold_batchnorm_for_opencv.py" \
+  "$originals/opencv-face-ssd/deploy.prototxt" "$originals/opencv-face-ssd/res10_300x300_ssd_iter_140000.caffemodel" \
+  "$models/face-detector/deploy-opencv.prototxt" "$models/face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel"
 install -m 0644 "$originals/dlib-cydral/shape_predictor_5_face_landmarks.dat" "$models/dlib-cydral/"
 install -m 0644 "$originals/dlib-cydral/NOTICE-Cydral.md" "$originals/dlib-cydral/NOTICE-shape-predictor.md" "$models/dlib-cydral/"
 

@@ -44,8 +44,8 @@ public final class FaceDetector {
 
     /// Loads the detector from the models directory (checksums verified).
     public static func load(from models: ModelDirectory, settings: DetectionSettings) throws(VisionError) -> FaceDetector {
-        let prototxt = try models.verifiedFile("face-detector/deploy.prototxt", role: "face detector definition")
-        let weights = try models.verifiedFile("face-detector/res10_300x300_ssd_iter_140000.caffemodel",
+        let prototxt = try models.verifiedFile("face-detector/deploy-opencv.prototxt", role: "face detector definition")
+        let weights = try models.verifiedFile("face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel",
                                               role: "face detector weights")
         return FaceDetector(network: try .caffe(prototxt: prototxt, weights: weights), settings: settings)
     }

@@ -22,8 +22,8 @@ struct FacePipelineTests {
         let tall = try wide.resized(width: 360, height: 640)
         var keeping = DetectionSettings()
         keeping.keepAspect = true
-        let aspect = FaceDetector(network: try NeuralNetwork.caffe(prototxt: TestPaths.models + "/face-detector/deploy.prototxt",
-                                                                    weights: TestPaths.models + "/face-detector/res10_300x300_ssd_iter_140000.caffemodel"),
+        let aspect = FaceDetector(network: try NeuralNetwork.caffe(prototxt: TestPaths.models + "/face-detector/deploy-opencv.prototxt",
+                                                                    weights: TestPaths.models + "/face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel"),
                                   settings: keeping)
         #expect(aspect.inputSize(for: wide) == (300, 169))
         #expect(aspect.inputSize(for: tall) == (169, 300))

@@ -98,14 +98,14 @@ struct DetectCommandTests {
     @Test("a damaged model stops the command with exit 2 and names the file")
     func damagedModel() throws {
         let directory = try TemporaryDirectory()
-        let models = try directory.copyOfModels(copying: ["face-detector/deploy.prototxt"])
-        let handle = try #require(FileHandle(forWritingAtPath: models + "/face-detector/deploy.prototxt"))
+        let models = try directory.copyOfModels(copying: ["face-detector/deploy-opencv.prototxt"])
+        let handle = try #require(FileHandle(forWritingAtPath: models + "/face-detector/deploy-opencv.prototxt"))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("\n".utf8))
         try handle.close()
         let result = try ProcessRunner.run(TestPaths.executable, ["detect", "--models", models, Self.astronaut])
         #expect(result.status == 2)
-        #expect(result.standardError.contains("checksum mismatch for \(models)/face-detector/deploy.prototxt"))
+        #expect(result.standardError.contains("checksum mismatch for \(models)/face-detector/deploy-opencv.prototxt"))
     }
 
     @Test("a configuration error stops the command with exit 2 and names the key")
