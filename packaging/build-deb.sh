@@ -137,6 +137,14 @@ else
     depends="$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/edgecensus" 2>"$work/errors" | sed -n 's/^shlibs:Depends=//p')" || true
 fi
 [ -n "$depends" ] || { cat "$work/errors" >&2; echo "error: dpkg-shlibdeps found no dependencies for $stage/usr/bin/edgecensus" >&2; exit 1; }
+# Packed relative relocations (release-flags.sh) need glibc's loader from 2.36 on (the
+# GLIBC_ABI_DT_RELR version); dpkg-shlibdeps counts only the symbols used, which allow older.
+if readelf -d "$stage/usr/bin/edgecensus" | grep -q '(RELR)'; then
+    libc="$(grep -o 'libc6 (>= [^)]*)' <<<"$depends" | sed 's/libc6 (>= \(.*\))/\1/')"
+    if [ -n "$libc" ] && dpkg --compare-versions "$libc" lt 2.36; then
+        depends="${depends/libc6 (>= $libc)/libc6 (>= 2.36)}"
+    fi
+fi
 size="$(du -sk --exclude=DEBIAN "$stage" | cut -f1)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
     "$here/debian/control.in" > "$stage/DEBIAN/control"

@@ -53,6 +53,15 @@ state:
   directory: $work/state
 YAML
 
+# The seed reads the very files the agent reads (Models/, as converted for OpenCV); it
+# expects the detector under its original names.
+mkdir -p "$work/face-detector"
+ln -s "$PWD/Models/face-detector/deploy-opencv.prototxt" "$work/face-detector/deploy.prototxt"
+ln -s "$PWD/Models/face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel" \
+    "$work/face-detector/res10_300x300_ssd_iter_140000.caffemodel"
+seed_models=(--detector "$work/face-detector" --age Models/dlib-cydral/age-v1-opencv.onnx
+             --gender Models/dlib-cydral/gender-v1-opencv.onnx)
+
 # One measured run: prints "wall cpu peak_mib".
 measure() {
     local out="$work/time.txt"
@@ -66,7 +75,7 @@ measure() {
 echo "video: $video; $runs runs each, in turn; wall s, CPU s, peak RSS MiB"
 : >"$work/seed.txt"; : >"$work/edgecensus.txt"
 for run in $(seq "$runs"); do
-    s="$(measure /usr/bin/python3 "$seed" "$video")"
+    s="$(measure /usr/bin/python3 "$seed" "$video" "${seed_models[@]}")"
     e="$(measure "$binary" run --config "$work/every-frame.yaml")"
     echo "$s" >>"$work/seed.txt"; echo "$e" >>"$work/edgecensus.txt"
     echo "run $run: seed $s | edgecensus $e"
