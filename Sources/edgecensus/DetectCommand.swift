@@ -27,7 +27,7 @@ struct DetectCommand: ParsableCommand {
         valueName: "out"))
     var annotate: String?
 
-    @Argument(help: ArgumentHelp("Photos to analyse (JPEG, PNG, ...).", valueName: "photo"))
+    @Argument(help: ArgumentHelp("Photos to analyse (JPEG or PNG).", valueName: "photo"))
     var photos: [String]
 
     func validate() throws {
