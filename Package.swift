@@ -9,7 +9,8 @@ let strictSwift: [SwiftSetting] = [
 ]
 
 /// OpenCV is linked by naming the few libraries used, not through pkg-config (which names 58).
-let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_core", "jpeg", "png16", "avformat", "avcodec", "swscale", "avutil"]
+/// FFmpeg is not linked: video_decoder.cpp loads it when a video file is opened.
+let openCVLibraries: [LinkerSetting] = ["opencv_dnn", "opencv_imgproc", "opencv_core", "jpeg", "png16"]
     .map { .linkedLibrary($0) }
 
 let package = Package(

@@ -137,6 +137,18 @@ else
     depends="$(cd "$work" && dpkg-shlibdeps -O "$stage/usr/bin/edgecensus" 2>"$work/errors" | sed -n 's/^shlibs:Depends=//p')" || true
 fi
 [ -n "$depends" ] || { cat "$work/errors" >&2; echo "error: dpkg-shlibdeps found no dependencies for $stage/usr/bin/edgecensus" >&2; exit 1; }
+# FFmpeg is loaded when a video file is opened (video_decoder.cpp), not linked, so
+# dpkg-shlibdeps cannot see it: depend on the packages holding the sonames this build's
+# headers name, as their shlibs files say (libavformat59 (>= 7:5.0) on Debian 12).
+libdir="$sysroot/usr/lib/${multiarch:-$(dpkg-architecture -qDEB_HOST_MULTIARCH)}"
+for library in libavformat libavcodec libswscale libavutil; do
+    soname="$(readelf -d "$(readlink -f "$libdir/$library.so")" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')"
+    dependency="$(awk -v name="$library" -v major="${soname##*.so.}" \
+        '$1 == name && $2 == major && !found { found = 1; $1 = ""; $2 = ""; sub(/^ +/, ""); print }' \
+        "$sysroot"/var/lib/dpkg/info/*.shlibs)"
+    [ -n "$dependency" ] || { echo "error: no shlibs entry for $library ($soname) in ${sysroot:-/}var/lib/dpkg/info" >&2; exit 1; }
+    depends="$depends, $dependency"
+done
 # Packed relative relocations (release-flags.sh) need glibc's loader from 2.36 on (the
 # GLIBC_ABI_DT_RELR version); dpkg-shlibdeps counts only the symbols used, which allow older.
 if readelf -d "$stage/usr/bin/edgecensus" | grep -q '(RELR)'; then

@@ -56,6 +56,45 @@ struct RunCommandTests {
         #expect((last["frames_analysed"] as? Int ?? 0) > 0)
     }
 
+    @Test("FFmpeg is loaded for a video file, and a camera agent does without it")
+    func ffmpegOnlyForVideo() throws {
+        let directory = try TemporaryDirectory()
+        func librariesWhileCounting(_ arguments: [String], config: String) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: TestPaths.executable)
+            process.arguments = ["run", "--models", TestPaths.models, "--config", config] + arguments
+            let errors = directory.file("err-\(arguments.count)")
+            try writeFile(errors, Data())
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+            try process.run()
+            defer {
+                process.terminate()
+                waitForExit(process, timeout: 60)
+            }
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, !((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains("counting from") {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            Thread.sleep(forTimeInterval: 1)
+            // Read to the end: /proc files report no size, and a one-shot read stops short.
+            let maps = try #require(FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps"))
+            return String(decoding: try maps.readToEnd() ?? Data(), as: UTF8.self)
+        }
+        let video = try librariesWhileCounting(["--video", TestPaths.samples + "/walkers.mp4", "--realtime", "true"],
+                                               config: try Self.stateConfig(directory))
+        #expect(video.contains("libavcodec.so") && video.contains("libavformat.so"))
+        let cameraConfig = directory.file("camera.yaml")
+        try writeFile(cameraConfig, Data("""
+            source: {kind: camera, device: /dev/video-edgecensus-absent}
+            state: {directory: \(directory.file("camera-state"))}
+
+            """.utf8))
+        let camera = try librariesWhileCounting([], config: cameraConfig)
+        #expect(camera.contains("libopencv_dnn.so"))
+        #expect(!camera.contains("libavcodec.so") && !camera.contains("libavformat.so"))
+    }
+
     static func stateConfig(_ directory: TemporaryDirectory) throws -> String {
         let path = directory.file("config.yaml")
         try writeFile(path, Data("state: {directory: \(directory.file("state"))}\ndevice: {id: sigterm}\n".utf8))
