@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusRuntimeTests",
             dependencies: ["EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusVision", "EdgeCensusLogging", "EdgeCensusTelemetry",
-                           "EdgeCensusBuffer", "EdgeCensusTestSupport"],
+                           "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

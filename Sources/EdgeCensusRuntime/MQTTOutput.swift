@@ -130,6 +130,9 @@ final class MQTTOutput: Sendable {
             timeout.cancel()
             // Windows buffered while the broker was not there yet (a connect still under
             // way when a short recording ended): sent now, if the broker comes in time.
+            // The client tries at once and backs off from one second again, so that the
+            // wait is spent trying rather than in a backoff grown long while it was away.
+            if !publisher.isConnected { publisher.client.retryPromptly() }
             await delivery.drain(until: deadline)
             health.cancel()  // a report in flight still goes out; none follows
             stopped(.stopped(.health))

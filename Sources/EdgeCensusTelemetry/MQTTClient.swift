@@ -235,6 +235,11 @@ public final class MQTTClient: Sendable {
         return mid
     }
 
+    /// While the broker is away: try again now, and back off from one second again.
+    public func retryPromptly() {
+        network.withLock { $0 }?.retryPromptly()
+    }
+
     /// Disconnects cleanly (no will) and ends the network thread, within about a
     /// second. Waiting publishes fail, and so does every publish from now on.
     public func stop() {

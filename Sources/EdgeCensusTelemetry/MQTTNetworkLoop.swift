@@ -18,6 +18,7 @@ final class MQTTNetworkLoop: @unchecked Sendable {
     private let context: CallbackContext
     private let gate: MQTTGate
     private let stopRequested = Atomic(false)
+    private let retryRequested = Atomic(false)
     private let finished = DispatchSemaphore(value: 0)
 
     init(handle: OpaquePointer, settings: MQTTSettings, context: CallbackContext, gate: MQTTGate) {
@@ -41,6 +42,13 @@ final class MQTTNetworkLoop: @unchecked Sendable {
     func stopAndWait() {
         stopRequested.store(true, ordering: .sequentiallyConsistent)
         finished.wait()
+    }
+
+    /// Ends the current backoff wait and starts it again from one second: for a stop that
+    /// waits a few seconds for the broker, a backoff grown to 16 or 32 s would make it
+    /// give up without a single attempt in that time.
+    func retryPromptly() {
+        retryRequested.store(true, ordering: .sequentiallyConsistent)
     }
 
     private var stopping: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
@@ -71,15 +79,16 @@ final class MQTTNetworkLoop: @unchecked Sendable {
             case .none: context.problem(MQTTLibrary.describe(result))
             }
             sleep(seconds: delay)
-            delay = min(delay * 2, Double(max(1, settings.reconnectDelayMax)))
+            delay = retryRequested.exchange(false, ordering: .sequentiallyConsistent)
+                ? 1 : min(delay * 2, Double(max(1, settings.reconnectDelayMax)))
         }
         // Let a queued DISCONNECT go out, so that the broker does not send the will.
         for _ in 0..<20 where mosquitto_loop(handle, 50, 1) == MOSQ_ERR_SUCCESS.rawValue {}
     }
 
-    /// Sleeps in short steps, so that a stop is not kept waiting for a long backoff.
+    /// Sleeps in short steps, so that a stop (or a prompt retry) is not kept waiting for a long backoff.
     private func sleep(seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
-        while !stopping && Date() < deadline { usleep(50_000) }
+        while !stopping && !retryRequested.load(ordering: .sequentiallyConsistent) && Date() < deadline { usleep(50_000) }
     }
 }

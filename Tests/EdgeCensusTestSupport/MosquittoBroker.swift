@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A real `mosquitto` broker for tests, on a free loopback port, with its own
 /// configuration in a temporary directory. Stops when released.
@@ -51,6 +51,19 @@ public final class MosquittoBroker {
         while Date() < deadline {
             if Self.accepts(port: port) { return }
             Thread.sleep(forTimeInterval: 0.02)
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+
+    /// Waits until a persistent broker has saved its state (sessions, queued messages)
+    /// to disk after `moment`: its autosave runs every second, later on a loaded machine.
+    public func waitUntilSaved(after moment: Date, timeout: TimeInterval = 30) throws {
+        let database = directory.file("mosquitto.db")
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let modified = (try? FileManager.default.attributesOfItem(atPath: database))?[.modificationDate] as? Date
+            if let modified, modified > moment { return }
+            Thread.sleep(forTimeInterval: 0.05)
         }
         throw POSIXError(.ETIMEDOUT)
     }

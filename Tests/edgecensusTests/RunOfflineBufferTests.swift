@@ -15,7 +15,7 @@ struct RunOfflineBufferTests {
         let dashboard = "dashboard-\(port)"
         let broker = try MosquittoBroker(port: port, persistent: true)
         try await Subscriber(port: port, topics: ["edgecensus/hall/counts"], id: dashboard, persistentSession: true).stop()
-        try await Task.sleep(for: .seconds(1.5))  // saved (autosave every second)
+        try broker.waitUntilSaved(after: Date())  // the dashboard's session, on disk
         broker.kill()
         let directory = try TemporaryDirectory()
         let config = directory.file("edgecensus.yaml")
