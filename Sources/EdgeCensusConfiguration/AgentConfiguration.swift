@@ -1,7 +1,6 @@
 public import EdgeCensusCounting
 public import EdgeCensusVision
 import Foundation
-import Yams
 
 /// The one configuration schema of EdgeCensus, as read from `edgecensus.yaml`.
 /// Every key is optional; a missing key keeps its default. Unknown keys and values
@@ -90,22 +89,27 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// Parses YAML text (an empty document is the default configuration).
     public static func parse(yaml text: String) throws(ConfigurationError) -> AgentConfiguration {
+        guard let tree = try YAMLTree.parse(text) else { return AgentConfiguration() }
+        return try decode(tree)
+    }
+
+    /// Decodes a parsed tree with every check.
+    static func decode(_ tree: YAMLTree) throws(ConfigurationError) -> AgentConfiguration {
         do {
-            if try Yams.compose(yaml: text) == nil { return AgentConfiguration() }
-            return try YAMLDecoder().decode(AgentConfiguration.self, from: text)
+            return try tree.decode(AgentConfiguration.self)
         } catch let error as ConfigurationError {
             throw error
         } catch let error as DecodingError {
             throw ConfigurationError.unwrapping(error)
         } catch {
-            throw ConfigurationError(key: "", problem: "not valid YAML: \(error)")
+            throw ConfigurationError(key: "", problem: "\(error)")
         }
     }
 }
 
 extension ConfigurationError {
-    /// Yams wraps what a decoder throws in a generic "not valid YAML" error: dig out
-    /// our own error (or the innermost decoding error) so that the key is named.
+    /// A decoding error may wrap what a type's own decoding threw: dig out our own
+    /// error (or the innermost decoding error) so that the key is named.
     static func unwrapping(_ error: DecodingError) -> ConfigurationError {
         var current: any Error = error
         while let decoding = current as? DecodingError {
@@ -144,6 +148,8 @@ extension ConfigurationError {
         case is Int.Type: return "a whole number"
         case is Bool.Type: return "true or false"
         case is String.Type: return "a string"
+        case is YAMLShape.Mapping.Type: return "a mapping (key: value)"
+        case is YAMLShape.List.Type: return "a list"
         default: return "\(type)"
         }
     }

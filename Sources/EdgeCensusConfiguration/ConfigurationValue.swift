@@ -1,5 +1,4 @@
 public import Foundation
-import Yams
 
 /// A configuration as a tree of plain values (what YAML and JSON both hold), for
 /// merging a remote change over the local file (RFC 7386 JSON Merge Patch) before
@@ -21,8 +20,8 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
 
     /// Parses YAML text (an empty document is an empty object).
     public static func parse(yaml text: String) throws -> ConfigurationValue {
-        guard try Yams.compose(yaml: text) != nil else { return .object([:]) }
-        return try YAMLDecoder().decode(ConfigurationValue.self, from: text)
+        guard let tree = try YAMLTree.parse(text) else { return .object([:]) }
+        return try tree.decode(ConfigurationValue.self)
     }
 
     /// JSON text, keys sorted (also valid YAML).

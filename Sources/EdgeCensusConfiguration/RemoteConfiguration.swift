@@ -18,8 +18,8 @@ public struct RemoteConfiguration: Sendable {
 
     public let localFile: String?
     public let overridesFile: String
-    /// The local file's own tree.
-    private let base: ConfigurationValue
+    /// The local file's own tree, its scalars as written (read by each key's type).
+    private let base: YAMLTree
     public private(set) var overrides: ConfigurationValue
     public private(set) var version: Int
     public private(set) var effective: AgentConfiguration
@@ -28,24 +28,23 @@ public struct RemoteConfiguration: Sendable {
 
     /// Reads the local file (nil: defaults only) and the overrides kept in its state directory.
     public init(localFile: String?) throws(ConfigurationError) {
-        let text: String
+        var base = YAMLTree.mapping([])
         if let localFile {
             _ = try AgentConfiguration.load(file: localFile)  // the file's own errors, with its name
-            text = (try? String(contentsOfFile: localFile, encoding: .utf8)) ?? ""
-        } else {
-            text = ""
+            let text = (try? String(contentsOfFile: localFile, encoding: .utf8)) ?? ""
+            do {
+                base = try YAMLTree.parse(text) ?? base
+            } catch {
+                var located = error
+                located.file = localFile
+                throw located
+            }
         }
-        let base: ConfigurationValue
-        do {
-            base = try ConfigurationValue.parse(yaml: text)
-        } catch {
-            throw ConfigurationError(key: "", problem: "not valid YAML: \(error)", file: localFile)
-        }
-        let local = try AgentConfiguration.parse(yaml: base.json)
+        let local = try AgentConfiguration.decode(base)
         self.init(localFile: localFile, base: base, local: local)
     }
 
-    private init(localFile: String?, base: ConfigurationValue, local: AgentConfiguration) {
+    private init(localFile: String?, base: YAMLTree, local: AgentConfiguration) {
         self.localFile = localFile
         self.base = base
         overridesFile = local.stateDirectory + "/" + Self.fileName
@@ -59,7 +58,7 @@ public struct RemoteConfiguration: Sendable {
                 throw ConfigurationError(key: "", problem: "expected {\"config_version\": N, \"overrides\": {...}}")
             }
             version = savedVersion
-            let merged = try AgentConfiguration.parse(yaml: base.merging(patch: kept).json)
+            let merged = try AgentConfiguration.decode(base.merging(patch: kept))
             overrides = kept
             effective = merged
         } catch {
@@ -114,7 +113,7 @@ public struct RemoteConfiguration: Sendable {
         for (path, value) in patch.leaves {
             guard RemoteKeys.key(path) != nil else {
                 // Unknown to the schema altogether, or known but local only?
-                if case .failure(let error) = Result(catching: { try AgentConfiguration.parse(yaml: base.merging(patch: .nested(path, value)).json) }),
+                if case .failure(let error) = Result(catching: { try AgentConfiguration.decode(base.merging(patch: .nested(path, value))) }),
                    let error = error as? ConfigurationError, error.problem.hasPrefix("unknown key") {
                     return refuse("\(error.key): unknown key")
                 }
@@ -124,7 +123,7 @@ public struct RemoteConfiguration: Sendable {
         let overrides = self.overrides.merging(patch: patch).withoutEmptyObjects
         let configuration: AgentConfiguration
         do {
-            configuration = try AgentConfiguration.parse(yaml: base.merging(patch: overrides).json)
+            configuration = try AgentConfiguration.decode(base.merging(patch: overrides))
         } catch {
             let value = patch.value(at: error.key).map { " = \($0)" } ?? ""
             return refuse("\(error.key)\(value): \(error.problem)")

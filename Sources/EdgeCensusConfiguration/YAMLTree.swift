@@ -1,0 +1,345 @@
+import Yams
+
+/// A YAML document as the configuration reads it: mappings with text keys, in order,
+/// lists, and scalars that keep their text until a key's type says how to read them
+/// (so that `id: 0123` is the string "0123" where a string is expected, and the
+/// number 83 where a number is, as YAML 1.1 has it).
+///
+/// Yams parses the text (libyaml) into its node tree, composed without its regular
+/// expression tag rules: those compile with `NSRegularExpression`, which keeps
+/// about 2.4 MiB of ICU code and data resident in the agent for as long as it runs.
+/// The scalars are read here instead, by the rules Yams' own decoder follows.
+indirect enum YAMLTree: Sendable, Equatable {
+    case scalar(YAMLScalar)
+    case sequence([YAMLTree])
+    case mapping([YAMLEntry])
+
+    /// Parses YAML text; nil for a document with nothing in it.
+    static func parse(_ text: String) throws(ConfigurationError) -> YAMLTree? {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text, Resolver.basic, Constructor.default)
+        } catch {
+            throw ConfigurationError(key: "", problem: "not valid YAML: \(error)")
+        }
+        return try node.map { node throws(ConfigurationError) in try YAMLTree(node, path: []) }
+    }
+
+    /// Decodes a value from the tree, reading each scalar as its key's type asks.
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try YAMLTreeDecoder(tree: self, codingPath: []).decode(type)
+    }
+
+    /// The same tree with a merge patch (RFC 7386) laid over it: objects merge,
+    /// `null` removes, anything else replaces. The patch's values are typed already
+    /// (they came as JSON): a string stays a string, a number a number.
+    func merging(patch: ConfigurationValue) -> YAMLTree {
+        guard case .object(let changes) = patch else { return YAMLTree(patch) }
+        var entries: [YAMLEntry]
+        if case .mapping(let existing) = self { entries = existing } else { entries = [] }
+        for key in changes.keys.sorted() {
+            let change = changes[key]!
+            let index = entries.firstIndex { $0.key == key }
+            if change == .null {
+                if let index { entries.remove(at: index) }
+            } else if let index {
+                entries[index].value = entries[index].value.merging(patch: change)
+            } else {
+                entries.append(YAMLEntry(key: key, value: YAMLTree.mapping([]).merging(patch: change)))
+            }
+        }
+        return .mapping(entries)
+    }
+
+    /// A typed value as a tree: strings as quoted scalars, numbers and booleans as
+    /// plain ones spelt as JSON spells them.
+    init(_ value: ConfigurationValue) {
+        switch value {
+        case .null: self = .scalar(YAMLScalar(text: "null", isPlain: true, isTaggedString: false))
+        case .string(let text): self = .scalar(YAMLScalar(text: text, isPlain: false, isTaggedString: true))
+        case .bool, .int, .double: self = .scalar(YAMLScalar(text: value.json, isPlain: true, isTaggedString: false))
+        case .array(let elements): self = .sequence(elements.map(YAMLTree.init))
+        case .object(let members): self = .mapping(members.keys.sorted().map { YAMLEntry(key: $0, value: YAMLTree(members[$0]!)) })
+        }
+    }
+
+    /// What the tree is, for an error message: `"high"`, `a list`, `a mapping`.
+    var summary: String {
+        switch self {
+        case .scalar(let scalar): return scalar.isNull ? "nothing" : "\"\(scalar.text)\""
+        case .sequence: return "a list"
+        case .mapping: return "a mapping (key: value)"
+        }
+    }
+
+    var entries: [YAMLEntry]? {
+        if case .mapping(let entries) = self { return entries }
+        return nil
+    }
+
+    private init(_ node: Node, path: [String]) throws(ConfigurationError) {
+        switch node {
+        case .scalar(let scalar):
+            self = .scalar(YAMLScalar(
+                text: scalar.string,
+                isPlain: scalar.style == .plain || scalar.style == .any,
+                isTaggedString: scalar.tag.rawValue == Tag.Name.str.rawValue))
+        case .sequence(let sequence):
+            var elements: [YAMLTree] = []
+            for (index, element) in sequence.enumerated() {
+                elements.append(try YAMLTree(element, path: path + [String(index)]))
+            }
+            self = .sequence(elements)
+        case .mapping(let mapping):
+            self = .mapping(try Self.entries(of: mapping, path: path))
+        case .alias:
+            // The parser replaces every alias by the node it names.
+            throw ConfigurationError(key: path.joined(separator: "."), problem: "an alias (*name) that names no anchor (&name)")
+        }
+    }
+
+    /// A mapping's entries with its merge keys (`<<: *defaults`) resolved as YAML 1.1
+    /// says: the mapping's own keys win over merged ones, and in a list of merged
+    /// mappings the earlier ones win over the later.
+    private static func entries(of mapping: Node.Mapping, path: [String]) throws(ConfigurationError) -> [YAMLEntry] {
+        var own: [YAMLEntry] = []
+        var merged: [YAMLEntry] = []
+        for (keyNode, valueNode) in mapping {
+            guard case .scalar(let key) = keyNode else {
+                throw ConfigurationError(key: path.joined(separator: "."), problem: "a key must be text, not a list or a mapping")
+            }
+            let value = try YAMLTree(valueNode, path: path + [key.string])
+            guard key.string == "<<", key.style == .plain || key.style == .any else {
+                own.append(YAMLEntry(key: key.string, value: value))
+                continue
+            }
+            let sources: [YAMLTree]
+            switch value {
+            case .mapping: sources = [value]
+            case .sequence(let elements) where elements.allSatisfy({ $0.entries != nil }): sources = elements
+            default:
+                throw ConfigurationError(key: (path + ["<<"]).joined(separator: "."),
+                                         problem: "a merge key takes a mapping or a list of mappings (`<<: *defaults`), found \(value.summary)")
+            }
+            for entry in sources.flatMap({ $0.entries! }) where !merged.contains(where: { $0.key == entry.key }) {
+                merged.append(entry)
+            }
+        }
+        return merged.filter { entry in !own.contains { $0.key == entry.key } } + own
+    }
+}
+
+/// A mapping's entry.
+struct YAMLEntry: Sendable, Equatable {
+    var key: String
+    var value: YAMLTree
+}
+
+/// A scalar's text and how it was written, which decide what it may be read as.
+struct YAMLScalar: Sendable, Equatable {
+    var text: String
+    /// Not quoted nor a block: the only form that may be read as a number or as null.
+    var isPlain: Bool
+    /// Quoted, or tagged `!!str`: never read as true or false.
+    var isTaggedString: Bool
+
+    /// `~`, `null` or nothing, unquoted.
+    var isNull: Bool { isPlain && ["", "~", "null", "Null", "NULL"].contains(text) }
+
+    /// `true`/`yes`/`on` and `false`/`no`/`off`, in any case, unquoted.
+    var bool: Bool? {
+        guard !isTaggedString else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: return nil
+        }
+    }
+
+    /// A whole number: decimal, `0x` hexadecimal, `0b` binary, `0o` or leading-zero
+    /// octal, or base 60 (`1:30`), with `_` allowed between digits.
+    var integer: Int? {
+        guard isPlain else { return nil }
+        let digits = text.filter { $0 != "_" }
+        if digits == "0" { return 0 }
+        let negative = digits.hasPrefix("-")
+        let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? Substring(digits.dropFirst()) : Substring(digits)
+        let sign = negative ? "-" : ""
+        for (prefix, radix) in [("0x", 16), ("0b", 2), ("0o", 8), ("0", 8)] where unsigned.hasPrefix(prefix) {
+            return Int(sign + unsigned.dropFirst(prefix.count), radix: radix)
+        }
+        if unsigned.contains(":") {
+            guard let magnitude = Self.baseSixty(unsigned, { Int($0) }) else { return nil }
+            return negative ? -magnitude : magnitude
+        }
+        return Int(digits)
+    }
+
+    /// A number: as `integer`, or with a fraction or exponent, or `.inf`, `-.inf`, `.nan`.
+    var double: Double? {
+        guard isPlain else { return nil }
+        switch text.lowercased() {
+        case ".inf", "+.inf": return .infinity
+        case "-.inf": return -.infinity
+        case ".nan": return .nan
+        default: break
+        }
+        let digits = text.filter { $0 != "_" }
+        if digits.contains(":") {
+            let negative = digits.hasPrefix("-")
+            let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? Substring(digits.dropFirst()) : Substring(digits)
+            guard let magnitude = Self.baseSixty(unsigned, { Double($0) }) else { return nil }
+            return negative ? -magnitude : magnitude
+        }
+        return Double(digits)
+    }
+
+    /// `1:30:05` → 5405, each part read by `part`.
+    private static func baseSixty<N: Numeric>(_ text: Substring, _ part: (Substring) -> N?) -> N? {
+        var total: N = 0
+        for piece in text.split(separator: ":", omittingEmptySubsequences: false) {
+            guard let value = part(piece) else { return nil }
+            total = total * 60 + value
+        }
+        return total
+    }
+}
+
+/// What a mismatch expected, named for an error message.
+enum YAMLShape {
+    enum Mapping {}
+    enum List {}
+}
+
+/// A `Decoder` over a `YAMLTree`: every scalar is read as the type asked for.
+private struct YAMLTreeDecoder: Decoder, SingleValueDecodingContainer {
+    let tree: YAMLTree
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard let entries = tree.entries else { throw mismatch(YAMLShape.Mapping.self) }
+        return KeyedDecodingContainer(KeyedContainer(decoder: self, entries: entries))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .sequence(let elements) = tree else { throw mismatch(YAMLShape.List.self) }
+        return UnkeyedContainer(decoder: self, elements: elements)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { self }
+
+    func decodeNil() -> Bool {
+        if case .scalar(let scalar) = tree { return scalar.isNull }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        switch type {
+        case is String.Type: return try scalar(as: type) { $0.text }
+        case is Bool.Type: return try scalar(as: type) { $0.bool }
+        case is Double.Type: return try scalar(as: type) { $0.double }
+        case is Float.Type: return try scalar(as: type) { $0.double.map(Float.init) }
+        case let integer as any FixedWidthInteger.Type:
+            return try scalar(as: type) { scalar in scalar.integer.flatMap { integer.init(exactly: $0) } }
+        default: return try T(from: self)
+        }
+    }
+
+    func child(_ tree: YAMLTree, key: any CodingKey) -> YAMLTreeDecoder {
+        YAMLTreeDecoder(tree: tree, codingPath: codingPath + [key])
+    }
+
+    private func scalar<T, V>(as type: T.Type, _ read: (YAMLScalar) -> V?) throws -> T {
+        guard case .scalar(let scalar) = tree, let value = read(scalar) as? T else { throw mismatch(type) }
+        return value
+    }
+
+    private func mismatch(_ expected: Any.Type) -> DecodingError {
+        .typeMismatch(expected, DecodingError.Context(codingPath: codingPath, debugDescription: "found \(tree.summary)"))
+    }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: YAMLTreeDecoder
+    let entries: [YAMLEntry]
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var allKeys: [Key] { entries.compactMap { Key(stringValue: $0.key) } }
+
+    func contains(_ key: Key) -> Bool { entries.contains { $0.key == key.stringValue } }
+
+    func decodeNil(forKey key: Key) throws -> Bool { try child(key).decodeNil() }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decode(type) }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try child(key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
+
+    func superDecoder() throws -> any Decoder { try child(AnyKey(stringValue: "super")) }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+
+    private func child(_ key: some CodingKey) throws -> YAMLTreeDecoder {
+        guard let entry = entries.last(where: { $0.key == key.stringValue }) else {
+            throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "no key \"\(key.stringValue)\""))
+        }
+        return decoder.child(entry.value, key: key)
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: YAMLTreeDecoder
+    let elements: [YAMLTree]
+    var currentIndex = 0
+
+    init(decoder: YAMLTreeDecoder, elements: [YAMLTree]) {
+        self.decoder = decoder
+        self.elements = elements
+    }
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+
+    mutating func decodeNil() throws -> Bool {
+        let isNull = try current().decodeNil()
+        if isNull { currentIndex += 1 }
+        return isNull
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let value = try current().decode(type)
+        currentIndex += 1
+        return value
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let container = try current().container(keyedBy: type)
+        currentIndex += 1
+        return container
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let container = try current().unkeyedContainer()
+        currentIndex += 1
+        return container
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        let decoder = try current()
+        currentIndex += 1
+        return decoder
+    }
+
+    private func current() throws -> YAMLTreeDecoder {
+        let key = AnyKey(intValue: currentIndex)!
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(Any.self, DecodingError.Context(codingPath: codingPath + [key], debugDescription: "the list has only \(elements.count) items"))
+        }
+        return decoder.child(elements[currentIndex], key: key)
+    }
+}
