@@ -80,9 +80,7 @@ public enum CountReport {
 
     /// The document as one line of JSON (keys sorted).
     public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: document(window, device: device, kAnonymity: k, replayed: replayed),
-                                                 options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        JSONText.line(document(window, device: device, kAnonymity: k, replayed: replayed))
     }
 
     static func dwellSummary(_ dwells: [Double], hidden: Bool) -> [String: Any] {
