@@ -48,19 +48,21 @@ const FFmpeg *load_ffmpeg(std::string &failure) {
     static std::string problem;
     static std::once_flag once;
     std::call_once(once, [] {
-        struct Library { const char *name; const char *soname; void *handle; };
+        // Debian names each library's package lib<name><major>: libavformat59 holds libavformat.so.59.
+        struct Library { const char *name; const char *soname; const char *package; void *handle; };
         Library libraries[] = {
-            {"avutil", "libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR), nullptr},
-            {"swscale", "libswscale.so." AV_STRINGIFY(LIBSWSCALE_VERSION_MAJOR), nullptr},
-            {"avcodec", "libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR), nullptr},
-            {"avformat", "libavformat.so." AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR), nullptr},
+            {"avutil", "libavutil.so." AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR), "libavutil" AV_STRINGIFY(LIBAVUTIL_VERSION_MAJOR), nullptr},
+            {"swscale", "libswscale.so." AV_STRINGIFY(LIBSWSCALE_VERSION_MAJOR), "libswscale" AV_STRINGIFY(LIBSWSCALE_VERSION_MAJOR), nullptr},
+            {"avcodec", "libavcodec.so." AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR), "libavcodec" AV_STRINGIFY(LIBAVCODEC_VERSION_MAJOR), nullptr},
+            {"avformat", "libavformat.so." AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR), "libavformat" AV_STRINGIFY(LIBAVFORMAT_VERSION_MAJOR), nullptr},
         };
         for (Library &library : libraries) {
             library.handle = dlopen(library.soname, RTLD_NOW | RTLD_LOCAL);
             if (!library.handle) {
                 const char *reason = dlerror();
-                problem = std::string("video files need FFmpeg's ") + library.soname + " (Debian: install the package that holds it)" +
-                          (reason ? std::string(": ") + reason : std::string());
+                problem = std::string("video files need FFmpeg's ") + library.soname + ", which could not be loaded" +
+                          (reason ? std::string(" (") + reason + ")" : std::string()) +
+                          "; install it (Debian: apt-get install " + library.package + "), or read frames from a camera or an image folder";
                 return;
             }
         }
