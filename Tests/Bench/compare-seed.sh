@@ -69,7 +69,7 @@ measure() {
     awk -F': ' '
         /Elapsed \(wall clock\)/ { n = split($2, p, ":"); wall = (n == 3) ? p[1] * 3600 + p[2] * 60 + p[3] : p[1] * 60 + p[2] }
         /User time/ { user = $2 } /System time/ { sys = $2 } /Maximum resident set size/ { rss = $2 / 1024 }
-        END { printf "%.2f %.2f %.0f\n", wall, user + sys, rss }' "$out"
+        END { printf "%.2f %.2f %.1f\n", wall, user + sys, rss }' "$out"
 }
 
 echo "video: $video; $runs runs each, in turn; wall s, CPU s, peak RSS MiB"
@@ -83,14 +83,14 @@ done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 frames="$(/usr/bin/python3 -c "import cv2; print(int(cv2.VideoCapture('$video').get(cv2.CAP_PROP_FRAME_COUNT)))")"
-printf '\n%-12s %8s %8s %8s %10s\n' pipeline wall CPU "peak" "frames/s"
+printf '\n%-12s %8s %8s %10s %10s\n' pipeline wall CPU "peak" "frames/s"
 for name in seed edgecensus; do
     wall="$(cut -d' ' -f1 "$work/$name.txt" | median)"
     cpu="$(cut -d' ' -f2 "$work/$name.txt" | median)"
     rss="$(cut -d' ' -f3 "$work/$name.txt" | median)"
-    printf '%-12s %7.2fs %7.2fs %5.0fMiB %10.1f\n' "$name" "$wall" "$cpu" "$rss" "$(echo "$frames / $wall" | bc -l)"
+    printf '%-12s %7.2fs %7.2fs %7.1fMiB %10.1f\n' "$name" "$wall" "$cpu" "$rss" "$(echo "$frames / $wall" | bc -l)"
     eval "${name}_wall=$wall ${name}_cpu=$cpu ${name}_rss=$rss"
 done
-printf '\nEdgeCensus / seed (medians): wall %.2f, CPU %.2f, peak RSS %.2f\n' \
+printf '\nEdgeCensus / seed (medians): wall %.2f, CPU %.2f, peak RSS %.3f\n' \
     "$(echo "$edgecensus_wall / $seed_wall" | bc -l)" "$(echo "$edgecensus_cpu / $seed_cpu" | bc -l)" \
     "$(echo "$edgecensus_rss / $seed_rss" | bc -l)"
