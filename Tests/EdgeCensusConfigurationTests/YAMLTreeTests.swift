@@ -84,9 +84,7 @@ struct YAMLTreeTests {
         ("windows: {length: [60]}\n", "windows.length", "expected a number; found a list"),
     ])
     func refusals(yaml: String, key: String, problem: String) {
-        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
-        #expect(error?.key == key, "\(String(describing: error))")
-        #expect(error?.description.contains(problem) == true, "\(String(describing: error))")
+        expectRefusal(of: yaml, key: key, problem: problem)
     }
 
     @Test("the agent reads the local file's scalars as validate does, also under remote changes")
