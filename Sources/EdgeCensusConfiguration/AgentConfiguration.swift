@@ -72,6 +72,12 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// Reads and validates a YAML configuration file.
     public static func load(file path: String) throws(ConfigurationError) -> AgentConfiguration {
+        try read(file: path).configuration
+    }
+
+    /// A configuration file's tree as written (an empty file is an empty mapping) and
+    /// the configuration it gives; every error names the file.
+    static func read(file path: String) throws(ConfigurationError) -> (tree: YAMLTree, configuration: AgentConfiguration) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigurationError(key: "", problem: "configuration file not found", file: path)
         }
@@ -79,7 +85,8 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: "", problem: "cannot read the file as UTF-8 text", file: path)
         }
         do {
-            return try parse(yaml: text)
+            let tree = try YAMLTree.parse(text) ?? .mapping([])
+            return (tree, try decode(tree))
         } catch {
             var located = error
             located.file = path

@@ -28,20 +28,12 @@ public struct RemoteConfiguration: Sendable {
 
     /// Reads the local file (nil: defaults only) and the overrides kept in its state directory.
     public init(localFile: String?) throws(ConfigurationError) {
-        var base = YAMLTree.mapping([])
         if let localFile {
-            _ = try AgentConfiguration.load(file: localFile)  // the file's own errors, with its name
-            let text = (try? String(contentsOfFile: localFile, encoding: .utf8)) ?? ""
-            do {
-                base = try YAMLTree.parse(text) ?? base
-            } catch {
-                var located = error
-                located.file = localFile
-                throw located
-            }
+            let file = try AgentConfiguration.read(file: localFile)
+            self.init(localFile: localFile, base: file.tree, local: file.configuration)
+        } else {
+            self.init(localFile: nil, base: .mapping([]), local: AgentConfiguration())
         }
-        let local = try AgentConfiguration.decode(base)
-        self.init(localFile: localFile, base: base, local: local)
     }
 
     private init(localFile: String?, base: YAMLTree, local: AgentConfiguration) {

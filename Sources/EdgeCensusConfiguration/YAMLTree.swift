@@ -162,20 +162,19 @@ struct YAMLScalar: Sendable, Equatable {
         guard isPlain else { return nil }
         let digits = text.filter { $0 != "_" }
         if digits == "0" { return 0 }
-        let negative = digits.hasPrefix("-")
-        let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? Substring(digits.dropFirst()) : Substring(digits)
-        let sign = negative ? "-" : ""
+        let (negative, unsigned) = Self.sign(of: digits)
         for (prefix, radix) in [("0x", 16), ("0b", 2), ("0o", 8), ("0", 8)] where unsigned.hasPrefix(prefix) {
-            return Int(sign + unsigned.dropFirst(prefix.count), radix: radix)
+            return Int((negative ? "-" : "") + unsigned.dropFirst(prefix.count), radix: radix)
         }
         if unsigned.contains(":") {
-            guard let magnitude = Self.baseSixty(unsigned, { Int($0) }) else { return nil }
-            return negative ? -magnitude : magnitude
+            return Self.baseSixty(unsigned, { Int($0) }).map { negative ? -$0 : $0 }
         }
         return Int(digits)
     }
 
-    /// A number: as `integer`, or with a fraction or exponent, or `.inf`, `-.inf`, `.nan`.
+    /// A number: decimal, with or without a fraction or exponent, base 60 (`1:30.5`),
+    /// `.inf`, `-.inf` or `.nan`, with `_` allowed between digits (octal and binary
+    /// are whole numbers only, as in Yams).
     var double: Double? {
         guard isPlain else { return nil }
         switch text.lowercased() {
@@ -186,12 +185,16 @@ struct YAMLScalar: Sendable, Equatable {
         }
         let digits = text.filter { $0 != "_" }
         if digits.contains(":") {
-            let negative = digits.hasPrefix("-")
-            let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? Substring(digits.dropFirst()) : Substring(digits)
-            guard let magnitude = Self.baseSixty(unsigned, { Double($0) }) else { return nil }
-            return negative ? -magnitude : magnitude
+            let (negative, unsigned) = Self.sign(of: digits)
+            return Self.baseSixty(unsigned, { Double($0) }).map { negative ? -$0 : $0 }
         }
         return Double(digits)
+    }
+
+    /// `-12` → (true, "12"), `+12` and `12` → (false, "12").
+    private static func sign(of digits: String) -> (negative: Bool, unsigned: Substring) {
+        let negative = digits.hasPrefix("-")
+        return (negative, negative || digits.hasPrefix("+") ? digits.dropFirst() : Substring(digits))
     }
 
     /// `1:30:05` → 5405, each part read by `part`.

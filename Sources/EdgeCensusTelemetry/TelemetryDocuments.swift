@@ -62,7 +62,7 @@ public enum TelemetryDocuments {
             "last_hour": ["people": health.lastHour.people, "windows": health.lastHour.windows,
                           "suppressed_windows": health.lastHour.suppressedWindows],
         ]
-        return json(object)
+        return JSONText.line(object)
     }
 
     /// A counts document with the `replayed` flag (false for a live window).
@@ -108,7 +108,7 @@ public enum TelemetryDocuments {
                 "device": device, "origin": origin,
             ]
             config.merge(fields) { _, new in new }
-            return DiscoveryEntity(component: component, id: id, config: json(config))
+            return DiscoveryEntity(component: component, id: id, config: JSONText.line(config))
         }
         let available: [String: Any] = [
             "availability_topic": layout.status, "availability_template": onlineOnly,
@@ -178,9 +178,5 @@ public enum TelemetryDocuments {
             entities.append(entity("sensor", item.id, item.name, fields))
         }
         return entities
-    }
-
-    static func json(_ object: [String: Any]) -> String {
-        JSONText.line(object)
     }
 }
