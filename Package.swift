@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "EdgeCensusConfiguration",
             dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
-                           "EdgeCensusLogging"],
+                           "EdgeCensusLogging", "EdgeCensusStorage"],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.
@@ -60,7 +60,7 @@ let package = Package(
         // From faces to anonymous counts: throttle, tracker, windows, sequence numbers.
         .target(
             name: "EdgeCensusCounting",
-            dependencies: ["EdgeCensusVision"],
+            dependencies: ["EdgeCensusVision", "EdgeCensusStorage"],
             swiftSettings: strictSwift
         ),
         // The agent: frames → faces → tracks → windows, paced by the throttle.
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "EdgeCensusRuntime",
             dependencies: ["EdgeCensusAgent", "EdgeCensusCapture", "EdgeCensusConfiguration", "EdgeCensusCounting",
-                           "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision"],
+                           "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
         // The agent's log lines, with their levels (journal priorities under systemd).
@@ -91,7 +91,8 @@ let package = Package(
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
-            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusVision", "EdgeCensusLogging"],
+            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusVision",
+                           "EdgeCensusLogging"],
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
@@ -101,9 +102,16 @@ let package = Package(
             dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting"],
             swiftSettings: strictSwift
         ),
-        // The offline buffer: a fixed-size ring file of windows not yet acknowledged.
+        // The offline buffer: a fixed-size ring file of windows not yet acknowledged,
+        // and memory while the disk refuses.
         .target(
             name: "EdgeCensusBuffer",
+            dependencies: ["EdgeCensusStorage"],
+            swiftSettings: strictSwift
+        ),
+        // Files in the state directory: atomic replacement, disk faults by kind, and the faults in force.
+        .target(
+            name: "EdgeCensusStorage",
             swiftSettings: strictSwift
         ),
         // Accuracy figures over a labelled set, and latency figures.
@@ -134,6 +142,11 @@ let package = Package(
             name: "EdgeCensusVisionTests",
             dependencies: ["EdgeCensusVision", "EdgeCensusTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusStorageTests",
+            dependencies: ["EdgeCensusStorage", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -291,7 +291,7 @@ struct LoopState {
     init(settings: AgentLoopSettings, startTime: Double, sequence: SequenceStore) throws {
         throttle = ThrottlePolicy(settings: settings.throttle)
         tracker = FaceTracker(settings: settings.tracking)
-        aggregator = try WindowAggregator(length: settings.windowLength, startingAt: startTime, nextSequence: sequence.next)
+        aggregator = try WindowAggregator(length: settings.windowLength, startingAt: startTime, nextNumber: sequence.next)
         lastTime = startTime
     }
 

@@ -1,3 +1,4 @@
+public import EdgeCensusStorage
 import Foundation
 
 /// A fixed-size file of records, written round and round: the windows not yet
@@ -54,6 +55,17 @@ public final class RingFile {
 
     public struct BufferError: Error, CustomStringConvertible {
         public var description: String
+        /// The system error behind it, when the disk refused (a full disk, a read-only one, …).
+        public var fault: StorageFault?
+
+        public init(description: String, fault: StorageFault? = nil) {
+            self.description = description
+            self.fault = fault
+        }
+
+        init(_ fault: StorageFault) {
+            self.init(description: fault.description, fault: fault)
+        }
     }
 
     /// Thrown by a write that `crashDuringWrite` stopped: the process "died" there.
@@ -167,10 +179,8 @@ public final class RingFile {
         self.path = path
         self.sync = sync
         let existed = FileManager.default.fileExists(atPath: path)
-        descriptor = open(path, O_RDWR | O_CREAT, 0o644)
-        guard descriptor >= 0 else {
-            throw BufferError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw BufferError(StorageFault.current(path: path, operation: "open")) }
         var status = stat()
         fstat(descriptor, &status)
         let size = Int(status.st_size)
@@ -179,10 +189,10 @@ public final class RingFile {
             self.capacity = max(size, capacity)
             tail = Self.headerSize
             recovery = Recovery(records: 0, damaged: 0, checkpointValid: false, note: nil)
-            if size < self.capacity && posix_fallocate(descriptor, 0, off_t(self.capacity)) != 0 {
-                let reason = String(cString: strerror(errno))
+            // posix_fallocate returns its error rather than setting errno.
+            if size < self.capacity, case let code = posix_fallocate(descriptor, 0, off_t(self.capacity)), code != 0 {
                 close(descriptor)
-                throw BufferError(description: "cannot extend \(path) to \(capacity) bytes: \(reason)")
+                throw BufferError(StorageFault(path: path, code: code, operation: "extend to \(self.capacity) bytes"))
             }
             recover(configuredCapacity: capacity, foundSize: size)
         } else {
@@ -190,10 +200,11 @@ public final class RingFile {
             self.capacity = capacity
             tail = Self.headerSize
             recovery = Recovery(records: 0, damaged: 0, checkpointValid: true, note: nil)
-            guard posix_fallocate(descriptor, 0, off_t(capacity)) == 0 else {
-                let reason = String(cString: strerror(errno))
+            let code = posix_fallocate(descriptor, 0, off_t(capacity))
+            guard code == 0 else {
                 close(descriptor)
-                throw BufferError(description: "cannot preallocate \(capacity) bytes for \(path): \(reason)")
+                if !existed { unlink(path) }
+                throw BufferError(StorageFault(path: path, code: code, operation: "preallocate \(capacity) bytes for"))
             }
             try writeCheckpoint()
         }
@@ -244,6 +255,9 @@ public final class RingFile {
         }
         guard sequence > lastSequence else {
             throw BufferError(description: "sequence \(sequence) is not above the ring's last, \(lastSequence)")
+        }
+        guard WindowNumberRange.contains(sequence) else {
+            throw BufferError(description: "sequence \(sequence) is out of range (1–\(WindowNumberRange.largest))")
         }
         var dropped: Dropped?
         func dropOldest() {
@@ -299,12 +313,27 @@ public final class RingFile {
     /// The broker has the record: it is marked acknowledged on disk at once (it is
     /// never read back as pending, even when older records are still waiting), and
     /// its space is reused once every older record has left too.
+    /// When the mark cannot be written (the disk refuses), the record still leaves
+    /// the ring in this process, and the error is thrown: only a restart could send
+    /// it again.
     public func acknowledge(sequence: UInt64) throws {
         guard let entry = entries.entry(sequence), !entry.acknowledged else { return }
+        defer {
+            _ = entries.acknowledge(sequence)
+            while let first = entries.first, first.acknowledged { _ = entries.removeFirst() }
+        }
         try write(Self.bytes(of: Self.acknowledgedMagic), at: entry.offset)
         if sync == .always { fsync(descriptor) }
-        _ = entries.acknowledge(sequence)
-        while let first = entries.first, first.acknowledged { _ = entries.removeFirst() }
+    }
+
+    /// True when the file at `path` is no longer this ring's: deleted (with its
+    /// folder, perhaps) or replaced. Writes still land in the open file, which a
+    /// restart would not find.
+    public var isDetached: Bool {
+        var open = stat(), named = stat()
+        guard fstat(descriptor, &open) == 0 else { return true }
+        guard open.st_nlink > 0, stat(path, &named) == 0 else { return true }
+        return open.st_ino != named.st_ino || open.st_dev != named.st_dev
     }
 
     // MARK: - Checkpoint
@@ -440,7 +469,8 @@ public final class RingFile {
         }
         let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
         guard written == bytes.count else {
-            throw BufferError(description: "cannot write \(path): \(String(cString: strerror(errno)))")
+            throw BufferError(written >= 0 ? StorageFault(path: path, code: ENOSPC, operation: "write")
+                                           : StorageFault.current(path: path, operation: "write"))
         }
         bytesWritten += bytes.count
     }
@@ -448,7 +478,7 @@ public final class RingFile {
     private func read(at offset: Int, count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
-        guard got >= 0 else { throw BufferError(description: "cannot read \(path): \(String(cString: strerror(errno)))") }
+        guard got >= 0 else { throw BufferError(StorageFault.current(path: path, operation: "read")) }
         if got < count { bytes.removeLast(count - got) }
         return bytes
     }

@@ -1,4 +1,5 @@
 import EdgeCensusCounting
+import EdgeCensusStorage
 import Foundation
 
 /// The configuration in force: the local file, with the changes operators made

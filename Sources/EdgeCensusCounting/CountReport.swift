@@ -11,8 +11,8 @@ import Foundation
 /// counted once in `gender`, once in `age_groups` and once in `gender_age`.
 public enum CountReport {
     /// The version of the counts document; bumped on incompatible change
-    /// (/2: the `unknown` cells).
-    public static let schema = "edgecensus.counts/2"
+    /// (/2: the `unknown` cells; /3: `seq_epoch`).
+    public static let schema = "edgecensus.counts/3"
 
     /// The window's `people` as published: nil when k-anonymity hides it (fewer than k, but some).
     public static func publishedPeople(_ window: CountWindow, kAnonymity k: Int) -> Int? {
@@ -58,6 +58,7 @@ public enum CountReport {
             "schema": schema,
             "device": device,
             "seq": window.sequence,
+            "seq_epoch": window.epoch,
             "window_start": timestamp(window.start),
             "window_end": timestamp(window.end),
             "people": peopleHidden ? NSNull() : window.people,

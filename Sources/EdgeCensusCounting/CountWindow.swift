@@ -6,6 +6,8 @@ import Foundation
 /// analysed. Only these aggregates leave the agent.
 public struct CountWindow: Sendable, Equatable {
     public var sequence: UInt64
+    /// The numbering `sequence` belongs to (see `WindowNumber`): `(device, epoch, sequence)` is unique.
+    public var epoch = ""
     /// Unix seconds; windows are aligned to the wall clock (a 60 s window starts on the minute).
     public var start: Double
     public var end: Double
@@ -34,6 +36,11 @@ public struct CountWindow: Sendable, Equatable {
         self.end = end
     }
 
+    mutating func number(_ number: WindowNumber) {
+        sequence = number.sequence
+        epoch = number.epoch
+    }
+
     public mutating func add(_ visit: PersonVisit) {
         people += 1
         gender[visit.gender, default: 0] += 1
@@ -51,16 +58,16 @@ public struct WindowAggregator {
     /// Seconds per window; a change applies from the next window on.
     public private(set) var length: Double
     private var current: CountWindow
-    private let nextSequence: () throws -> UInt64
+    private let nextNumber: () throws -> WindowNumber
     /// Times of dropped frames that fall after the current window (its end not yet reached by `advance`).
     private var laterDrops: [Double] = []
 
-    /// `nextSequence` hands out the window numbers (persisted by `SequenceStore`),
+    /// `nextNumber` hands out the window numbers (persisted by `SequenceStore`),
     /// one per closed window.
-    public init(length: Double, startingAt time: Double, nextSequence: @escaping () throws -> UInt64) throws {
+    public init(length: Double, startingAt time: Double, nextNumber: @escaping () throws -> WindowNumber) throws {
         precondition(length > 0, "a window has a positive length")
         self.length = length
-        self.nextSequence = nextSequence
+        self.nextNumber = nextNumber
         let start = (time / length).rounded(.down) * length
         current = CountWindow(sequence: 0, start: start, end: start + length)
         // Started after the window's aligned start: the seconds before were not watched.
@@ -76,7 +83,7 @@ public struct WindowAggregator {
         var closed: [CountWindow] = []
         while time >= current.end {
             current.inView = inView
-            current.sequence = try nextSequence()
+            current.number(try nextNumber())
             closed.append(current)
             let start = current.end
             current = CountWindow(sequence: 0, start: start, end: Self.alignedEnd(after: start, length: length))
@@ -114,7 +121,7 @@ public struct WindowAggregator {
     /// Closes the current window early (shutdown): marked partial, ending now.
     public mutating func flush(at time: Double, inView: Int) throws -> CountWindow {
         var last = current
-        last.sequence = try nextSequence()
+        last.number(try nextNumber())
         last.end = max(last.start, min(time, last.end))
         last.partial = true
         last.inView = inView

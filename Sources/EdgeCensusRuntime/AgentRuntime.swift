@@ -3,6 +3,7 @@ import EdgeCensusCapture
 public import EdgeCensusConfiguration
 import EdgeCensusCounting
 public import EdgeCensusLogging
+import EdgeCensusStorage
 import EdgeCensusSystemd
 import EdgeCensusTelemetry
 public import EdgeCensusVision
@@ -104,13 +105,17 @@ public final class AgentRuntime: Sendable {
         }
         openedSource = source.description
         events(.started(.capture))
-        let sequence: SequenceStore
-        do {
-            sequence = try SequenceStore(path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970)
-        } catch {
-            source.close()
-            throw StartError(description: "cannot keep window numbers in \(configuration.stateDirectory): \(error); check that the state directory exists and is writable")
+        // The state directory's files can fail (deleted, full, read-only): counting
+        // goes on, and each fault is logged once when it begins and when it clears.
+        let storage = StorageHealth { change in
+            switch change {
+            case .began(let condition):
+                logger.error("state directory: \(condition.fault); \(condition.consequence)")
+            case .cleared(let condition):
+                logger.info("state directory: the \(condition.role) file \(condition.fault.path) is written again (after \(condition.fault.cause))")
+            }
         }
+        let sequence = SequenceStore(path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970, health: storage)
         if let note = sequence.recoveryNote { logger.warning("\(note)") }
         events(.started(.sequence))
         let settings = AgentLoopSettings(
@@ -130,7 +135,8 @@ public final class AgentRuntime: Sendable {
             let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, logger: logger)
             let output: MQTTOutput
             do {
-                output = try MQTTOutput(configuration: configuration, device: device, version: version, participants: [service],
+                output = try MQTTOutput(configuration: configuration, device: device, version: version, storage: storage,
+                                        participants: [service],
                                         loop: { loopReference.value },
                                         cameraState: { [description = source.description] in loopReference.value?.sourceDescription ?? description },
                                         logger: logger, started: events)
@@ -145,14 +151,8 @@ public final class AgentRuntime: Sendable {
             // The buffer has held higher window numbers than the sequence file gives (the file
             // was lost or reset): go on above them, so that no number is used twice.
             let before = sequence.lastUsed
-            do {
-                if try sequence.continueAfter(output.ringLastSequence) {
-                    logger.warning("the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
-                }
-            } catch {
-                output.finish(waitingUpTo: 0)
-                source.close()
-                throw StartError(description: "cannot write the sequence file \(sequence.path): \(error); check that the state directory is writable")
+            if sequence.continueAfter(output.ringLastSequence) {
+                logger.warning("the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
             }
         } else {
             output = nil

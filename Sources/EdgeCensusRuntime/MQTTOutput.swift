@@ -4,6 +4,7 @@ import EdgeCensusBuffer
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusLogging
+import EdgeCensusStorage
 import EdgeCensusTelemetry
 import Foundation
 import Synchronization
@@ -36,7 +37,8 @@ final class MQTTOutput: Sendable {
         set { publisher.kAnonymity = newValue }
     }
 
-    init(configuration: AgentConfiguration, device: String, version: String, participants: [any MQTTParticipant] = [],
+    init(configuration: AgentConfiguration, device: String, version: String, storage: StorageHealth,
+         participants: [any MQTTParticipant] = [],
          loop: @escaping @Sendable () -> AgentLoop?,
          cameraState: @escaping @Sendable () -> String, logger: AgentLogger,
          started: @Sendable (AgentRuntime.Event) -> Void = { _ in }) throws {
@@ -48,15 +50,11 @@ final class MQTTOutput: Sendable {
             healthInterval: mqtt.healthInterval, discoveryRecord: configuration.stateDirectory + "/discovery-topics",
             participants: participants, logger: logger)
         self.publisher = publisher
-        // The offline buffer: every window is on disk before it is published.
-        let ring: RingFile
-        do {
-            ring = try RingFile(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576,
-                                sync: configuration.buffer.sync == .always ? .always : .never)
-        } catch {
-            throw ConfigurationError(key: "buffer.path", problem: "\(error); check that the state directory exists and is writable")
-        }
-        if let note = ring.recovery.note { logger.warning("\(note)") }
+        // The offline buffer: every window is on disk before it is published (in
+        // memory while the disk refuses, which `storage` reports).
+        let ring = OfflineBuffer(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576,
+                                 sync: configuration.buffer.sync == .always ? .always : .never, health: storage)
+        if let note = ring.recovery?.note { logger.warning("\(note)") }
         if ring.pendingCount > 0 { logger.info("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
         ringLastSequence = ring.lastSequence
         let buffered = Setting(ring.pendingCount)
@@ -100,7 +98,7 @@ final class MQTTOutput: Sendable {
                     cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
                     residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
                     bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped,
-                    lastHour: recentPeople.value.total(at: now)),
+                    lastHour: recentPeople.value.total(at: now), storageFaults: storage.current),
                     at: now)
                 (lastCPU, lastWall) = (cpu, wall)
             }

@@ -70,9 +70,9 @@ public enum BufferBenchmark {
     public static func replay(directory: String, count: Int, settings: MQTTSettings) async throws -> String {
         let path = directory + "/bench-\(UUID().uuidString).ring"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let ring = try RingFile(path: path, capacity: 16 * 1_048_576, sync: .never)
+        let ring = OfflineBuffer(path: path, capacity: 16 * 1_048_576, sync: .never)
         let payload = document(1)
-        for sequence in 1...UInt64(count) { try ring.append(sequence: sequence, payload: payload) }
+        for sequence in 1...UInt64(count) { ring.append(sequence: sequence, payload: payload) }
         let publisher = try TelemetryPublisher(settings: settings, layout: TopicLayout(prefix: "edgecensus-bench", device: "bench"),
                                                kAnonymity: 0, discovery: false, version: "bench", logger: Self.silent)
         let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: 1_000_000, logger: Self.silent)

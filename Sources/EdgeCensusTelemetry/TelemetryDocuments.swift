@@ -1,4 +1,5 @@
 public import EdgeCensusCounting
+public import EdgeCensusStorage
 import EdgeCensusVision
 import Foundation
 
@@ -23,11 +24,14 @@ public enum TelemetryDocuments {
         public var droppedWindows: Int
         /// The windows that ended in the hour before the report, as published.
         public var lastHour: RecentPeople.Total
+        /// The state directory's files that cannot be written now, and what the agent does meanwhile.
+        public var storageFaults: [StorageHealth.Condition]
 
         public init(uptime: Double, version: String, cameraState: String, configuredRate: Double, effectiveRate: Double,
                     inferenceMilliseconds: Double?, cpuPercent: Double, residentMemory: Int?, temperature: Double?, bufferedWindows: Int,
                     oldestUnsentSeconds: Double?, droppedWindows: Int,
-                    lastHour: RecentPeople.Total = .init(people: 0, windows: 0, suppressedWindows: 0)) {
+                    lastHour: RecentPeople.Total = .init(people: 0, windows: 0, suppressedWindows: 0),
+                    storageFaults: [StorageHealth.Condition] = []) {
             self.uptime = uptime
             self.version = version
             self.cameraState = cameraState
@@ -41,10 +45,11 @@ public enum TelemetryDocuments {
             self.oldestUnsentSeconds = oldestUnsentSeconds
             self.droppedWindows = droppedWindows
             self.lastHour = lastHour
+            self.storageFaults = storageFaults
         }
     }
 
-    public static let healthSchema = "edgecensus.health/2"
+    public static let healthSchema = "edgecensus.health/3"
 
     public static func health(_ health: Health, device: String, at time: Double) -> String {
         let round = { (value: Double, places: Double) in (value * places).rounded() / places }
@@ -61,6 +66,11 @@ public enum TelemetryDocuments {
                        "dropped_windows": health.droppedWindows] as [String: Any],
             "last_hour": ["people": health.lastHour.people, "windows": health.lastHour.windows,
                           "suppressed_windows": health.lastHour.suppressedWindows],
+            "storage_faults": health.storageFaults.map { condition -> [String: Any] in
+                ["role": condition.role, "file": condition.fault.path, "cause": condition.fault.cause,
+                 "reason": condition.fault.reason, "since": CountReport.timestamp(condition.since),
+                 "consequence": condition.consequence]
+            },
         ]
         return JSONText.line(object)
     }

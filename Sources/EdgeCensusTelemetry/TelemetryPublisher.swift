@@ -1,5 +1,6 @@
 public import EdgeCensusCounting
 public import EdgeCensusLogging
+import EdgeCensusStorage
 import Foundation
 import Synchronization
 

@@ -10,7 +10,7 @@ import Foundation
 /// while it was away, or left from an earlier run — is replayed oldest first after
 /// each connect, paced, marked `"replayed": true`; live windows keep flowing.
 public actor WindowDelivery: MQTTParticipant {
-    private let ring: RingFile
+    private let ring: OfflineBuffer
     private let publisher: TelemetryPublisher
     private let replayInterval: Double
     private let logger: AgentLogger
@@ -23,7 +23,7 @@ public actor WindowDelivery: MQTTParticipant {
     /// When each pending window ended (read from its document), for "oldest unsent".
     private var windowEnds: [UInt64: Double] = [:]
 
-    public init(ring: RingFile, publisher: TelemetryPublisher, replayRateHz: Double, logger: AgentLogger) {
+    public init(ring: OfflineBuffer, publisher: TelemetryPublisher, replayRateHz: Double, logger: AgentLogger) {
         self.ring = ring
         self.publisher = publisher
         replayInterval = 1 / max(replayRateHz, 0.001)
@@ -33,15 +33,11 @@ public actor WindowDelivery: MQTTParticipant {
     /// A finished window: buffered, then published if the broker is there.
     public func deliver(_ window: CountWindow) async {
         let document = TelemetryDocuments.counts(window, device: publisher.layout.device, kAnonymity: publisher.kAnonymity, replayed: false)
-        do {
-            if let dropped = try ring.append(sequence: window.sequence, payload: Array(document.utf8)) {
-                logger.warning("the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
-                for sequence in dropped.firstSequence...dropped.lastSequence { windowEnds[sequence] = nil }
-            }
-            windowEnds[window.sequence] = window.end
-        } catch {
-            logger.warning("window \(window.sequence) could not be buffered (\(error)); publishing it without a copy on disk")
+        if let dropped = ring.append(sequence: window.sequence, payload: Array(document.utf8)) {
+            logger.warning("the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
+            windowEnds = windowEnds.filter { $0.key < dropped.firstSequence || $0.key > dropped.lastSequence }
         }
+        windowEnds[window.sequence] = window.end
         guard publisher.isConnected else { return }
         inFlight.insert(window.sequence)
         await send(sequence: window.sequence, document: document, replayed: false)
@@ -95,7 +91,7 @@ public actor WindowDelivery: MQTTParticipant {
         var replayed = 0
         while publisher.isConnected, !stopping, deadline.map({ ContinuousClock.now < $0 }) ?? true {
             guard let sequence = ring.firstPending(skipping: { inFlight.contains($0) }) else { break }
-            guard let stored = try? ring.payload(of: sequence) else { break }
+            guard let stored = ring.payload(of: sequence) else { break }
             inFlight.insert(sequence)
             await send(sequence: sequence, document: Self.markedReplayed(stored), replayed: true)
             replayed += 1
@@ -119,7 +115,7 @@ public actor WindowDelivery: MQTTParticipant {
                 logger.warning("the broker refused window \(sequence) (reason code \(ack.reasonCode)); it stays buffered")
                 return
             }
-            try ring.acknowledge(sequence: sequence)
+            ring.acknowledge(sequence: sequence)
             windowEnds[sequence] = nil
         } catch {
             logger.warning("window \(sequence) not published (\(error)); it stays buffered")
@@ -142,7 +138,7 @@ public actor WindowDelivery: MQTTParticipant {
     }
 
     private func endOfWindow(_ sequence: UInt64) -> Double? {
-        guard let stored = try? ring.payload(of: sequence),
+        guard let stored = ring.payload(of: sequence),
               let object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any],
               let end = object["window_end"] as? String, let seconds = InternetTime.seconds(end) else { return nil }
         windowEnds[sequence] = seconds

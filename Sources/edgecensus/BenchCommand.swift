@@ -154,7 +154,7 @@ struct BenchCommand: ParsableCommand {
                 pipeline: pipeline, source: try VideoFileSource(path: path, realtime: false),
                 settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: everyFrame,
                                             tracking: configuration.trackingSettings, pacing: .recording(start: 0)),
-                sequence: try SequenceStore(path: scratch + "/sequence", now: 0), emit: { window in windows.withLock { $0.append(window) } })
+                sequence: SequenceStore(path: scratch + "/sequence", now: 0), emit: { window in windows.withLock { $0.append(window) } })
             let startWall = inputs.now(), startCPU = inputs.processCPUTime(), startForward = pipeline.forwardSeconds
             try loop.run(until: StopRequest())
             let wall = inputs.now() - startWall, cpu = inputs.processCPUTime() - startCPU
@@ -182,7 +182,7 @@ struct BenchCommand: ParsableCommand {
                     pipeline: pipeline, source: try VideoFileSource(path: path, realtime: true),
                     settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
                                                 tracking: configuration.trackingSettings, pacing: .live),
-                    sequence: try SequenceStore(path: directory + "/sequence", now: 0), emit: { _ in })
+                    sequence: SequenceStore(path: directory + "/sequence", now: 0), emit: { _ in })
                 let stop = StopRequest()
                 let timer = DispatchSource.makeTimerSource(queue: .global())
                 timer.schedule(deadline: .now() + seconds)

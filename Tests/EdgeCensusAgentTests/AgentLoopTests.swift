@@ -30,7 +30,7 @@ struct AgentLoopTests {
                                          tracking: TrackingSettings(), pacing: .recording(start: start))
         let windows = Collected()
         let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings,
-                             sequence: try SequenceStore(path: stateDirectory + "/sequence", now: 0),
+                             sequence: SequenceStore(path: stateDirectory + "/sequence", now: 0),
                              emit: { windows.append($0) })
         try loop.run(until: StopRequest())
         return windows.items

@@ -44,7 +44,7 @@ struct LiveChangesTests {
         let directory = try TemporaryDirectory()
         let windows = Collected()
         let loop = AgentLoop(pipeline: pipeline, source: first, settings: settings,
-                             sequence: try SequenceStore(path: directory.file("sequence"), now: 0), emit: { windows.append($0) })
+                             sequence: SequenceStore(path: directory.file("sequence"), now: 0), emit: { windows.append($0) })
         let stop = StopRequest()
         let running = Thread { try? loop.run(until: stop) }
         let started = Date()

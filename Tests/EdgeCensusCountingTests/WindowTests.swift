@@ -10,15 +10,15 @@ struct WindowTests {
         PersonVisit(gender: gender, age: age, ageGroup: AgeGroup(age: age), dwell: dwell, end: end)
     }
 
-    static func counter() -> () throws -> UInt64 {
+    static func counter() -> () throws -> WindowNumber {
         var next: UInt64 = 0
-        return { next += 1; return next }
+        return { next += 1; return WindowNumber(epoch: "0123456789abcdef", sequence: next) }
     }
 
     @Test("windows are aligned to the wall clock: a run starting at 10:00:37 has its first window end at 10:01:00")
     func alignment() throws {
         let start = 1_767_258_037.0  // 2026-01-01T09:00:37Z
-        var aggregator = try WindowAggregator(length: 60, startingAt: start, nextSequence: Self.counter())
+        var aggregator = try WindowAggregator(length: 60, startingAt: start, nextNumber: Self.counter())
         #expect(aggregator.currentWindow.start == 1_767_258_000)
         #expect(aggregator.currentWindow.end == 1_767_258_060)
         #expect(try aggregator.advance(to: 1_767_258_059.999, inView: 0).isEmpty)
@@ -30,7 +30,7 @@ struct WindowTests {
 
     @Test("empty windows are still emitted, each with the next sequence number")
     func emptyWindows() throws {
-        var aggregator = try WindowAggregator(length: 10, startingAt: 0, nextSequence: Self.counter())
+        var aggregator = try WindowAggregator(length: 10, startingAt: 0, nextNumber: Self.counter())
         aggregator.add(Self.visit(.male))
         let closed = try aggregator.advance(to: 35, inView: 0)
         #expect(closed.map(\.people) == [1, 0, 0])
@@ -42,17 +42,17 @@ struct WindowTests {
     func lostWindowLeavesNoGap() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
-        var first = try WindowAggregator(length: 10, startingAt: 0, nextSequence: try SequenceStore(path: path, now: 0).next)
+        var first = try WindowAggregator(length: 10, startingAt: 0, nextNumber: SequenceStore(path: path, now: 0).next)
         #expect(try first.advance(to: 25, inView: 0).map(\.sequence) == [1, 2])
         // The process dies during window 20–30: that window never closes.
-        var second = try WindowAggregator(length: 10, startingAt: 47, nextSequence: try SequenceStore(path: path, now: 0).next)
+        var second = try WindowAggregator(length: 10, startingAt: 47, nextNumber: SequenceStore(path: path, now: 0).next)
         #expect(try second.advance(to: 50, inView: 0).map(\.sequence) == [3])
         #expect(try second.flush(at: 55, inView: 0).sequence == 4)
     }
 
     @Test("frames dropped during a long analysis are counted in the windows they were dropped in")
     func dropsByTime() throws {
-        var aggregator = try WindowAggregator(length: 10, startingAt: 0, nextSequence: Self.counter())
+        var aggregator = try WindowAggregator(length: 10, startingAt: 0, nextNumber: Self.counter())
         // One analysis ran from 5 s to 34 s while the camera kept delivering.
         aggregator.framesDropped(at: [6, 9, 12, 13, 14, 27, 31, 33])
         let closed = try aggregator.advance(to: 34, inView: 0)
@@ -62,28 +62,28 @@ struct WindowTests {
 
     @Test("the first window after a start in the middle of it is partial and keeps its aligned start; the next ones are whole")
     func firstWindowAfterStartIsPartial() throws {
-        var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_011, nextSequence: Self.counter())
+        var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_011, nextNumber: Self.counter())
         #expect(aggregator.currentWindow.partial && aggregator.currentWindow.start == 1_000_000)
         let closed = try aggregator.advance(to: 1_000_045, inView: 0)
         #expect(closed.map(\.partial) == [true, false])
         #expect(closed.map(\.start) == [1_000_000, 1_000_020] && closed.map(\.end) == [1_000_020, 1_000_040])
         #expect(!aggregator.currentWindow.partial)
         // Started and stopped inside one window: partial at both ends.
-        var short = try WindowAggregator(length: 20, startingAt: 1_000_003, nextSequence: Self.counter())
+        var short = try WindowAggregator(length: 20, startingAt: 1_000_003, nextNumber: Self.counter())
         let only = try short.flush(at: 1_000_009, inView: 0)
         #expect(only.partial && only.start == 1_000_000 && only.end == 1_000_009)
     }
 
     @Test("a start exactly on a window boundary gives a whole first window")
     func startOnBoundary() throws {
-        var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_000, nextSequence: Self.counter())
+        var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_000, nextNumber: Self.counter())
         #expect(!aggregator.currentWindow.partial)
         #expect(try aggregator.advance(to: 1_000_020, inView: 0).map(\.partial) == [false])
     }
 
     @Test("the partial window at shutdown ends at the shutdown time and says so")
     func partial() throws {
-        var aggregator = try WindowAggregator(length: 60, startingAt: 120, nextSequence: Self.counter())
+        var aggregator = try WindowAggregator(length: 60, startingAt: 120, nextNumber: Self.counter())
         aggregator.add(Self.visit(.female))
         let last = try aggregator.flush(at: 150, inView: 0)
         #expect(last.partial)
@@ -95,11 +95,11 @@ struct WindowTests {
     func sequenceAcrossRestart() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("state/sequence")
-        let first = try SequenceStore(path: path, now: 0)
-        #expect(try first.next() == 1)
-        #expect(try first.next() == 2)
-        let second = try SequenceStore(path: path, now: 0)
-        #expect(try second.next() == 3)
+        let first = SequenceStore(path: path, now: 0)
+        #expect(first.next().sequence == 1)
+        #expect(first.next().sequence == 2)
+        let second = SequenceStore(path: path, now: 0)
+        #expect(second.next().sequence == 3)
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
     }
 
@@ -107,22 +107,22 @@ struct WindowTests {
     func strayTemporarySequence() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
-        let first = try SequenceStore(path: path, now: 0)
-        for _ in 0..<5 { _ = try first.next() }
+        let first = SequenceStore(path: path, now: 0)
+        for _ in 0..<5 { _ = first.next() }
         try writeFile(path + ".tmp", Data("9".utf8))  // torn: "9" of a "90\n" being written
-        let reopened = try SequenceStore(path: path, now: 0)
+        let reopened = SequenceStore(path: path, now: 0)
         #expect(reopened.lastUsed == 5 && reopened.recoveryNote == nil)
-        #expect(try reopened.next() == 6)
+        #expect(reopened.next().sequence == 6)
     }
 
     @Test("the sequence can be moved above numbers another state file remembers, never below, and that survives a restart")
     func continueAfter() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
-        let store = try SequenceStore(path: path, now: 0)
-        #expect(try store.continueAfter(41))
-        #expect(try !store.continueAfter(7))
-        #expect(try SequenceStore(path: path, now: 0).next() == 42)
+        let store = SequenceStore(path: path, now: 0)
+        #expect(store.continueAfter(41))
+        #expect(!store.continueAfter(7))
+        #expect(SequenceStore(path: path, now: 0).next().sequence == 42)
     }
 
     @Test("a damaged sequence file never makes numbers go back")
@@ -130,14 +130,14 @@ struct WindowTests {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
         try writeFile(path, Data("garbage\u{0}".utf8))
-        let store = try SequenceStore(path: path, now: 1_767_258_000)
+        let store = SequenceStore(path: path, now: 1_767_258_000)
         #expect(store.recoveryNote?.contains(path) == true)
-        #expect(try store.next() == 1_767_258_001)
+        #expect(store.next().sequence == 1_767_258_001)
     }
 
     @Test("a new window length applies from the next window, which runs to the next multiple of it: windows stay on the clock")
     func lengthChange() throws {
-        var aggregator = try WindowAggregator(length: 60, startingAt: 1_767_258_010, nextSequence: WindowTests.counter())
+        var aggregator = try WindowAggregator(length: 60, startingAt: 1_767_258_010, nextNumber: WindowTests.counter())
         aggregator.changeLength(to: 45)
         #expect(aggregator.currentWindow.end == 1_767_258_060)  // the current window keeps its length
         let closed = try aggregator.advance(to: 1_767_258_200, inView: 0)
@@ -163,7 +163,7 @@ struct CountReportTests {
     @Test("every documented field is there, with exact numbers when k-anonymity is off")
     func fields() {
         let document = CountReport.document(Self.window(), device: "hall", kAnonymity: 0)
-        #expect(document["schema"] as? String == "edgecensus.counts/2")
+        #expect(document["schema"] as? String == "edgecensus.counts/3")
         #expect(document["seq"] as? UInt64 == 7)
         #expect(document["window_start"] as? String == "2026-01-01T09:00:00Z")
         #expect(document["people"] as? Int == 7)
