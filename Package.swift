@@ -151,12 +151,12 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusBufferTests",
-            dependencies: ["EdgeCensusBuffer", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusBuffer", "EdgeCensusStorage", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EdgeCensusCountingTests",
-            dependencies: ["EdgeCensusCounting", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -51,6 +51,37 @@ public final class RingFile {
         public var damaged: Int
         public var checkpointValid: Bool
         public var note: String?
+        /// Intact records whose number is out of range (0, or above `WindowNumberRange.largest`): skipped.
+        public var outOfRange = 0
+        /// Bytes between the oldest pending window and the write position that hold
+        /// no intact record: the ring writes that stretch record after record, so
+        /// these bytes held windows that are lost (a flipped bit, a zeroed block).
+        public var unreadableBytes = 0
+        /// Of `unreadableBytes`, those that are all zero (a block the disk gave back blank).
+        public var zeroedBytes = 0
+        /// Numbers missing between consecutive pending windows (lost, or never given
+        /// to the ring: the agent's numbers can jump, as after a lost sequence file).
+        public var missingNumbers = 0
+
+        public init(records: Int, damaged: Int, checkpointValid: Bool, note: String?) {
+            self.records = records
+            self.damaged = damaged
+            self.checkpointValid = checkpointValid
+            self.note = note
+        }
+
+        /// Every byte and number recovery could not account for, in words; nil when there is none.
+        public var losses: String? {
+            var parts: [String] = []
+            if damaged > 0 { parts.append("\(damaged) damaged or torn record(s) skipped") }
+            if outOfRange > 0 { parts.append("\(outOfRange) record(s) with a window number out of range skipped") }
+            if unreadableBytes > 0 {
+                parts.append("\(unreadableBytes) byte(s) among the pending windows hold no readable record"
+                             + (zeroedBytes > 0 ? " (\(zeroedBytes) of them zeroed)" : "") + ": windows there are lost")
+            }
+            if missingNumbers > 0 { parts.append("\(missingNumbers) window number(s) missing between pending windows") }
+            return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        }
     }
 
     public struct BufferError: Error, CustomStringConvertible {
@@ -92,6 +123,8 @@ public final class RingFile {
     public static let minimumCapacity = headerSize + 4096
 
     public let path: String
+    /// The file as named to a person (`snapshot` reads a private copy of it).
+    public private(set) var displayPath: String
     public let capacity: Int
     public let sync: SyncPolicy
     public private(set) var recovery: Recovery
@@ -177,6 +210,7 @@ public final class RingFile {
             throw BufferError(description: "a ring of \(capacity) bytes is too small; at least \(Self.minimumCapacity)")
         }
         self.path = path
+        displayPath = path
         self.sync = sync
         let existed = FileManager.default.fileExists(atPath: path)
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -378,9 +412,11 @@ public final class RingFile {
         let floor = checkpoint?.headSequence ?? 0
         let region = (try? read(at: 0, count: capacity)) ?? []
         var found: [Entry] = []
-        var damaged = 0
+        /// Every intact record's size by its offset, whatever its number (for the walk below).
+        var intact: [Int: Int] = [:]
+        var damaged = 0, outOfRange = 0
         var offset = Self.headerSize
-        var highest = checkpoint?.lastSequence ?? 0
+        var highest = min(checkpoint?.lastSequence ?? 0, WindowNumberRange.largest)
         while offset + Self.recordHeaderSize <= region.count {
             defer { offset += 8 }
             let magic = Self.get(UInt32.self, from: region, at: offset)
@@ -396,9 +432,12 @@ public final class RingFile {
             }
             guard crc == Self.get(UInt32.self, from: region, at: offset + 20) else { damaged += 1; continue }
             let sequence = Self.get(UInt64.self, from: region, at: offset + 12)
+            guard WindowNumberRange.contains(sequence) else { outOfRange += 1; continue }
+            let size = Self.padded(Self.recordHeaderSize + length)
+            intact[offset] = size
             highest = max(highest, sequence)
             if sequence >= floor {
-                found.append(Entry(sequence: sequence, offset: offset, size: Self.padded(Self.recordHeaderSize + length), length: length,
+                found.append(Entry(sequence: sequence, offset: offset, size: size, length: length,
                                    acknowledged: magic == Self.acknowledgedMagic))
             }
         }
@@ -409,29 +448,93 @@ public final class RingFile {
         while let first = queue.first, first.acknowledged { _ = queue.removeFirst() }
         entries = queue
         tail = entries.last.map { $0.offset + $0.size } ?? Self.headerSize
+        var recovered = Recovery(records: entries.pending, damaged: damaged, checkpointValid: checkpoint != nil, note: nil)
+        recovered.outOfRange = outOfRange
+        (recovered.unreadableBytes, recovered.zeroedBytes) = unreadableStretch(region, intact: intact)
+        let kept = entries.all.map(\.sequence)
+        recovered.missingNumbers = zip(kept, kept.dropFirst()).reduce(0) { $0 + Int(min($1.1 - $1.0 - 1, 1 << 32)) }
         var notes: [String] = []
         if checkpoint == nil { notes.append("no valid checkpoint: every intact record was kept") }
-        if damaged > 0 { notes.append("\(damaged) damaged or torn record(s) skipped") }
+        if let losses = recovered.losses { notes.append(losses) }
         if foundSize < configuredCapacity {
             notes.append("the file was \(foundSize) bytes, short of \(configuredCapacity) (cut short?): extended")
         } else if configuredCapacity != capacity {
             notes.append("the file is \(capacity) bytes, not the configured \(configuredCapacity): kept as it is")
         }
-        recovery = Recovery(records: entries.pending, damaged: damaged, checkpointValid: checkpoint != nil,
-                            note: notes.isEmpty ? nil : "\(path): " + notes.joined(separator: "; "))
+        recovered.note = notes.isEmpty ? nil : "\(path): " + notes.joined(separator: "; ")
+        recovery = recovered
+    }
+
+    /// The bytes from the oldest pending record to the write position that no intact
+    /// record or wrap marker covers (the writer lays that stretch record after
+    /// record), and how many of them are zero.
+    private func unreadableStretch(_ region: [UInt8], intact: [Int: Int]) -> (unreadable: Int, zeroed: Int) {
+        guard let start = entries.all.first(where: { !$0.acknowledged })?.offset, region.count >= capacity else { return (0, 0) }
+        var position = start, unreadable = 0, zeroed = 0
+        var steps = 0
+        let limit = capacity / 8 + 2
+        while position != tail, steps < limit {
+            steps += 1
+            if let size = intact[position] {
+                position += size
+            } else if position + Self.recordHeaderSize > capacity
+                        || (position + 4 <= capacity && Self.get(UInt32.self, from: region, at: position) == Self.wrapMagic) {
+                position = Self.headerSize
+            } else {
+                let end = min(position + 8, capacity)
+                unreadable += end - position
+                if region[position..<end].allSatisfy({ $0 == 0 }) { zeroed += end - position }
+                position = end
+            }
+            if position >= capacity { position = Self.headerSize }
+        }
+        return (unreadable, zeroed)
+    }
+
+    /// Whether the file at `path` could be a ring at all: a regular file at least
+    /// `minimumCapacity` long whose checkpoint or some record is intact.
+    public static func check(path: String) throws -> RingFile {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw errno == ENOENT ? BufferError(description: "\(path): no such file") : BufferError(StorageFault.current(path: path, operation: "read"))
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw BufferError(description: "\(path) is not a ring file: not a regular file")
+        }
+        guard Int(status.st_size) >= minimumCapacity else {
+            throw BufferError(description: "\(path) is not a ring file: \(status.st_size) bytes, a ring has at least \(minimumCapacity)")
+        }
+        let ring = try snapshot(path: path)
+        guard ring.recovery.checkpointValid || ring.lastSequence > 0 else {
+            throw BufferError(description: "\(path) is not a ring file (or one damaged beyond reading): neither checkpoint nor any record is intact")
+        }
+        return ring
     }
 
     /// A ring file opened on a private copy, so that reading it (even a damaged one)
     /// never changes the original: for `buffer inspect`, `buffer export` and tests.
     public static func snapshot(path: String) throws -> RingFile {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw BufferError(description: "\(path): no such file")
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw BufferError(description: "\(path): \(errno == ENOENT ? "no such file" : String(cString: strerror(errno)))")
         }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw BufferError(description: "\(path) is not a ring file: not a regular file") }
         let copy = NSTemporaryDirectory() + "edgecensus-ring-\(UUID().uuidString)"
-        try FileManager.default.copyItem(atPath: path, toPath: copy)
-        defer { unlink(copy) }  // the open descriptor keeps the copy readable
-        let size = (try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? 0
-        return try RingFile(path: copy, capacity: max(size, minimumCapacity), sync: .never)
+        defer { unlink(copy) }  // an open descriptor keeps the copy readable
+        do {
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+        } catch {
+            throw BufferError(description: "\(path): cannot make a private copy to read (\(error.localizedDescription))")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? 0
+        do {
+            let ring = try RingFile(path: copy, capacity: max(size, minimumCapacity), sync: .never)
+            ring.displayPath = path
+            ring.recovery.note = ring.recovery.note?.replacingOccurrences(of: copy, with: path)
+            return ring
+        } catch {
+            throw BufferError(description: "\(path): \(error)".replacingOccurrences(of: copy, with: path))
+        }
     }
 
     /// The pending sequence numbers of a ring file (none when there is no file).

@@ -18,7 +18,7 @@ struct BufferCommand: ParsableCommand {
 
     static func open(_ file: String) throws -> RingFile {
         do {
-            return try RingFile.snapshot(path: file)
+            return try RingFile.check(path: file)
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(2)
@@ -38,8 +38,12 @@ struct BufferCommand: ParsableCommand {
             print("pending windows: \(sequences.count)" + (sequences.isEmpty ? "" : ", seq \(sequences.first!)–\(sequences.last!)")
                   + ", \(ring.usedBytes) bytes in use")
             print("highest window number written: \(ring.lastSequence)")
-            print("dropped because the ring was full: \(ring.droppedTotal); damaged or torn records skipped: \(ring.recovery.damaged)")
-            if let note = ring.recovery.note { print("note: \(note)") }
+            print("dropped because the ring was full: \(ring.droppedTotal)")
+            let recovery = ring.recovery
+            print("skipped: \(recovery.damaged) damaged or torn record(s), \(recovery.outOfRange) with a number out of range; "
+                  + "\(recovery.unreadableBytes) unreadable byte(s) among the pending windows (\(recovery.zeroedBytes) zeroed); "
+                  + "\(recovery.missingNumbers) number(s) missing between them")
+            if let note = recovery.note { print("note: \(note)") }
             for record in try ring.pendingRecords() {
                 let object = (try? JSONSerialization.jsonObject(with: Data(record.payload))) as? [String: Any]
                 let start = object?["window_start"] as? String ?? "?"

@@ -82,15 +82,24 @@ struct RunOfflineBufferTests {
         #expect(all.count == Set(all).count, "\(all)")
     }
 
-    @Test("buffer inspect reads a damaged file without failing, and names a missing one")
-    func inspectDamaged() throws {
+    @Test("buffer inspect refuses what is not a ring (garbage, an empty file, /dev/zero, a folder) naming the file given, leaves no copy behind, and names a missing one")
+    func inspectRefusesNonRings() throws {
         let directory = try TemporaryDirectory()
         var garbage = SplitMix64(seed: 7)
         try writeFile(directory.file("junk.ring"), Data((0..<20_000).map { _ in UInt8.random(in: 0...255, using: &garbage) }))
-        let damaged = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", directory.file("junk.ring")])
-        #expect(damaged.status == 0 && damaged.standardOutput.contains("pending windows: 0"), "\(damaged.standardOutput) \(damaged.standardError)")
-        #expect(damaged.standardOutput.contains("checkpoint missing or damaged"))
+        try writeFile(directory.file("empty.ring"), Data())
+        let copiesBefore = Self.privateCopies()
+        for path in [directory.file("junk.ring"), directory.file("empty.ring"), "/dev/zero", directory.path] {
+            let result = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", path], timeout: 30)
+            #expect(result.status == 2 && result.standardError.contains("\(path) is not a ring file"), "\(path): \(result.standardError)")
+            #expect(!result.standardError.contains("edgecensus-ring-"), "names the private copy: \(result.standardError)")
+        }
+        #expect(Self.privateCopies() == copiesBefore, "a private copy was left behind")
         let missing = try ProcessRunner.run(TestPaths.executable, ["buffer", "inspect", directory.file("none.ring")])
         #expect(missing.status == 2 && missing.standardError.contains("no such file"))
+    }
+
+    static func privateCopies() -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("edgecensus-ring-") })
     }
 }
