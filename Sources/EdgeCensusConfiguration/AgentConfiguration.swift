@@ -1,5 +1,6 @@
 public import EdgeCensusCounting
 public import EdgeCensusVision
+import EdgeCensusStorage
 import Foundation
 
 /// The one configuration schema of EdgeCensus, as read from `edgecensus.yaml`.
@@ -78,11 +79,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// A configuration file's tree as written (an empty file is an empty mapping) and
     /// the configuration it gives; every error names the file.
     static func read(file path: String) throws(ConfigurationError) -> (tree: YAMLTree, configuration: AgentConfiguration) {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigurationError(key: "", problem: "configuration file not found", file: path)
-        }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigurationError(key: "", problem: "cannot read the file as UTF-8 text", file: path)
+        let text: String
+        do {
+            text = try BoundedTextFile.read(path, limit: YAMLTree.largestText)
+        } catch {
+            throw ConfigurationError(key: "", problem: error.kind == .missing ? "configuration file not found" : error.description, file: path)
         }
         do {
             let tree = try YAMLTree.parse(text) ?? .mapping([])

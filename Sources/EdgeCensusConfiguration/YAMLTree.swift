@@ -14,15 +14,33 @@ indirect enum YAMLTree: Sendable, Equatable {
     case sequence([YAMLTree])
     case mapping([YAMLEntry])
 
+    /// The largest configuration text read (bytes): a configuration is a few KiB.
+    static let largestText = 256 * 1024
+    /// The most nodes a document may have once its aliases are expanded: an alias
+    /// names a whole subtree, so a few hundred bytes of aliases of aliases can
+    /// stand for billions of nodes.
+    static let largestExpansion = 100_000
+    /// The deepest nesting read (the configuration's is 4).
+    static let deepestNesting = 64
+
     /// Parses YAML text; nil for a document with nothing in it.
     static func parse(_ text: String) throws(ConfigurationError) -> YAMLTree? {
+        guard text.utf8.count <= largestText else {
+            throw ConfigurationError(key: "", problem: "the text is \(text.utf8.count) bytes, more than the \(largestText) a configuration may have")
+        }
+        // libyaml parses without recursion, but composing the tree recurses once per
+        // level: the nesting is bounded before it starts.
+        if let depth = YAMLNesting.exceeds(deepestNesting, in: text) {
+            throw ConfigurationError(key: "", problem: "nested more than \(deepestNesting) levels deep (at line \(depth.line)); a configuration needs 4")
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, Resolver.basic, Constructor.default)
         } catch {
             throw ConfigurationError(key: "", problem: "not valid YAML: \(error)")
         }
-        return try node.map { node throws(ConfigurationError) in try YAMLTree(node, path: []) }
+        var budget = largestExpansion
+        return try node.map { node throws(ConfigurationError) in try YAMLTree(node, path: [], budget: &budget) }
     }
 
     /// Decodes a value from the tree, reading each scalar as its key's type asks.
@@ -77,7 +95,15 @@ indirect enum YAMLTree: Sendable, Equatable {
         return nil
     }
 
-    private init(_ node: Node, path: [String]) throws(ConfigurationError) {
+    private init(_ node: Node, path: [String], budget: inout Int) throws(ConfigurationError) {
+        budget -= 1
+        guard budget >= 0 else {
+            throw ConfigurationError(key: path.joined(separator: "."),
+                                     problem: "more than \(Self.largestExpansion) values once its aliases (*name) are expanded; write the values out, or use fewer aliases of aliases")
+        }
+        guard path.count <= Self.deepestNesting else {
+            throw ConfigurationError(key: path.prefix(8).joined(separator: ".") + "…", problem: "nested more than \(Self.deepestNesting) levels deep")
+        }
         switch node {
         case .scalar(let scalar):
             self = .scalar(YAMLScalar(
@@ -87,11 +113,11 @@ indirect enum YAMLTree: Sendable, Equatable {
         case .sequence(let sequence):
             var elements: [YAMLTree] = []
             for (index, element) in sequence.enumerated() {
-                elements.append(try YAMLTree(element, path: path + [String(index)]))
+                elements.append(try YAMLTree(element, path: path + [String(index)], budget: &budget))
             }
             self = .sequence(elements)
         case .mapping(let mapping):
-            self = .mapping(try Self.entries(of: mapping, path: path))
+            self = .mapping(try Self.entries(of: mapping, path: path, budget: &budget))
         case .alias:
             // The parser replaces every alias by the node it names.
             throw ConfigurationError(key: path.joined(separator: "."), problem: "an alias (*name) that names no anchor (&name)")
@@ -101,14 +127,14 @@ indirect enum YAMLTree: Sendable, Equatable {
     /// A mapping's entries with its merge keys (`<<: *defaults`) resolved as YAML 1.1
     /// says: the mapping's own keys win over merged ones, and in a list of merged
     /// mappings the earlier ones win over the later.
-    private static func entries(of mapping: Node.Mapping, path: [String]) throws(ConfigurationError) -> [YAMLEntry] {
+    private static func entries(of mapping: Node.Mapping, path: [String], budget: inout Int) throws(ConfigurationError) -> [YAMLEntry] {
         var own: [YAMLEntry] = []
         var merged: [YAMLEntry] = []
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let key) = keyNode else {
                 throw ConfigurationError(key: path.joined(separator: "."), problem: "a key must be text, not a list or a mapping")
             }
-            let value = try YAMLTree(valueNode, path: path + [key.string])
+            let value = try YAMLTree(valueNode, path: path + [key.string], budget: &budget)
             guard key.string == "<<", key.style == .plain || key.style == .any else {
                 own.append(YAMLEntry(key: key.string, value: value))
                 continue
@@ -126,6 +152,52 @@ indirect enum YAMLTree: Sendable, Equatable {
             }
         }
         return merged.filter { entry in !own.contains { $0.key == entry.key } } + own
+    }
+}
+
+/// How deep a YAML text nests, estimated from its characters without parsing it
+/// (an over-estimate, never an under-estimate, for the forms that nest on one
+/// line): flow brackets, and block indicators (`- `, `? `, `key: `) that open a
+/// level on the same line; indentation adds one level per step.
+enum YAMLNesting {
+    /// The first line at which the nesting passes `limit`, or nil.
+    static func exceeds(_ limit: Int, in text: String) -> (line: Int, depth: Int)? {
+        var flow = 0, line = 1
+        var quote: UInt8? = nil
+        var lineStart = true, indentation = 0, indicators = 0
+        var previous: UInt8 = 10
+        for byte in text.utf8 {
+            if byte == 10 {
+                line += 1
+                lineStart = true
+                indentation = 0
+                indicators = 0
+                if quote == 10 { quote = nil }  // the end of a comment; quoted text may go on
+                previous = byte
+                continue
+            }
+            if let open = quote {
+                if byte == open && previous != UInt8(ascii: "\\") { quote = nil }
+                previous = byte
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " ") where lineStart: indentation += 1
+            case UInt8(ascii: "#") where previous == 32 || previous == 10 || lineStart:
+                // A comment: the rest of the line is not YAML.
+                quote = 10
+            case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = byte; lineStart = false
+            case UInt8(ascii: "["), UInt8(ascii: "{"): flow += 1; lineStart = false
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): flow = max(0, flow - 1); lineStart = false
+            case UInt8(ascii: " ") where [UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":")].contains(previous):
+                indicators += 1
+            default: lineStart = false
+            }
+            let depth = flow + indicators + indentation / 2
+            if depth > limit { return (line, depth) }
+            previous = byte
+        }
+        return nil
     }
 }
 
@@ -167,9 +239,34 @@ struct YAMLScalar: Sendable, Equatable {
             return Int((negative ? "-" : "") + unsigned.dropFirst(prefix.count), radix: radix)
         }
         if unsigned.contains(":") {
-            return Self.baseSixty(unsigned, { Int($0) }).map { negative ? -$0 : $0 }
+            return Self.wholeBaseSixty(unsigned).map { negative ? -$0 : $0 }
         }
         return Int(digits)
+    }
+
+    /// True for a plain scalar that reads as a number, whole or not: an integer key
+    /// given one that `integer` cannot hold is out of range, not of the wrong type.
+    var isNumeric: Bool { double.map(\.isFinite) == true || integerText }
+
+    /// Whole-number syntax (any size): digits, with a sign, radix prefix or base 60.
+    private var integerText: Bool {
+        guard isPlain else { return false }
+        let (_, unsigned) = Self.sign(of: text.filter { $0 != "_" })
+        let body = unsigned.hasPrefix("0x") || unsigned.hasPrefix("0o") || unsigned.hasPrefix("0b") ? unsigned.dropFirst(2) : unsigned
+        return !body.isEmpty && body.allSatisfy { $0.isHexDigit || $0 == ":" }
+    }
+
+    /// `1:30:05` → 5405 in whole numbers, checked: nil when it does not fit an `Int`.
+    private static func wholeBaseSixty(_ text: Substring) -> Int? {
+        var total = 0
+        for piece in text.split(separator: ":", omittingEmptySubsequences: false) {
+            guard let value = Int(piece), value >= 0 else { return nil }
+            let (shifted, overflowA) = total.multipliedReportingOverflow(by: 60)
+            let (sum, overflowB) = shifted.addingReportingOverflow(value)
+            guard !overflowA, !overflowB else { return nil }
+            total = sum
+        }
+        return total
     }
 
     /// A number: decimal, with or without a fraction or exponent, base 60 (`1:30.5`),
@@ -244,6 +341,10 @@ private struct YAMLTreeDecoder: Decoder, SingleValueDecodingContainer {
         case is Double.Type: return try scalar(as: type) { $0.double }
         case is Float.Type: return try scalar(as: type) { $0.double.map(Float.init) }
         case let integer as any FixedWidthInteger.Type:
+            if case .scalar(let scalar) = tree, scalar.isNumeric, scalar.integer.flatMap({ integer.init(exactly: $0) }) == nil {
+                throw DecodingError.dataCorrupted(DecodingError.Context(
+                    codingPath: codingPath, debugDescription: "\(scalar.text) is not a whole number in range (\(integer.min)…\(integer.max))"))
+            }
             return try scalar(as: type) { scalar in scalar.integer.flatMap { integer.init(exactly: $0) } }
         default: return try T(from: self)
         }

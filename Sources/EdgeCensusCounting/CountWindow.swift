@@ -6,8 +6,9 @@ import Foundation
 /// analysed. Only these aggregates leave the agent.
 public struct CountWindow: Sendable, Equatable {
     public var sequence: UInt64
-    /// The numbering `sequence` belongs to (see `WindowNumber`): `(device, epoch, sequence)` is unique.
-    public var epoch = ""
+    /// The numbering `sequence` belongs to (see `WindowNumber`): `(device, epoch, sequence)`
+    /// is unique. All zeros for a window no `SequenceStore` numbered (tests, benchmarks).
+    public var epoch = "0000000000000000"
     /// Unix seconds; windows are aligned to the wall clock (a 60 s window starts on the minute).
     public var start: Double
     public var end: Double

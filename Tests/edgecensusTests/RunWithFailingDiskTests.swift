@@ -146,7 +146,7 @@ struct RunWithFailingDiskTests {
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.contains("cannot preallocate 1048576 bytes for \(state)/buffer.ring: ENOSPC"), "\(result.standardError)")
         let windows = await Self.documents(watcher)
-        #expect(windows.count >= 20, "\(windows.count) windows")
+        #expect(windows.count >= 20, "\(windows.count) windows; the agent said:\n\(result.standardError)\nthe broker said:\n\(broker.log)")
         Self.expectEveryWindowOnce(windows, upTo: windows.compactMap { $0["seq"] as? Int }.max() ?? 0, log: result.standardError)
         let faults = await Self.documents(watcher, "edgecensus/hall/health").compactMap { $0["storage_faults"] as? [[String: Any]] }.flatMap { $0 }
         #expect(faults.contains { $0["role"] as? String == "offline buffer" && $0["cause"] as? String == "ENOSPC" && $0["file"] as? String == state + "/buffer.ring" },
