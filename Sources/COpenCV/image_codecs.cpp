@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 
 // --- JPEG ------------------------------------------------------------------
@@ -26,6 +27,8 @@ struct JpegError {
     jpeg_error_mgr manager;
     jmp_buf jump;
     char message[JMSG_LENGTH_MAX];
+    // The first warning that means pixels are missing (data cut short or corrupt).
+    char damage[JMSG_LENGTH_MAX];
 };
 
 void jpeg_fail(j_common_ptr info) {
@@ -34,7 +37,17 @@ void jpeg_fail(j_common_ptr info) {
     longjmp(error->jump, 1);
 }
 
-void jpeg_quiet(j_common_ptr, int) {}
+// Warnings (level -1): libjpeg decodes on past damage, filling what is missing with
+// grey. Those that mean missing pixels are remembered; others (extraneous bytes
+// between markers, common in camera MJPEG) are harmless.
+void jpeg_note_damage(j_common_ptr info, int level) {
+    if (level != -1) return;
+    auto *error = reinterpret_cast<JpegError *>(info->err);
+    int code = info->err->msg_code;
+    if (error->damage[0] == 0 && (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_MUST_RESYNC
+                                  || code == JWRN_HUFF_BAD_CODE || code == JWRN_BOGUS_PROGRESSION))
+        (*info->err->format_message)(info, error->damage);
+}
 
 // The EXIF orientation (1-8) in an APP1 marker, 1 when there is none.
 int exif_orientation(const uint8_t *data, size_t size) {
@@ -76,12 +89,20 @@ void apply_orientation(cv::Mat &mat, int orientation) {
     }
 }
 
-cv::Mat decode_jpeg(const uint8_t *bytes, size_t count) {
+std::string too_many_pixels(uint64_t width, uint64_t height, uint64_t max_pixels) {
+    char text[200];
+    snprintf(text, sizeof text, "the image declares %llux%llu pixels (%.1f megapixels), more than the %g allowed (detection.max_megapixels)",
+             (unsigned long long)width, (unsigned long long)height, (double)(width * height) / 1e6, (double)max_pixels / 1e6);
+    return text;
+}
+
+cv::Mat decode_jpeg(const uint8_t *bytes, size_t count, uint64_t max_pixels) {
     jpeg_decompress_struct info;
     JpegError error;
+    error.damage[0] = 0;
     info.err = jpeg_std_error(&error.manager);
     error.manager.error_exit = jpeg_fail;
-    error.manager.emit_message = jpeg_quiet;
+    error.manager.emit_message = jpeg_note_damage;
     cv::Mat mat;
     if (setjmp(error.jump)) {
         jpeg_destroy_decompress(&info);
@@ -97,6 +118,11 @@ cv::Mat decode_jpeg(const uint8_t *bytes, size_t count) {
         last_error = "a CMYK JPEG (a print file): save it as an RGB JPEG or a PNG";
         return cv::Mat();
     }
+    if ((uint64_t)info.image_width * info.image_height > max_pixels) {
+        last_error = too_many_pixels(info.image_width, info.image_height, max_pixels);
+        jpeg_destroy_decompress(&info);
+        return cv::Mat();
+    }
     info.out_color_space = JCS_EXT_BGR;
     jpeg_start_decompress(&info);
     mat.create((int)info.output_height, (int)info.output_width, CV_8UC3);
@@ -109,6 +135,10 @@ cv::Mat decode_jpeg(const uint8_t *bytes, size_t count) {
         if (marker->marker == JPEG_APP0 + 1) orientation = exif_orientation(marker->data, marker->data_length);
     jpeg_finish_decompress(&info);
     jpeg_destroy_decompress(&info);
+    if (error.damage[0] != 0) {
+        last_error = std::string("the JPEG is damaged or cut short (") + error.damage + "): part of it would be grey";
+        return cv::Mat();
+    }
     apply_orientation(mat, orientation);
     return mat;
 }
@@ -163,7 +193,7 @@ void png_fail(png_structp png, png_const_charp message) {
 
 void png_quiet(png_structp, png_const_charp) {}
 
-cv::Mat decode_png(const uint8_t *bytes, size_t count) {
+cv::Mat decode_png(const uint8_t *bytes, size_t count, uint64_t max_pixels) {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, nullptr, png_fail, png_quiet);
     png_infop info = png ? png_create_info_struct(png) : nullptr;
     if (!png || !info) {
@@ -179,7 +209,18 @@ cv::Mat decode_png(const uint8_t *bytes, size_t count) {
     }
     PngReader reader{bytes, count, 0};
     png_set_read_fn(png, &reader, png_read_memory);
+    // libpng's own bounds: a side longer than the pixel budget allows, or chunks
+    // (text, ICC profiles) that inflate past 8 MiB, are errors before any allocation.
+    png_uint_32 side = max_pixels > 0x7fffffffULL ? 0x7fffffff : (png_uint_32)max_pixels;
+    png_set_user_limits(png, side, side);
+    png_set_chunk_malloc_max(png, 8 * 1024 * 1024);
     png_read_info(png, info);
+    uint64_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    if (width * height > max_pixels) {
+        last_error = too_many_pixels(width, height, max_pixels);
+        png_destroy_read_struct(&png, &info, nullptr);
+        return cv::Mat();
+    }
     // As imgcodecs' PNG decoder for IMREAD_COLOR: 8 bits, BGR, alpha dropped.
     png_set_strip_16(png);
     png_set_strip_alpha(png);
@@ -233,33 +274,17 @@ bool has_suffix(const std::string &text, const char *suffix) {
 
 extern "C" {
 
-ec_image *ec_image_decode(const uint8_t *bytes, size_t count) {
+ec_image *ec_image_decode(const uint8_t *bytes, size_t count, uint64_t max_pixels) {
     return guarded([&]() -> ec_image * {
         cv::Mat mat;
         if (count >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF) {
-            mat = decode_jpeg(bytes, count);
+            mat = decode_jpeg(bytes, count, max_pixels);
         } else if (count >= 8 && png_sig_cmp(bytes, 0, 8) == 0) {
-            mat = decode_png(bytes, count);
+            mat = decode_png(bytes, count, max_pixels);
         } else {
             last_error = "neither a JPEG nor a PNG (the formats EdgeCensus reads); convert it to one of them";
         }
         return wrap(std::move(mat));
-    }, nullptr);
-}
-
-ec_image *ec_image_read(const char *path) {
-    return guarded([&]() -> ec_image * {
-        FILE *file = fopen(path, "rb");
-        if (!file) {
-            last_error = std::string("cannot open ") + path + ": " + strerror(errno);
-            return nullptr;
-        }
-        std::vector<uint8_t> bytes;
-        uint8_t chunk[65536];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof chunk, file)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-        fclose(file);
-        return ec_image_decode(bytes.data(), bytes.size());
     }, nullptr);
 }
 

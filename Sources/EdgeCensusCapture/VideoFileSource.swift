@@ -1,5 +1,5 @@
 internal import COpenCV
-import EdgeCensusVision
+public import EdgeCensusVision
 import Foundation
 
 /// Frames from a video file, through FFmpeg: either at the file's own
@@ -55,16 +55,20 @@ public final class VideoFileSource: FrameSource {
 }
 
 /// Frames from a folder of images (sorted by name), one every `interval` seconds
-/// of source time. An unreadable file is skipped and reported, not fatal.
+/// of source time. A file that cannot be used (undecodable, damaged, cut short,
+/// larger than `maxPixels`) is skipped: `nextFrame` throws an error naming it and
+/// why (which the agent logs), and the next call goes on with the next file.
 public final class ImageFolderSource: FrameSource {
     public let folder: String
     public let interval: Double
+    public let maxPixels: Int
     private var files: [String]
     private var index = 0
-    /// Files that could not be decoded, with the reason.
+    /// Files that could not be used, with the reason.
     public private(set) var skipped: [(file: String, reason: String)] = []
 
-    public init(folder: String, interval: Double = 1) throws(CaptureError) {
+    public init(folder: String, interval: Double = 1, maxPixels: Int = Image.defaultMaxPixels) throws(CaptureError) {
+        self.maxPixels = maxPixels
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .notFound(path: folder)
@@ -84,9 +88,10 @@ public final class ImageFolderSource: FrameSource {
             let file = files[index]
             index += 1
             do {
-                return Frame(image: try Image.load(contentsOf: file), time: Double(index - 1) * interval, index: index - 1)
+                return Frame(image: try Image.load(contentsOf: file, maxPixels: maxPixels), time: Double(index - 1) * interval, index: index - 1)
             } catch {
                 skipped.append((file, "\(error)"))
+                throw .unreadableFrame(source: description, reason: "\(error)")
             }
         }
         return nil

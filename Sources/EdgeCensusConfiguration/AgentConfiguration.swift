@@ -16,6 +16,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         settings.keepAspect = true
         return settings
     }()
+    /// `detection.max_megapixels`: an image (a photo, a folder's file, a camera's MJPEG
+    /// frame) whose header declares more pixels is refused before it is decoded.
+    public var maxImageMegapixels = Image.defaultMaxPixels / 1_000_000
     public var alignment = AlignmentSettings()
     /// `classification.flip_average`
     public var flipAverage = true
@@ -183,7 +186,7 @@ extension AgentConfiguration: Decodable {
     enum ModelsKey: String, CodingKey, CaseIterable { case directory }
     enum DetectionKey: String, CodingKey, CaseIterable {
         case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size", border, mean
-        case keepAspect = "keep_aspect"
+        case keepAspect = "keep_aspect", maxMegapixels = "max_megapixels"
     }
     enum AlignmentKey: String, CodingKey, CaseIterable { case scale, shift }
     enum ClassificationKey: String, CodingKey, CaseIterable {
@@ -212,9 +215,13 @@ extension AgentConfiguration: Decodable {
             detection.minFaceSize = try section.decode(.minFaceSize, default: detection.minFaceSize, in: 1...4096)
             detection.border = try section.decode(.border, default: detection.border, in: 0...1)
             detection.keepAspect = try section.decodeIfPresent(Bool.self, forKey: .keepAspect) ?? detection.keepAspect
+            maxImageMegapixels = try section.decode(.maxMegapixels, default: maxImageMegapixels, in: 1...1000)
             if let mean = try section.decodeIfPresent([Double].self, forKey: .mean) {
                 guard mean.count == 3 else {
                     throw ConfigurationError(key: section.path(.mean), problem: "expected 3 numbers (B, G, R), found \(mean.count)")
+                }
+                guard mean.allSatisfy({ (0...255).contains($0) }) else {
+                    throw ConfigurationError(key: section.path(.mean), problem: "\(mean) has a value that is not a number from 0 to 255")
                 }
                 detection.mean = mean
             }

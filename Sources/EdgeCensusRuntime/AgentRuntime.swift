@@ -99,7 +99,7 @@ public final class AgentRuntime: Sendable {
         let pacing: PacingMode
         let source: any FrameSource
         do {
-            (source, pacing) = try FrameSources.open(configuration.source)
+            (source, pacing) = try FrameSources.open(configuration.source, maxPixels: configuration.maxImageMegapixels * 1_000_000)
         } catch {
             throw StartError(description: "\(error)")
         }

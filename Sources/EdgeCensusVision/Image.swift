@@ -15,33 +15,51 @@ public final class Image {
 
     deinit { ec_image_destroy(handle) }
 
-    /// Decodes an image file (JPEG, PNG, BMP, TIFF, WebP, ... whatever OpenCV reads).
-    public static func load(contentsOf path: String) throws(VisionError) -> Image {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw .fileNotFound(path: path, role: "image")
+    /// The most pixels an image may declare unless told otherwise (`detection.max_megapixels`):
+    /// 50 megapixels, 150 MiB decoded, more than any phone camera's photo.
+    public static let defaultMaxPixels = 50_000_000
+    /// The largest image file read (bytes).
+    public static let largestFile = 256 * 1_048_576
+
+    /// Decodes an image file (JPEG or PNG). Refused, naming the file and why: a file
+    /// that is missing, not a regular file, unreadable, empty or larger than
+    /// `largestFile`; an image that declares more than `maxPixels`; a JPEG that is
+    /// damaged or cut short (libjpeg would fill the missing part with grey).
+    public static func load(contentsOf path: String, maxPixels: Int = defaultMaxPixels) throws(VisionError) -> Image {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { throw .fileNotFound(path: path, role: "image") }
+            throw .fileUnreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        guard FileManager.default.isReadableFile(atPath: path) else {
-            throw .fileUnreadable(path: path, reason: "permission denied")
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw .notAnImage(path: path, reason: "a folder, not a file")
+        default: throw .notAnImage(path: path, reason: "not a regular file (a device, pipe or socket)")
         }
+        guard Int(status.st_size) <= largestFile else {
+            throw .notAnImage(path: path, reason: "\(status.st_size) bytes, larger than the \(largestFile / 1_048_576) MiB an image file may be")
+        }
+        guard status.st_size > 0 else { throw .notAnImage(path: path, reason: "the file is empty") }
         let bytes: Data
         do {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw .fileUnreadable(path: path, reason: error.localizedDescription)
+            let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code
+            throw .fileUnreadable(path: path, reason: code.map { String(cString: strerror(Int32($0))) } ?? error.localizedDescription)
         }
         do {
-            return try decode([UInt8](bytes))
+            return try decode([UInt8](bytes), maxPixels: maxPixels)
         } catch {
-            throw .notAnImage(path: path, reason: bytes.isEmpty ? "the file is empty" : Self.lastError)
+            throw .notAnImage(path: path, reason: Self.lastError)
         }
     }
 
-    /// Decodes encoded image bytes (a JPEG frame from a camera, a PNG file's contents).
-    public static func decode(_ bytes: [UInt8]) throws(VisionError) -> Image {
+    /// Decodes encoded image bytes (a JPEG frame from a camera, a PNG file's contents),
+    /// refusing what declares more than `maxPixels` and a JPEG that is damaged or cut short.
+    public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws(VisionError) -> Image {
         let handle = bytes.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             guard let base = buffer.baseAddress else { return nil }
-            return ec_image_decode(base, buffer.count)
+            return ec_image_decode(base, buffer.count, UInt64(max(maxPixels, 1)))
         }
         guard let handle else { throw .imageOperationFailed(operation: "decode", reason: Self.lastError) }
         return Image(taking: handle)

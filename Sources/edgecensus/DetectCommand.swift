@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeCensusConfiguration
 import EdgeCensusVision
 import Foundation
 
@@ -35,11 +36,11 @@ struct DetectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (_, pipeline) = try modelOptions.loadPipeline()
+        let (configuration, pipeline) = try modelOptions.loadPipeline()
         var failures = 0
         for photo in photos {
             do {
-                let image = try Image.load(contentsOf: photo)
+                let image = try Image.load(contentsOf: photo, maxPixels: configuration.maxImageMegapixels * 1_000_000)
                 var timings = StageTimings()
                 let analyses = try pipeline.analyseInDetail(image, timings: &timings)
                 let faces = analyses.map(\.observation)

@@ -53,19 +53,28 @@ struct FileFrameSourceTests {
         #expect(count == 290)
     }
 
-    @Test("an image folder gives its images in name order and skips a broken one")
+    @Test("an image folder gives its images in name order; a broken, a cut-short and an oversized file are each reported by name and skipped")
     func folder() throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.copyItem(atPath: TestPaths.samples + "/fairface_0152.jpg", toPath: directory.file("b.jpg"))
-        try FileManager.default.copyItem(atPath: TestPaths.samples + "/astronaut.png", toPath: directory.file("a.png"))
+        try FileManager.default.copyItem(atPath: TestPaths.samples + "/fairface_0002.jpg", toPath: directory.file("a.jpg"))
         try writeFile(directory.file("c.jpg"), Data("broken".utf8))
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg"))
+        try writeFile(directory.file("d.jpg"), jpeg.prefix(jpeg.count / 2))
+        try FileManager.default.copyItem(atPath: TestPaths.samples + "/astronaut.png", toPath: directory.file("e.png"))
         try writeFile(directory.file("notes.txt"), Data("ignored".utf8))
-        let source = try ImageFolderSource(folder: directory.path, interval: 2)
+        // 448x448 photos pass; the 512x512 one is over 0.25 megapixels.
+        let source = try ImageFolderSource(folder: directory.path, interval: 2, maxPixels: 250_000)
         let first = try #require(try source.nextFrame())
         let second = try #require(try source.nextFrame())
-        #expect(first.image.width == 512 && second.time == 2)
+        #expect(first.image.width == 448 && second.time == 2)
+        for (name, reason) in [("c.jpg", "neither a JPEG nor a PNG"), ("d.jpg", "cut short"), ("e.png", "512x512 pixels (0.3 megapixels), more than the 0.25 allowed")] {
+            let error = #expect(throws: CaptureError.self) { try source.nextFrame() }
+            #expect("\(error.map { "\($0)" } ?? "")".contains(directory.file(name)) && "\(error.map { "\($0)" } ?? "")".contains(reason),
+                    "\(String(describing: error))")
+        }
         #expect(try source.nextFrame() == nil)
-        #expect(source.skipped.map { ($0.file as NSString).lastPathComponent } == ["c.jpg"])
+        #expect(source.skipped.map { ($0.file as NSString).lastPathComponent } == ["c.jpg", "d.jpg", "e.png"])
     }
 }
 

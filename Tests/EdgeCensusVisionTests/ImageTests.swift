@@ -21,7 +21,7 @@ struct ImageTests {
     @Test("a directory is not an image")
     func directory() throws {
         let directory = try TemporaryDirectory()
-        #expect(throws: VisionError.fileNotFound(path: directory.path, role: "image")) {
+        #expect(throws: VisionError.notAnImage(path: directory.path, reason: "a folder, not a file")) {
             try Image.load(contentsOf: directory.path)
         }
     }
@@ -108,5 +108,60 @@ struct ImageTests {
         #expect(rgb.values == [14.5, 9, 3.5])
         let bgr = Blob(image: image, order: .bgr, mean: [0, 0, 0], scale: 1)
         #expect(bgr.values == [10, 20, 30])
+    }
+}
+
+@Suite("Hostile images: refused by name, before their pixels cost memory")
+struct HostileImageTests {
+    /// A PNG whose header declares `width` x `height`, with a little real data (a few hundred bytes).
+    static func declaredPNG(width: UInt32, height: UInt32) -> Data {
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            return withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + typed + withUnsafeBytes(of: crc32(typed).bigEndian, Array.init)
+        }
+        let header = withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init) + [8, 2, 0, 0, 0]
+        // A stored (uncompressed) zlib block of a few zero rows' bytes is enough for the header to be read.
+        let stored: [UInt8] = [0x78, 0x01, 0x01, 0x05, 0x00, 0xFA, 0xFF, 0, 0, 0, 0, 0, 0x00, 0x05, 0x00, 0x01]
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", stored) + chunk("IEND", []))
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    @Test("a PNG declaring 20000x20000 pixels is refused before decoding, naming the file and the limit")
+    func hugePNG() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("huge.png")
+        try writeFile(path, Self.declaredPNG(width: 20_000, height: 20_000))
+        let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+        #expect(error?.description.contains(path) == true && error?.description.contains("20000x20000") == true
+                && error?.description.contains("detection.max_megapixels") == true, "\(String(describing: error))")
+    }
+
+    @Test("a JPEG cut short anywhere past its header is refused as damaged, never scored as a grey picture", arguments: [0.05, 0.25, 0.5, 0.9, 0.99])
+    func cutShortJPEG(fraction: Double) throws {
+        let directory = try TemporaryDirectory()
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg"))
+        let path = directory.file("cut.jpg")
+        try writeFile(path, jpeg.prefix(Int(Double(jpeg.count) * fraction)))
+        let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+        #expect(error?.description.contains(path) == true, "\(String(describing: error))")
+    }
+
+    @Test("/dev/null and a FIFO are not regular files: refused at once, without blocking")
+    func specialFiles() throws {
+        let directory = try TemporaryDirectory()
+        let fifo = directory.file("pipe.jpg")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for path in ["/dev/null", fifo] {
+            let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+            #expect(error == .notAnImage(path: path, reason: "not a regular file (a device, pipe or socket)"))
+        }
     }
 }

@@ -26,8 +26,10 @@ void ec_release_free_heap_pages(void);
 int ec_get_num_threads(void);
 
 // Images: 8-bit, 1 or 3 channels (3 = BGR, OpenCV's order).
-ec_image *ec_image_read(const char *path);
-ec_image *ec_image_decode(const uint8_t *bytes, size_t count);
+/// JPEG or PNG bytes to BGR. An image whose header declares more than `max_pixels`
+/// (width x height) is refused before any pixel is decoded; a JPEG whose data is
+/// cut short or corrupt (libjpeg would fill the rest with grey) is refused too.
+ec_image *ec_image_decode(const uint8_t *bytes, size_t count, uint64_t max_pixels);
 ec_image *ec_image_create(int width, int height, int channels, const uint8_t *pixels, size_t stride);
 // YUYV 4:2:2 (Y0 U Y1 V), BT.601 limited range, rows `stride` bytes apart, to BGR.
 ec_image *ec_image_from_yuyv(int width, int height, const uint8_t *pixels, size_t stride);
