@@ -241,8 +241,8 @@ extension AgentConfiguration: Decodable {
         }
         if let section = try Self.section(.device, of: root, keys: DeviceKey.self) {
             deviceID = try section.decodeIfPresent(String.self, forKey: .id).flatMap { $0.isEmpty ? nil : $0 }
-            if let deviceID, !deviceID.isEmpty, !deviceID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
-                throw ConfigurationError(key: section.path(.id), problem: "'\(deviceID)' may hold only letters, digits, '-' and '_' (it becomes an MQTT topic level)")
+            if let deviceID, let problem = TextRules.deviceIDProblem(deviceID) {
+                throw ConfigurationError(key: section.path(.id), problem: "'\(deviceID.prefix(80))\(deviceID.count > 80 ? "…" : "")' \(problem)")
             }
         }
         source = try root.decodeIfPresent(SourceConfiguration.self, forKey: .source) ?? source
@@ -265,9 +265,15 @@ extension AgentConfiguration: Decodable {
         }
         if let section = try Self.section(.state, of: root, keys: StateKey.self) {
             stateDirectory = try section.decodeIfPresent(String.self, forKey: .directory) ?? stateDirectory
+            if let problem = TextRules.absolutePathProblem(stateDirectory) {
+                throw ConfigurationError(key: section.path(.directory), problem: problem)
+            }
         }
         if let section = try Self.section(.buffer, of: root, keys: BufferKey.self) {
             buffer.path = try section.decodeIfPresent(String.self, forKey: .path) ?? buffer.path
+            if !buffer.path.isEmpty, let problem = TextRules.absolutePathProblem(buffer.path) {
+                throw ConfigurationError(key: section.path(.path), problem: problem)
+            }
             buffer.sizeMiB = try section.decode(.sizeMiB, default: buffer.sizeMiB, in: 1...4096)
             if let name = try section.decodeIfPresent(String.self, forKey: .sync) {
                 guard let parsed = BufferConfiguration.Sync(rawValue: name) else {

@@ -12,10 +12,21 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
     case array([ConfigurationValue])
     case object([String: ConfigurationValue])
 
-    /// Parses JSON text; a number with a fraction or exponent is a double, true and
-    /// false are never numbers.
+    /// Parses JSON text strictly (`StrictJSON`: UTF-8, no duplicate keys, no trailing
+    /// commas, finite numbers); a number with a fraction or exponent is a double,
+    /// true and false are never numbers.
     public static func parse(json data: Data) throws -> ConfigurationValue {
-        try JSONDecoder().decode(ConfigurationValue.self, from: data)
+        try StrictJSON.parse([UInt8](data))
+    }
+
+    /// The dotted paths of every object in the tree (the root's members' objects and
+    /// below), with their members: for requests that name a key with an object.
+    var objects: [(path: String, members: [String: ConfigurationValue])] {
+        guard case .object(let members) = self else { return [] }
+        return members.keys.sorted().flatMap { key -> [(path: String, members: [String: ConfigurationValue])] in
+            guard case .object(let inner) = members[key]! else { return [] }
+            return [(key, inner)] + members[key]!.objects.map { ("\(key).\($0.path)", $0.members) }
+        }
     }
 
     /// Parses YAML text (an empty document is an empty object).

@@ -49,8 +49,12 @@ extension MQTTConfiguration: Decodable {
         let c = try decoder.container(keyedBy: Key.self)
         self.init()
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        if let problem = TextRules.hostProblem(host) { throw ConfigurationError(key: c.path(.host), problem: problem) }
         port = try c.decode(.port, default: port, in: 1...65535)
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID) ?? clientID
+        guard clientID.utf8.count <= 128, !clientID.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw ConfigurationError(key: c.path(.clientID), problem: "at most 128 bytes, without NUL or control characters")
+        }
         if let version = try c.decodeIfPresent(String.self, forKey: .protocolVersion) {
             guard let parsed = MQTTSettings.ProtocolVersion(rawValue: version) else {
                 throw ConfigurationError(key: c.path(.protocolVersion), problem: "'\(version)' is not 5 or 3.1.1")
@@ -70,11 +74,14 @@ extension MQTTConfiguration: Decodable {
             }
         }
         topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? topicPrefix
-        guard !topicPrefix.contains(where: { "#+".contains($0) }) else {
-            throw ConfigurationError(key: c.path(.topicPrefix), problem: "'\(topicPrefix)' may not contain MQTT wildcards (# or +)")
+        if let problem = TextRules.topicPrefixProblem(topicPrefix) {
+            throw ConfigurationError(key: c.path(.topicPrefix), problem: "'\(topicPrefix.debugDescription.dropFirst().dropLast())' \(problem)")
         }
         discovery = try c.decodeIfPresent(Bool.self, forKey: .discovery) ?? discovery
         discoveryPrefix = try c.decodeIfPresent(String.self, forKey: .discoveryPrefix) ?? discoveryPrefix
+        if let problem = TextRules.topicPrefixProblem(discoveryPrefix) {
+            throw ConfigurationError(key: c.path(.discoveryPrefix), problem: "'\(discoveryPrefix.debugDescription.dropFirst().dropLast())' \(problem)")
+        }
         healthInterval = try c.decode(.healthInterval, default: healthInterval, in: 1...86400)
     }
 }

@@ -44,16 +44,32 @@ public struct RemoteConfiguration: Sendable {
         overrides = .object([:])
         version = 0
         effective = local
-        guard let data = FileManager.default.contents(atPath: overridesFile) else { return }
+        let data: Data
+        do {
+            data = Data(try BoundedTextFile.read(overridesFile, limit: 4 * Self.maximumRequestBytes).utf8)
+        } catch {
+            if error.kind != .missing {
+                loadNote = "\(overridesFile): \(error); the remote changes in it are not applied (the local configuration is in force; the file is kept until the next accepted change)"
+            }
+            return
+        }
         do {
             let saved = try ConfigurationValue.parse(json: data)
             guard case .int(let savedVersion)? = saved.object?["config_version"], let kept = saved.object?["overrides"], kept.object != nil else {
                 throw ConfigurationError(key: "", problem: "expected {\"config_version\": N, \"overrides\": {...}}")
             }
             version = savedVersion
-            let merged = try AgentConfiguration.decode(base.merging(patch: kept))
-            overrides = kept
+            // Only the keys that may be changed remotely: anything else (device.id,
+            // mqtt.host, state.directory, …) would let one file reroute the device.
+            var allowed = kept
+            let foreign = kept.leaves.map(\.path).filter { RemoteKeys.key($0) == nil }
+            for path in foreign { allowed = allowed.merging(patch: .nested(path, .null)).withoutEmptyObjects }
+            let merged = try AgentConfiguration.decode(base.merging(patch: allowed))
+            overrides = allowed
             effective = merged
+            if !foreign.isEmpty {
+                loadNote = "\(overridesFile) names \(foreign.joined(separator: ", ")), which cannot be changed remotely: ignored, the local configuration is in force for \(foreign.count == 1 ? "it" : "them") (the other remote changes in the file apply)"
+            }
         } catch {
             loadNote = "\(overridesFile): \(error); the remote changes in it are not applied (the local configuration is in force; the file is kept until the next accepted change)"
         }
@@ -103,6 +119,14 @@ public struct RemoteConfiguration: Sendable {
             }
         }
         let patch = ConfigurationValue.object(members)
+        for (path, inner) in patch.objects {
+            if RemoteKeys.key(path) != nil {
+                return refuse("\(path) = \(ConfigurationValue.object(inner)): expected a value, not an object")
+            }
+            if inner.isEmpty {
+                return refuse("\(path) = {}: an empty object changes nothing; name the keys to change, or give null to put a key back")
+            }
+        }
         for (path, value) in patch.leaves {
             guard RemoteKeys.key(path) != nil else {
                 // Unknown to the schema altogether, or known but local only?

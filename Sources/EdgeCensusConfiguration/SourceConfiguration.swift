@@ -54,6 +54,9 @@ extension SourceConfiguration: Decodable {
             kind = parsed
         }
         device = try c.decodeIfPresent(String.self, forKey: .device) ?? device
+        if let problem = TextRules.absolutePathProblem(device) {
+            throw ConfigurationError(key: c.path(.device), problem: "\(problem); a camera is a device path such as /dev/video0 or /dev/v4l/by-id/...")
+        }
         width = try c.decode(.width, default: width, in: 16...7680)
         height = try c.decode(.height, default: height, in: 16...4320)
         fps = try c.decode(.fps, default: fps, in: 0.1...240)

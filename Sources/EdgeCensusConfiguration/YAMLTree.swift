@@ -22,6 +22,12 @@ indirect enum YAMLTree: Sendable, Equatable {
     static let largestExpansion = 100_000
     /// The deepest nesting read (the configuration's is 4).
     static let deepestNesting = 64
+    /// The longest value read (bytes): paths, ids and names are far shorter.
+    static let longestText = 4096
+    /// The tags a configuration may carry: none, `!` (text), and the core schema's.
+    static let knownTags: Set<String> = ["", Tag.Name.nonSpecific.rawValue, Tag.Name.str.rawValue, Tag.Name.int.rawValue,
+                                         Tag.Name.float.rawValue, Tag.Name.bool.rawValue, Tag.Name.null.rawValue,
+                                         Tag.Name.seq.rawValue, Tag.Name.map.rawValue, Tag.Name.merge.rawValue]
 
     /// Parses YAML text; nil for a document with nothing in it.
     static func parse(_ text: String) throws(ConfigurationError) -> YAMLTree? {
@@ -104,12 +110,30 @@ indirect enum YAMLTree: Sendable, Equatable {
         guard path.count <= Self.deepestNesting else {
             throw ConfigurationError(key: path.prefix(8).joined(separator: ".") + "…", problem: "nested more than \(Self.deepestNesting) levels deep")
         }
+        // The tag as written (Node.tag would resolve it, and Yams' Tag is a shared object).
+        let tag: String
+        switch node {
+        case .scalar(let scalar): tag = scalar.tag.rawValue
+        case .sequence(let sequence): tag = sequence.tag.rawValue
+        case .mapping(let mapping): tag = mapping.tag.rawValue
+        case .alias: tag = ""
+        }
+        guard Self.knownTags.contains(tag) else {
+            throw ConfigurationError(key: path.joined(separator: "."),
+                                     problem: "the tag \(tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : Substring(tag)) is not one a configuration uses (!!str, !!int, !!float, !!bool, !!null)")
+        }
         switch node {
         case .scalar(let scalar):
+            guard scalar.string.utf8.count <= Self.longestText else {
+                throw ConfigurationError(key: path.joined(separator: "."), problem: "a value of \(scalar.string.utf8.count) bytes; at most \(Self.longestText)")
+            }
+            guard !scalar.string.unicodeScalars.contains("\u{0}") else {
+                throw ConfigurationError(key: path.joined(separator: "."), problem: "a value holding a NUL character")
+            }
             self = .scalar(YAMLScalar(
                 text: scalar.string,
                 isPlain: scalar.style == .plain || scalar.style == .any,
-                isTaggedString: scalar.tag.rawValue == Tag.Name.str.rawValue))
+                isTaggedString: tag == Tag.Name.str.rawValue || tag == Tag.Name.nonSpecific.rawValue))
         case .sequence(let sequence):
             var elements: [YAMLTree] = []
             for (index, element) in sequence.enumerated() {
@@ -215,8 +239,8 @@ struct YAMLScalar: Sendable, Equatable {
     /// Quoted, or tagged `!!str`: never read as true or false.
     var isTaggedString: Bool
 
-    /// `~`, `null` or nothing, unquoted.
-    var isNull: Bool { isPlain && ["", "~", "null", "Null", "NULL"].contains(text) }
+    /// `~`, `null` or nothing, unquoted and not tagged as text.
+    var isNull: Bool { isPlain && !isTaggedString && ["", "~", "null", "Null", "NULL"].contains(text) }
 
     /// `true`/`yes`/`on` and `false`/`no`/`off`, in any case, unquoted.
     var bool: Bool? {
@@ -231,7 +255,7 @@ struct YAMLScalar: Sendable, Equatable {
     /// A whole number: decimal, `0x` hexadecimal, `0b` binary, `0o` or leading-zero
     /// octal, or base 60 (`1:30`), with `_` allowed between digits.
     var integer: Int? {
-        guard isPlain else { return nil }
+        guard isPlain, !isTaggedString else { return nil }
         let digits = text.filter { $0 != "_" }
         if digits == "0" { return 0 }
         let (negative, unsigned) = Self.sign(of: digits)
@@ -250,7 +274,7 @@ struct YAMLScalar: Sendable, Equatable {
 
     /// Whole-number syntax (any size): digits, with a sign, radix prefix or base 60.
     private var integerText: Bool {
-        guard isPlain else { return false }
+        guard isPlain, !isTaggedString else { return false }
         let (_, unsigned) = Self.sign(of: text.filter { $0 != "_" })
         let body = unsigned.hasPrefix("0x") || unsigned.hasPrefix("0o") || unsigned.hasPrefix("0b") ? unsigned.dropFirst(2) : unsigned
         return !body.isEmpty && body.allSatisfy { $0.isHexDigit || $0 == ":" }
@@ -273,7 +297,7 @@ struct YAMLScalar: Sendable, Equatable {
     /// `.inf`, `-.inf` or `.nan`, with `_` allowed between digits (octal and binary
     /// are whole numbers only, as in Yams).
     var double: Double? {
-        guard isPlain else { return nil }
+        guard isPlain, !isTaggedString else { return nil }
         switch text.lowercased() {
         case ".inf", "+.inf": return .infinity
         case "-.inf": return -.infinity
