@@ -82,6 +82,39 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// A configuration file's tree as written (an empty file is an empty mapping) and
     /// the configuration it gives; every error names the file.
     static func read(file path: String) throws(ConfigurationError) -> (tree: YAMLTree, configuration: AgentConfiguration) {
+        let tree = try readTree(file: path)
+        do {
+            return (tree, try decode(tree))
+        } catch {
+            throw located(error, in: tree, file: path)
+        }
+    }
+
+    /// Every problem in a file, each with its key and line, not just the first: each
+    /// key found wrong is set aside and the rest checked again (at most 100 times).
+    public static func problems(file path: String) -> [ConfigurationError] {
+        var tree: YAMLTree
+        do {
+            tree = try readTree(file: path)
+        } catch {
+            return [error]
+        }
+        let original = tree
+        var found: [ConfigurationError] = []
+        for _ in 0..<100 {
+            do {
+                _ = try decode(tree)
+                return found
+            } catch {
+                found.append(located(error, in: original, file: path))
+                guard !error.key.isEmpty, let rest = tree.removing(error.key) else { return found }
+                tree = rest
+            }
+        }
+        return found
+    }
+
+    private static func readTree(file path: String) throws(ConfigurationError) -> YAMLTree {
         let text: String
         do {
             text = try BoundedTextFile.read(path, limit: YAMLTree.largestText)
@@ -89,13 +122,19 @@ public struct AgentConfiguration: Sendable, Equatable {
             throw ConfigurationError(key: "", problem: error.kind == .missing ? "configuration file not found" : error.description, file: path)
         }
         do {
-            let tree = try YAMLTree.parse(text) ?? .mapping([])
-            return (tree, try decode(tree))
+            return try YAMLTree.parse(text) ?? .mapping([])
         } catch {
             var located = error
             located.file = path
             throw located
         }
+    }
+
+    private static func located(_ error: ConfigurationError, in tree: YAMLTree, file: String) -> ConfigurationError {
+        var located = error
+        located.file = file
+        located.line = error.line ?? (error.key.isEmpty ? nil : tree.line(of: error.key))
+        return located
     }
 
     /// Parses YAML text (an empty document is the default configuration).

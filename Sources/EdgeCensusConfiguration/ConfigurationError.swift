@@ -6,15 +6,18 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     public var problem: String
     /// The file concerned, when the configuration came from one.
     public var file: String?
+    /// The line of the key in the file (1-based), when it is known.
+    public var line: Int?
 
-    public init(key: String, problem: String, file: String? = nil) {
+    public init(key: String, problem: String, file: String? = nil, line: Int? = nil) {
         self.key = key
         self.problem = problem
         self.file = file
+        self.line = line
     }
 
     public var description: String {
-        let location = file.map { "\($0): " } ?? ""
+        let location = file.map { "\($0)\(line.map { ":\($0)" } ?? ""): " } ?? (line.map { "line \($0): " } ?? "")
         return key.isEmpty ? "\(location)\(problem)" : "\(location)\(key): \(problem)"
     }
 }

@@ -25,7 +25,15 @@ extension Decoder {
 extension KeyedDecodingContainer {
     /// Decodes an optional value and checks it lies in `range`.
     func decode<T: Decodable & Comparable>(_ key: Key, default value: T, in range: ClosedRange<T>) throws -> T {
-        guard let decoded = try decodeIfPresent(T.self, forKey: key) else { return value }
+        let decoded: T?
+        do {
+            decoded = try decodeIfPresent(T.self, forKey: key)
+        } catch DecodingError.dataCorrupted(let context) where context.debugDescription.contains("not a whole number in range") {
+            // Too large for any integer: say the key's own range.
+            let found = context.debugDescription.split(separator: " ").first.map(String.init) ?? "the value"
+            throw ConfigurationError(key: path(key), problem: "\(found) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+        }
+        guard let decoded else { return value }
         guard range.contains(decoded) else {
             let path = (codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
             throw ConfigurationError(key: path, problem: "\(decoded) is out of range; expected \(range.lowerBound) to \(range.upperBound)")

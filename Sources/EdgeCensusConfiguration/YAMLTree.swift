@@ -160,7 +160,7 @@ indirect enum YAMLTree: Sendable, Equatable {
             }
             let value = try YAMLTree(valueNode, path: path + [key.string], budget: &budget)
             guard key.string == "<<", key.style == .plain || key.style == .any else {
-                own.append(YAMLEntry(key: key.string, value: value))
+                own.append(YAMLEntry(key: key.string, value: value, line: key.mark.map { $0.line }))
                 continue
             }
             let sources: [YAMLTree]
@@ -229,6 +229,64 @@ enum YAMLNesting {
 struct YAMLEntry: Sendable, Equatable {
     var key: String
     var value: YAMLTree
+    /// The key's line in the text (1-based), when it came from one.
+    var line: Int? = nil
+
+    /// Entries are equal by key and value; where they were written does not count.
+    static func == (left: YAMLEntry, right: YAMLEntry) -> Bool { left.key == right.key && left.value == right.value }
+}
+
+extension YAMLTree {
+    /// The line of the key at a dotted path (`mqtt.tls.ca_file`), or of the
+    /// deepest part of it that is there.
+    func line(of path: String) -> Int? {
+        var tree = self
+        var found: Int?
+        for part in path.split(separator: ".") {
+            switch tree {
+            case .mapping(let entries):
+                guard let entry = entries.last(where: { $0.key == part }) else { return found }
+                found = entry.line ?? found
+                tree = entry.value
+            case .sequence(let elements):
+                guard let index = Int(part), elements.indices.contains(index) else { return found }
+                tree = elements[index]
+            case .scalar:
+                return found
+            }
+        }
+        return found
+    }
+
+    /// The same tree without the key at a dotted path (nil when there is no such key).
+    func removing(_ path: String) -> YAMLTree? {
+        let parts = path.split(separator: ".").map(String.init)
+        guard let first = parts.first else { return nil }
+        switch self {
+        case .mapping(var entries):
+            guard let index = entries.lastIndex(where: { $0.key == first }) else { return nil }
+            if parts.count == 1 {
+                entries.removeAll { $0.key == first }
+            } else {
+                guard let inner = entries[index].value.removing(parts.dropFirst().joined(separator: ".")) else { return nil }
+                entries[index].value = inner
+            }
+            return .mapping(entries)
+        case .sequence(var elements):
+            guard let index = Int(first), elements.indices.contains(index) else { return nil }
+            if parts.count == 1 {
+                elements.remove(at: index)
+            } else {
+                guard let inner = elements[index].value(parts) else { return nil }
+                elements[index] = inner
+            }
+            return .sequence(elements)
+        case .scalar:
+            return nil
+        }
+    }
+
+    private func value(_ parts: [String]) -> YAMLTree? { removing(parts.dropFirst().joined(separator: ".")) }
 }
 
 /// A scalar's text and how it was written, which decide what it may be read as.

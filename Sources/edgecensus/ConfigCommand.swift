@@ -49,20 +49,31 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Validate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a configuration file with every check the agent makes; exit 0 if it is valid, 2 if not.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check a configuration file with every check the agent makes; exit 0 if it is valid, 2 if not.",
+            discussion: """
+                Every problem is reported, each with its key and line, not just the first. Beyond the \
+                file itself it checks what `run` would refuse at start: the models (loaded, checksums \
+                verified), the video file or image folder, the MQTT password file and TLS files. A \
+                camera that is not plugged in is a note: the agent waits for it.
+                """)
 
         @Argument(help: ArgumentHelp("The YAML file.", valueName: "file"))
         var file: String
 
+        @Option(name: .long, help: ArgumentHelp("The models directory (default: models.directory, else found automatically).", valueName: "dir"))
+        var models: String?
+
         func run() throws {
-            do {
-                let configuration = try AgentConfiguration.load(file: file)
-                print("\(file): valid (device \(configuration.effectiveDeviceID), source \(configuration.source.kind.rawValue), "
-                      + "windows of \(Int(configuration.windowLength)) s, MQTT \(configuration.mqtt.isEnabled ? configuration.mqtt.host : "off"))")
-            } catch {
-                StandardError.print("edgecensus: \(error)")
+            let check = ConfigurationCheck.run(file: file, modelsOverride: models)
+            for problem in check.problems { StandardError.print("edgecensus: \(problem)") }
+            for note in check.notes { StandardError.print("edgecensus: note: \(note)") }
+            guard check.isValid, let configuration = check.configuration else {
+                StandardError.print("edgecensus: \(file): \(check.problems.count) problem\(check.problems.count == 1 ? "" : "s")")
                 throw ExitCode(2)
             }
+            print("\(file): valid (device \(configuration.effectiveDeviceID), source \(configuration.source.kind.rawValue), "
+                  + "windows of \(Int(configuration.windowLength)) s, MQTT \(configuration.mqtt.isEnabled ? configuration.mqtt.host : "off"))")
         }
     }
 

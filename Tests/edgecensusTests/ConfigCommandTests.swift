@@ -17,6 +17,40 @@ struct ConfigCommandTests {
         #expect(bad.status == 2 && bad.standardError.contains("throttle.max_rate_hz: 99.0 is out of range"), "\(bad.standardError)")
     }
 
+    @Test("validate reports every problem of a file at once, each with its key and line")
+    func validateEveryProblem() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("three.yaml")
+        try writeFile(path, Data("windows:\n  length: 0\n  k_anonymity: 1:1:1:1:1:1:1:1:1:1:1:1\nthrottle:\n  max_rate: 3\n".utf8))
+        let result = try ProcessRunner.run(TestPaths.executable, ["config", "validate", path])
+        #expect(result.status == 2)
+        for line in ["\(path):2: windows.length: 0.0 is out of range", "\(path):3: windows.k_anonymity: 1:1:1:1:1:1:1:1:1:1:1:1 is out of range; expected 0 to 1000",
+                     "\(path):5: throttle.max_rate: unknown key", "3 problems"] {
+            #expect(result.standardError.contains(line), "\(line) not in:\n\(result.standardError)")
+        }
+    }
+
+    @Test("validate checks what run would refuse at start: a missing model, video, password file and CA file; a missing camera is only a note")
+    func validateWhatRunChecks() throws {
+        let directory = try TemporaryDirectory()
+        let models = try directory.copyOfModels()
+        try FileManager.default.removeItem(atPath: models + "/dlib-cydral/age-v1-opencv.onnx")
+        let path = directory.file("missing.yaml")
+        try writeFile(path, Data(("models: {directory: \(models)}\n"
+            + "source: {kind: video, path: \(directory.file("none.mp4"))}\n"
+            + "mqtt: {host: localhost, password_file: \(directory.file("none.pass")), tls: {ca_file: \(directory.file("none.pem"))}}\n").utf8))
+        let result = try ProcessRunner.run(TestPaths.executable, ["config", "validate", path])
+        #expect(result.status == 2)
+        for text in ["\(path):1: models.directory: the models cannot be loaded", "\(path):2: source.path: the video '\(directory.file("none.mp4"))' does not exist",
+                     "mqtt.password_file: '\(directory.file("none.pass"))': not found", "mqtt.tls.ca_file: '\(directory.file("none.pem"))' does not exist"] {
+            #expect(result.standardError.contains(text), "\(text) not in:\n\(result.standardError)")
+        }
+        let camera = directory.file("camera.yaml")
+        try writeFile(camera, Data("source: {kind: camera, device: /dev/video-not-here}\n".utf8))
+        let noted = try ProcessRunner.run(TestPaths.executable, ["config", "validate", camera])
+        #expect(noted.status == 0 && noted.standardError.contains("note: source.device /dev/video-not-here does not exist now"), "\(noted.standardError)")
+    }
+
     @Test("set changes a running device through the broker and prints its answer; a refused change exits 1; show --device reads it back; no device exits 2")
     func setThroughBroker() async throws {
         let broker = try MosquittoBroker()
