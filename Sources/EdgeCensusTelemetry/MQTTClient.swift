@@ -378,7 +378,18 @@ enum MQTTLibrary {
 
     static func describe(_ code: Int32) -> String {
         if code == MOSQ_ERR_ERRNO.rawValue { return String(cString: strerror(errno)) }
-        return String(cString: mosquitto_strerror(code))
+        // libmosquitto 2.0.11 (Debian 12) says "Unknown error." for these.
+        switch code {
+        case MOSQ_ERR_KEEPALIVE.rawValue:
+            return "no answer from the broker within the keepalive (mqtt.keepalive): it accepted the connection but said nothing; is it an MQTT broker, and is it overloaded?"
+        case MOSQ_ERR_LOOKUP.rawValue: return "the broker's host name could not be looked up"
+        case MOSQ_ERR_MALFORMED_PACKET.rawValue: return "the broker sent a malformed packet"
+        case MOSQ_ERR_TIMEOUT.rawValue: return "timed out"
+        case MOSQ_ERR_UNKNOWN.rawValue: return "libmosquitto reported an unknown error (code 13)"
+        default: break
+        }
+        let text = String(cString: mosquitto_strerror(code))
+        return text == "Unknown error." ? "libmosquitto error \(code)" : text
     }
 
     static func reason(_ code: Int32) -> String { String(cString: mosquitto_reason_string(code)) }

@@ -209,3 +209,34 @@ struct MQTTClientTests {
         #expect(refusal?.lowercased().contains("not authorized") == true, "\(refusal ?? "none")")
     }
 }
+
+@Suite("MQTT against a broker that does not answer")
+struct SilentBrokerTests {
+    @Test("a socket that accepts but never answers is named as such, not 'Unknown error.'")
+    func muteBroker() async throws {
+        // A listening socket that accepts connections and never says a word.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        #expect(listen(listener, 8) == 0)
+        var settings = MQTTSettings.loopback(port: Int(UInt16(bigEndian: address.sin_port)), clientID: "mute-test")
+        settings.keepalive = 5
+        let client = try MQTTClient(settings: settings)
+        try client.start()
+        defer { client.stop() }
+        let problem = try await withDeadline(seconds: 60, "a problem event from the mute broker") { () async throws -> String in
+            for await event in client.events {
+                if case .problem(let text) = event { return text }
+            }
+            return ""
+        }
+        #expect(problem.contains("no answer from the broker within the keepalive"), "\(problem)")
+        #expect(!problem.contains("Unknown error"))
+    }
+}
