@@ -62,6 +62,8 @@ public final class RingFile {
         /// Numbers missing between consecutive pending windows (lost, or never given
         /// to the ring: the agent's numbers can jump, as after a lost sequence file).
         public var missingNumbers = 0
+        /// Bytes the file is short of the size its checkpoint recorded (cut short: windows at its end are lost).
+        public var cutShortBytes = 0
 
         public init(records: Int, damaged: Int, checkpointValid: Bool, note: String?) {
             self.records = records
@@ -80,6 +82,7 @@ public final class RingFile {
                              + (zeroedBytes > 0 ? " (\(zeroedBytes) of them zeroed)" : "") + ": windows there are lost")
             }
             if missingNumbers > 0 { parts.append("\(missingNumbers) window number(s) missing between pending windows") }
+            if cutShortBytes > 0 { parts.append("the file is \(cutShortBytes) bytes shorter than its checkpoint says: cut short, windows at its end are lost") }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         }
     }
@@ -121,6 +124,8 @@ public final class RingFile {
     static let formatVersion: UInt8 = 1
     /// The smallest useful ring: the header and a few records.
     public static let minimumCapacity = headerSize + 4096
+    /// The largest ring file read: buffer.size_mib's 4096 MiB.
+    public static let largestFile: UInt64 = 4096 * 1_048_576
 
     public let path: String
     /// The file as named to a person (`snapshot` reads a private copy of it).
@@ -202,6 +207,9 @@ public final class RingFile {
     private var generation: UInt64 = 0
     /// The highest sequence number ever written, acknowledged or not.
     private var highestSequence: UInt64 = 0
+    /// Every record written since the checkpoint said so is followed by a zero
+    /// marker where room allows (true for rings made by this version).
+    private var endMarkers = true
 
     /// Opens the ring at `path`, creating and preallocating it at `capacity` bytes if
     /// it is not there; an existing file is recovered (keeping its own size).
@@ -328,7 +336,11 @@ public final class RingFile {
         if position != tail && capacity - tail >= 4 {
             try write(Self.bytes(of: Self.wrapMagic), at: tail)
         }
-        var record = [UInt8](repeating: 0, count: size)
+        // Eight zero bytes after the record where they overwrite nothing still wanted:
+        // recovery then knows that whatever else follows the last record is damage.
+        let limit = entries.first.map { $0.offset >= position ? $0.offset : capacity } ?? capacity
+        let marked = position + size + 8 <= limit
+        var record = [UInt8](repeating: 0, count: size + (marked ? 8 : 0))
         Self.put(Self.recordMagic, into: &record, at: 0)
         record[4] = Self.formatVersion
         Self.put(UInt32(payload.count), into: &record, at: 8)
@@ -341,6 +353,11 @@ public final class RingFile {
         entries.append(Entry(sequence: sequence, offset: position, size: size, length: payload.count))
         tail = position + size
         highestSequence = sequence
+        if !endMarkers {
+            // A ring from before end markers: say so in the checkpoint now that its last record has one.
+            endMarkers = true
+            try writeCheckpoint()
+        }
         return dropped
     }
 
@@ -378,6 +395,7 @@ public final class RingFile {
         var slot = [UInt8](repeating: 0, count: Self.slotSize)
         Self.put(Self.checkpointMagic, into: &slot, at: 0)
         slot[4] = Self.formatVersion
+        slot[5] = endMarkers ? 1 : 0
         Self.put(generation, into: &slot, at: 8)
         Self.put(UInt64(capacity), into: &slot, at: 16)
         Self.put(headSequence, into: &slot, at: 24)
@@ -393,6 +411,8 @@ public final class RingFile {
         var headSequence: UInt64
         var droppedTotal: UInt64
         var lastSequence: UInt64
+        var capacity: UInt64
+        var endMarkers: Bool
     }
 
     private func readCheckpoint(at offset: Int) -> Checkpoint? {
@@ -400,7 +420,8 @@ public final class RingFile {
               Self.get(UInt32.self, from: slot, at: 0) == Self.checkpointMagic, slot[4] == Self.formatVersion,
               Self.get(UInt32.self, from: slot, at: 48) == CRC32C.checksum(Array(slot[0..<48])) else { return nil }
         return Checkpoint(generation: Self.get(UInt64.self, from: slot, at: 8), headSequence: Self.get(UInt64.self, from: slot, at: 24),
-                          droppedTotal: Self.get(UInt64.self, from: slot, at: 32), lastSequence: Self.get(UInt64.self, from: slot, at: 40))
+                          droppedTotal: Self.get(UInt64.self, from: slot, at: 32), lastSequence: Self.get(UInt64.self, from: slot, at: 40),
+                          capacity: Self.get(UInt64.self, from: slot, at: 16), endMarkers: slot[5] == 1)
     }
 
     // MARK: - Recovery
@@ -409,6 +430,7 @@ public final class RingFile {
         let checkpoint = Self.slotOffsets.compactMap(readCheckpoint(at:)).max { $0.generation < $1.generation }
         generation = checkpoint?.generation ?? 0
         droppedTotal = checkpoint?.droppedTotal ?? 0
+        endMarkers = checkpoint?.endMarkers ?? false
         let floor = checkpoint?.headSequence ?? 0
         let region = (try? read(at: 0, count: capacity)) ?? []
         var found: [Entry] = []
@@ -451,6 +473,14 @@ public final class RingFile {
         var recovered = Recovery(records: entries.pending, damaged: damaged, checkpointValid: checkpoint != nil, note: nil)
         recovered.outOfRange = outOfRange
         (recovered.unreadableBytes, recovered.zeroedBytes) = unreadableStretch(region, intact: intact)
+        if endMarkers, let last = found.last {
+            let after = unreadableAfter(last.offset + last.size, region, intact: intact)
+            recovered.unreadableBytes += after.unreadable
+            recovered.zeroedBytes += after.zeroed
+        }
+        if let written = checkpoint?.capacity, written > UInt64(foundSize), written <= UInt64(Int.max) {
+            recovered.cutShortBytes = Int(written) - foundSize
+        }
         let kept = entries.all.map(\.sequence)
         recovered.missingNumbers = zip(kept, kept.dropFirst()).reduce(0) { $0 + Int(min($1.1 - $1.0 - 1, 1 << 32)) }
         var notes: [String] = []
@@ -491,6 +521,19 @@ public final class RingFile {
         return (unreadable, zeroed)
     }
 
+    /// Past the last record (which has a zero marker after it): anything before the
+    /// next zero marker, wrap marker, intact record or the end is a damaged record.
+    private func unreadableAfter(_ start: Int, _ region: [UInt8], intact: [Int: Int]) -> (unreadable: Int, zeroed: Int) {
+        var position = start, unreadable = 0
+        while position + 8 <= min(capacity, region.count), intact[position] == nil {
+            let magic = Self.get(UInt32.self, from: region, at: position)
+            if magic == Self.wrapMagic || region[position..<(position + 8)].allSatisfy({ $0 == 0 }) { break }
+            unreadable += 8
+            position += 8
+        }
+        return (unreadable, 0)
+    }
+
     /// Whether the file at `path` could be a ring at all: a regular file at least
     /// `minimumCapacity` long whose checkpoint or some record is intact.
     public static func check(path: String) throws -> RingFile {
@@ -501,8 +544,11 @@ public final class RingFile {
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw BufferError(description: "\(path) is not a ring file: not a regular file")
         }
-        guard Int(status.st_size) >= minimumCapacity else {
-            throw BufferError(description: "\(path) is not a ring file: \(status.st_size) bytes, a ring has at least \(minimumCapacity)")
+        guard Int(status.st_size) >= headerSize else {
+            throw BufferError(description: "\(path) is not a ring file: \(status.st_size) bytes, shorter than a ring's \(headerSize)-byte header")
+        }
+        guard UInt64(status.st_size) <= largestFile else {
+            throw BufferError(description: "\(path) is not a ring file: \(status.st_size) bytes, more than the largest ring (buffer.size_mib at most 4096)")
         }
         let ring = try snapshot(path: path)
         guard ring.recovery.checkpointValid || ring.lastSequence > 0 else {

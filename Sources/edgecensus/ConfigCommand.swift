@@ -7,7 +7,7 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Check a configuration file, show the configuration in force, or change a device's over MQTT.",
-        subcommands: [Validate.self, Show.self, SetKeys.self])
+        subcommands: [Validate.self, Show.self, SetKeys.self, CheckRequest.self])
 
     /// Where the broker is, for talking to a device: the local file's `mqtt` section, or `--mqtt`.
     struct BrokerOptions: ParsableArguments {
@@ -64,8 +64,11 @@ struct ConfigCommand: ParsableCommand {
         @Option(name: .long, help: ArgumentHelp("The models directory (default: models.directory, else found automatically).", valueName: "dir"))
         var models: String?
 
+        @Flag(name: .long, help: "Check the file and the files it names without loading the networks (faster).")
+        var noModels = false
+
         func run() throws {
-            let check = ConfigurationCheck.run(file: file, modelsOverride: models)
+            let check = ConfigurationCheck.run(file: file, modelsOverride: models, loadModels: !noModels)
             for problem in check.problems { StandardError.print("edgecensus: \(problem)") }
             for note in check.notes { StandardError.print("edgecensus: note: \(note)") }
             guard check.isValid, let configuration = check.configuration else {
@@ -155,6 +158,68 @@ struct ConfigCommand: ParsableCommand {
             }
             if let expectVersion { patch = patch.merging(patch: .object(["config_version": .int(expectVersion)])) }
             try broker.exchange(.set(patch), configuration: configuration)
+        }
+    }
+
+    struct CheckRequest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-request",
+            abstract: "Print what a device would answer to a config/set payload, changing nothing.",
+            discussion: """
+                The payload is checked as the device checks it (strict JSON, size, keys that may be \
+                changed remotely, every check of the local file) against the configuration file and \
+                the remote changes kept in its state directory. Nothing is saved. Exit 0: it would be \
+                applied; 1: refused (the answer says why); 2: the configuration cannot be read.
+
+                Examples:
+                  edgecensus config check-request change.json
+                  echo '{"throttle":{"max_rate_hz":1}}' | edgecensus config check-request - --config site.yaml
+                """)
+
+        @Argument(help: ArgumentHelp("The payload: a file, or - for standard input.", valueName: "file"))
+        var request: String
+
+        @Option(name: .long, help: ArgumentHelp("Configuration file (YAML).", valueName: "file"))
+        var config: String?
+
+        func run() throws {
+            let file = config ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration) ? ModelOptions.systemConfiguration : nil)
+            let remote: RemoteConfiguration
+            let payload: [UInt8]
+            do {
+                remote = try RemoteConfiguration(localFile: file)
+                payload = try Self.read(request, limit: RemoteConfiguration.maximumRequestBytes + 1)
+            } catch {
+                StandardError.print("edgecensus: \(error)")
+                throw ExitCode(2)
+            }
+            switch remote.evaluate(payload, retained: false) {
+            case .success(let change):
+                print(remote.resultDocument(for: change))
+            case .failure(let refusal):
+                print(remote.resultDocument(for: refusal))
+                throw ExitCode(1)
+            }
+        }
+
+        /// The payload's bytes, at most `limit` (enough to know it is too large).
+        static func read(_ path: String, limit: Int) throws -> [UInt8] {
+            if path == "-" { return [UInt8](try FileHandle.standardInput.read(upToCount: limit) ?? Data()) }
+            let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            guard descriptor >= 0 else { throw ValidationError("\(path): \(String(cString: strerror(errno)))") }
+            defer { close(descriptor) }
+            var status = stat()
+            guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+                throw ValidationError("\(path): not a regular file")
+            }
+            var bytes = [UInt8](repeating: 0, count: limit)
+            var count = 0
+            while count < limit {
+                let got = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + count, limit - count) }
+                guard got > 0 else { break }
+                count += got
+            }
+            return Array(bytes[..<count])
         }
     }
 }

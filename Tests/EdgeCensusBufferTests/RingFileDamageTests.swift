@@ -39,6 +39,28 @@ struct RingFileDamageTests {
         #expect(ring.recovery.note?.contains("hold no readable record") == true, "\(ring.recovery.note ?? "no note")")
     }
 
+    @Test("a flipped bit in the last record's magic is reported too: a zero marker follows every record, so what follows the last one is damage")
+    func flippedLastMagic() throws {
+        let directory = try TemporaryDirectory()
+        var (path, bytes, offsets) = try Self.ring(directory)
+        bytes[offsets[9]] ^= 0x01  // window 10, the last
+        try writeFile(path, Data(bytes))
+        let ring = try RingFile(path: path, capacity: 64 * 1024, sync: .never)
+        #expect(ring.pendingSequences == Array(1...9))
+        #expect(ring.recovery.unreadableBytes > 0 && ring.recovery.losses != nil, "\(ring.recovery)")
+    }
+
+    @Test("a ring file cut short is reported with the bytes missing, also when read through a copy")
+    func cutShort() throws {
+        let directory = try TemporaryDirectory()
+        let (path, bytes, offsets) = try Self.ring(directory)
+        try writeFile(path, Data(bytes.prefix(offsets[7])))
+        let inspected = try RingFile.check(path: path)
+        #expect(inspected.pendingSequences == Array(1...7))
+        #expect(inspected.recovery.cutShortBytes == 64 * 1024 - offsets[7], "\(inspected.recovery)")
+        #expect(inspected.recovery.note?.contains("cut short") == true)
+    }
+
     @Test("a zeroed 4 KiB block: every window in it is gone, and the zeroed bytes are reported")
     func zeroedBlock() throws {
         let directory = try TemporaryDirectory()

@@ -174,7 +174,12 @@ struct RingFileModelTests {
                     } catch is RingFile.SimulatedCrash {
                         let fired = box.armed?.fired
                         box.armed = nil
-                        let whole = fired.map { $0.count == recordSize(payload) && $0.kept.reduce(0) { $0 + $1.count } == $0.count } ?? false
+                        // The record is there when every byte of it was kept (the write may also
+                        // carry the zero marker that follows a record).
+                        let whole = fired.map { write in
+                            let size = recordSize(payload)
+                            return write.count >= size && (0..<size).allSatisfy { byte in write.kept.contains { $0.contains(byte) } }
+                        } ?? false
                         trail.append("  crashed in a write of \(fired?.count ?? 0) bytes at \(fired?.offset ?? 0), kept \(fired?.kept ?? [])")
                         // Some oldest records may have been dropped for room (only when room was short);
                         // the new record is there exactly when its write completed.

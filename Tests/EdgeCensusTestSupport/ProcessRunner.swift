@@ -5,6 +5,10 @@ public struct ProcessResult: Sendable {
     public var status: Int32
     public var standardOutput: String
     public var standardError: String
+    /// True when the process ended by a signal (`status` is then the signal's number).
+    public var signalled = false
+    /// True when it was killed for running past its timeout.
+    public var timedOut = false
 }
 
 /// Runs a command to completion. Output goes through temporary files rather than
@@ -28,7 +32,8 @@ public enum ProcessRunner {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         waitForExit(process, timeout: timeout)
-        if process.isRunning {
+        let timedOut = process.isRunning
+        if timedOut {
             kill(process.processIdentifier, SIGKILL)
             waitForExit(process, timeout: 10)
         }
@@ -36,7 +41,8 @@ public enum ProcessRunner {
         try error.close()
         return ProcessResult(status: process.terminationStatus,
                              standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-                             standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
+                             standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "",
+                             signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
     }
 }
 
