@@ -64,6 +64,10 @@ public final class RingFile {
         public var missingNumbers = 0
         /// Bytes the file is short of the size its checkpoint recorded (cut short: windows at its end are lost).
         public var cutShortBytes = 0
+        /// Bytes the file is longer than its checkpoint recorded (bytes inserted: what follows is out of place).
+        public var extraBytes = 0
+        /// Intact records off the writer's 8-byte grid (bytes inserted or removed before them): not read.
+        public var misplacedRecords = 0
 
         public init(records: Int, damaged: Int, checkpointValid: Bool, note: String?) {
             self.records = records
@@ -83,6 +87,8 @@ public final class RingFile {
             }
             if missingNumbers > 0 { parts.append("\(missingNumbers) window number(s) missing between pending windows") }
             if cutShortBytes > 0 { parts.append("the file is \(cutShortBytes) bytes shorter than its checkpoint says: cut short, windows at its end are lost") }
+            if extraBytes > 0 { parts.append("the file is \(extraBytes) bytes longer than its checkpoint says: bytes were inserted") }
+            if misplacedRecords > 0 { parts.append("\(misplacedRecords) intact record(s) out of place (bytes inserted or removed before them) not read") }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         }
     }
@@ -124,6 +130,8 @@ public final class RingFile {
     static let formatVersion: UInt8 = 1
     /// The smallest useful ring: the header and a few records.
     public static let minimumCapacity = headerSize + 4096
+    /// The largest record payload: a window's document is under 2 KiB.
+    public static let largestPayload = 64 * 1024
     /// The largest ring file read: buffer.size_mib's 4096 MiB.
     public static let largestFile: UInt64 = 4096 * 1_048_576
 
@@ -237,6 +245,9 @@ public final class RingFile {
                 throw BufferError(StorageFault(path: path, code: code, operation: "extend to \(self.capacity) bytes"))
             }
             recover(configuredCapacity: capacity, foundSize: size)
+            // Extended: the checkpoint records the new size, so that the next recovery
+            // does not take the added bytes for inserted ones.
+            if size < self.capacity { try? writeCheckpoint() }
         } else {
             // New: preallocated, so that a full disk cannot stop it later.
             self.capacity = capacity
@@ -291,6 +302,9 @@ public final class RingFile {
     /// returned) to make room. `sequence` must be above every sequence in the ring.
     @discardableResult
     public func append(sequence: UInt64, payload: [UInt8]) throws -> Dropped? {
+        guard payload.count <= Self.largestPayload else {
+            throw BufferError(description: "a record of \(payload.count) bytes is over the \(Self.largestPayload) a window's document may have")
+        }
         let size = Self.padded(Self.recordHeaderSize + payload.count)
         guard size <= capacity - Self.headerSize else {
             throw BufferError(description: "a record of \(payload.count) bytes cannot fit a ring of \(capacity) bytes")
@@ -445,7 +459,7 @@ public final class RingFile {
             guard magic == Self.recordMagic || magic == Self.acknowledgedMagic else { continue }
             let length = Int(Self.get(UInt32.self, from: region, at: offset + 8))
             let end = offset + Self.recordHeaderSize + length
-            guard region[offset + 4] == Self.formatVersion, length <= capacity, end <= region.count else { damaged += 1; continue }
+            guard region[offset + 4] == Self.formatVersion, length <= Self.largestPayload, end <= region.count else { damaged += 1; continue }
             // The CRC was computed with the record's first magic, before any acknowledgement.
             let crc = region.withUnsafeBytes { bytes in
                 CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
@@ -478,9 +492,11 @@ public final class RingFile {
             recovered.unreadableBytes += after.unreadable
             recovered.zeroedBytes += after.zeroed
         }
-        if let written = checkpoint?.capacity, written > UInt64(foundSize), written <= UInt64(Int.max) {
-            recovered.cutShortBytes = Int(written) - foundSize
+        if let written = checkpoint?.capacity, written <= UInt64(Int.max) {
+            if written > UInt64(foundSize) { recovered.cutShortBytes = Int(written) - foundSize }
+            if written < UInt64(foundSize) { recovered.extraBytes = foundSize - Int(written) }
         }
+        recovered.misplacedRecords = misplacedRecords(region)
         let kept = entries.all.map(\.sequence)
         recovered.missingNumbers = zip(kept, kept.dropFirst()).reduce(0) { $0 + Int(min($1.1 - $1.0 - 1, 1 << 32)) }
         var notes: [String] = []
@@ -522,16 +538,54 @@ public final class RingFile {
     }
 
     /// Past the last record (which has a zero marker after it): anything before the
-    /// next zero marker, wrap marker, intact record or the end is a damaged record.
+    /// next zero marker, intact record or the end is a damaged record. A wrap marker
+    /// there means the writer went on at the start of the record region: a record
+    /// must begin there, and what stands instead (zeros too) up to the next intact
+    /// record is counted.
     private func unreadableAfter(_ start: Int, _ region: [UInt8], intact: [Int: Int]) -> (unreadable: Int, zeroed: Int) {
-        var position = start, unreadable = 0
-        while position + 8 <= min(capacity, region.count), intact[position] == nil {
+        let end = min(capacity, region.count)
+        var position = start, unreadable = 0, zeroed = 0
+        if position + 4 <= end, Self.get(UInt32.self, from: region, at: position) == Self.wrapMagic {
+            position = Self.headerSize
+            while position + 8 <= end, intact[position] == nil {
+                let blank = region[position..<(position + 8)].allSatisfy { $0 == 0 }
+                if !blank, Self.get(UInt32.self, from: region, at: position) == Self.wrapMagic { break }
+                unreadable += 8
+                if blank { zeroed += 8 }
+                position += 8
+            }
+            return (unreadable, zeroed)
+        }
+        while position + 8 <= end, intact[position] == nil {
             let magic = Self.get(UInt32.self, from: region, at: position)
             if magic == Self.wrapMagic || region[position..<(position + 8)].allSatisfy({ $0 == 0 }) { break }
             unreadable += 8
             position += 8
         }
-        return (unreadable, 0)
+        return (unreadable, zeroed)
+    }
+
+    /// Intact records that do not start on the 8-byte grid the writer keeps: bytes
+    /// were inserted or removed before them. They are not read as windows.
+    private func misplacedRecords(_ region: [UInt8]) -> Int {
+        var count = 0
+        var offset = Self.headerSize
+        while offset + Self.recordHeaderSize <= region.count {
+            defer { offset += 1 }
+            guard offset % 8 != 0, region[offset] == 0x31 || region[offset] == 0x45 else { continue }
+            let magic = Self.get(UInt32.self, from: region, at: offset)
+            guard magic == Self.recordMagic || magic == Self.acknowledgedMagic, region[offset + 4] == Self.formatVersion else { continue }
+            let length = Int(Self.get(UInt32.self, from: region, at: offset + 8))
+            let end = offset + Self.recordHeaderSize + length
+            guard length <= Self.largestPayload, end <= region.count else { continue }
+            let crc = region.withUnsafeBytes { bytes in
+                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
+                                continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 20)]),
+                                                            continuing: Self.recordMagicChecksum))
+            }
+            if crc == Self.get(UInt32.self, from: region, at: offset + 20) { count += 1 }
+        }
+        return count
     }
 
     /// Whether the file at `path` could be a ring at all: a regular file at least

@@ -198,6 +198,7 @@ struct ConfigCommand: ParsableCommand {
                 print(remote.resultDocument(for: change))
             case .failure(let refusal):
                 print(remote.resultDocument(for: refusal))
+                StandardError.print("edgecensus: refused: \(refusal.reason)")
                 throw ExitCode(1)
             }
         }
