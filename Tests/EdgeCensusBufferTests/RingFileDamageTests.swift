@@ -153,3 +153,26 @@ final class LockedChanges: @unchecked Sendable {
     func append(_ change: StorageHealth.Change) { lock.withLock { changes.append(change) } }
     var count: Int { lock.withLock { changes.count } }
 }
+
+@Suite("A read-only state directory")
+struct ReadOnlyStateTests {
+    @Test("a read-only filesystem: the buffer keeps windows in memory and the fault names the file and EROFS; once writable, they go to the ring")
+    func readOnly() throws {
+        guard SmallFilesystem.isAvailable else {
+            print("skipped: mounting a small filesystem needs root")
+            return
+        }
+        let disk = try SmallFilesystem(bytes: 1_048_576)
+        try disk.setReadOnly(true)
+        let health = StorageHealth { _ in }
+        let buffer = OfflineBuffer(path: disk.file("state/buffer.ring"), capacity: 64 * 1024, sync: .always, health: health)
+        for sequence in 1...3 { buffer.append(sequence: UInt64(sequence), payload: RingFileTests.payload(UInt64(sequence))) }
+        #expect(buffer.memoryCount == 3)
+        #expect(health.current.first?.fault.cause == "EROFS" && health.current.first?.fault.path.hasPrefix(disk.path) == true, "\(health.current)")
+        #expect(health.current.first?.fault.advice.contains("read-only") == true)
+        try disk.setReadOnly(false)
+        buffer.append(sequence: 4, payload: RingFileTests.payload(4))
+        #expect(buffer.memoryCount == 0 && health.current.isEmpty)
+        #expect(try RingFile.scan(path: disk.file("state/buffer.ring")) == [1, 2, 3, 4])
+    }
+}

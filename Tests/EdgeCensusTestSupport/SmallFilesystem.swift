@@ -41,6 +41,12 @@ public final class SmallFilesystem {
 
     /// Frees what `fill` took.
     public func free() { unlink(filler) }
+
+    /// Remounts it read-only (EROFS for every write), or read-write again.
+    public func setReadOnly(_ readOnly: Bool) throws {
+        let result = try ProcessRunner.run("/bin/mount", ["-o", "remount,\(readOnly ? "ro" : "rw")", path])
+        guard result.status == 0 else { throw MountError(description: "cannot remount \(path): \(result.standardError)") }
+    }
 }
 
 public struct MountError: Error, CustomStringConvertible {
