@@ -110,18 +110,14 @@ struct OfflineBufferTests {
 
     @Test("a filesystem too small for the ring: windows wait in memory, the fault names the file and ENOSPC, and nothing is lost")
     func tooSmallForTheRing() throws {
-        guard SmallFilesystem.isAvailable else {
-            print("skipped: mounting a small filesystem needs root")
-            return
-        }
-        let disk = try SmallFilesystem(bytes: 64 * 1024)
-        let reports = LockedChanges()
+        guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
+        let reports = LockedList<StorageHealth.Change>()
         let health = StorageHealth { reports.append($0) }
         let buffer = OfflineBuffer(path: disk.file("buffer.ring"), capacity: 1_048_576, sync: .always, health: health)
         #expect(health.current.first?.fault.cause == "ENOSPC" && health.current.first?.fault.path == disk.file("buffer.ring"),
                 "\(health.current)")
         for sequence in 1...5 { buffer.append(sequence: UInt64(sequence), payload: RingFileTests.payload(UInt64(sequence))) }
-        #expect(buffer.pendingCount == 5 && buffer.memoryCount == 5 && reports.count == 1)
+        #expect(buffer.pendingCount == 5 && buffer.memoryCount == 5 && reports.items.count == 1)
         #expect(buffer.firstPending(skipping: { _ in false }) == 1 && buffer.payload(of: 3) == RingFileTests.payload(3))
         buffer.acknowledge(sequence: 1)
         #expect(buffer.pendingCount == 4 && buffer.lastSequence == 5)
@@ -146,23 +142,11 @@ struct OfflineBufferTests {
     }
 }
 
-final class LockedChanges: @unchecked Sendable {
-    // @unchecked: every access to `changes` holds `lock`.
-    private let lock = NSLock()
-    private var changes: [StorageHealth.Change] = []
-    func append(_ change: StorageHealth.Change) { lock.withLock { changes.append(change) } }
-    var count: Int { lock.withLock { changes.count } }
-}
-
 @Suite("A read-only state directory")
 struct ReadOnlyStateTests {
     @Test("a read-only filesystem: the buffer keeps windows in memory and the fault names the file and EROFS; once writable, they go to the ring")
     func readOnly() throws {
-        guard SmallFilesystem.isAvailable else {
-            print("skipped: mounting a small filesystem needs root")
-            return
-        }
-        let disk = try SmallFilesystem(bytes: 1_048_576)
+        guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 1_048_576) else { return }
         try disk.setReadOnly(true)
         let health = StorageHealth { _ in }
         let buffer = OfflineBuffer(path: disk.file("state/buffer.ring"), capacity: 64 * 1024, sync: .always, health: health)

@@ -36,11 +36,7 @@ struct SequenceStoreTests {
 
     @Test("a full disk: numbers go on in memory in a new epoch, the fault is reported once, and a restart on the old file repeats no (epoch, seq)")
     func fullDisk() throws {
-        guard SmallFilesystem.isAvailable else {
-            print("skipped: mounting a small filesystem needs root")
-            return
-        }
-        let disk = try SmallFilesystem(bytes: 64 * 1024)
+        guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let path = disk.file("sequence")
         let reports = LockedList<StorageHealth.Change>()
         let health = StorageHealth { reports.append($0) }
@@ -90,13 +86,4 @@ struct SequenceStoreTests {
         #expect(next.sequence == 1 && next.epoch != "0123456789abcdef")
         #expect(!store.continueAfter(UInt64.max))
     }
-}
-
-/// A list appended to from a `@Sendable` closure.
-final class LockedList<Item: Sendable>: @unchecked Sendable {
-    // @unchecked: every access to `storage` holds `lock`.
-    private let lock = NSLock()
-    private var storage: [Item] = []
-    func append(_ item: Item) { lock.withLock { storage.append(item) } }
-    var items: [Item] { lock.withLock { storage } }
 }

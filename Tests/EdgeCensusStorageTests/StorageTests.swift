@@ -8,11 +8,7 @@ import Testing
 struct StorageTests {
     @Test("a replacement on a full disk fails with ENOSPC, names the file, and leaves the old content and no temporary file")
     func fullDisk() throws {
-        guard SmallFilesystem.isAvailable else {
-            print("skipped: mounting a small filesystem needs root")
-            return
-        }
-        let disk = try SmallFilesystem(bytes: 64 * 1024)
+        guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let path = disk.file("sequence")
         try AtomicFile.replace(path, with: "41 0123456789abcdef\n")
         disk.fill()

@@ -10,6 +10,15 @@ public final class SmallFilesystem {
     /// Root can mount; others skip the tests that need it, saying so.
     public static var isAvailable: Bool { getuid() == 0 }
 
+    /// A filesystem of `bytes`, or nil (having said that the test skips) where mounting needs a root we are not.
+    public static func mountedOrSkipped(bytes: Int) throws -> SmallFilesystem? {
+        guard isAvailable else {
+            print("skipped: mounting a small filesystem needs root")
+            return nil
+        }
+        return try SmallFilesystem(bytes: bytes)
+    }
+
     public init(bytes: Int) throws {
         path = NSTemporaryDirectory() + "edgecensus-small-fs-" + UUID().uuidString
         filler = path + "/.filler"

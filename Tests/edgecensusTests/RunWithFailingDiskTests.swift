@@ -89,11 +89,7 @@ struct RunWithFailingDiskTests {
 
     @Test("a full disk while the broker is away: counting goes on, the log and health name the file and ENOSPC, all windows arrive once (those after the fault in a new epoch), and freeing the disk clears it")
     func fullDisk() async throws {
-        guard SmallFilesystem.isAvailable else {
-            print("skipped: mounting a small filesystem needs root")
-            return
-        }
-        let disk = try SmallFilesystem(bytes: 2 * 1_048_576)
+        guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 2 * 1_048_576) else { return }
         let (broker, dashboard) = try await Self.brokerWithDashboard()
         let directory = try TemporaryDirectory()
         let state = disk.file("state")
@@ -130,11 +126,7 @@ struct RunWithFailingDiskTests {
 
     @Test("a 64 KiB filesystem, too small for the offline buffer: the agent starts, publishes every window, and health names the ring file and ENOSPC")
     func tinyFilesystem() async throws {
-        guard SmallFilesystem.isAvailable else {
-            print("skipped: mounting a small filesystem needs root")
-            return
-        }
-        let disk = try SmallFilesystem(bytes: 64 * 1024)
+        guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let broker = try MosquittoBroker()
         let watcher = try await Subscriber(port: broker.port, topics: [Self.counts, "edgecensus/hall/health"])
         defer { watcher.stop() }
