@@ -54,7 +54,7 @@ public struct FuzzCampaign {
     /// a problem with a finished case beyond the common invariants (nil when none).
     @discardableResult
     public func run(make: (inout SplitMix64, Int) throws -> Case,
-                    check: (Case, ProcessResult) -> String? = { _, _ in nil }) throws -> Summary {
+                    check: (Case, ProcessResult) -> String? = { _, _ in nil }) async throws -> Summary {
         let directory = try TemporaryDirectory()
         let kept = NSTemporaryDirectory() + "edgecensus-fuzz-\(name)-\(seed)"
         var generator = SplitMix64(seed: seed)
@@ -65,7 +65,7 @@ public struct FuzzCampaign {
             let path = directory.file("\(index)-\(fuzzCase.fileName)")
             try Data(fuzzCase.bytes).write(to: URL(fileURLWithPath: path))
             let started = Date()
-            let result = try ProcessRunner.run("/bin/sh", ["-c", "ulimit -v \(Self.addressSpaceKiB) && exec \"$@\"", "sh", TestPaths.executable]
+            let result = try await ProcessRunner.runWithoutBlocking("/bin/sh", ["-c", "ulimit -v \(Self.addressSpaceKiB) && exec \"$@\"", "sh", TestPaths.executable]
                                                + fuzzCase.arguments(path), timeout: Self.timeLimit)
             summary.slowest = max(summary.slowest, Date().timeIntervalSince(started))
             var problem: String?

@@ -8,7 +8,7 @@ import Testing
 /// `FuzzCampaign`). None may crash, hang or go over; a refusal must name the
 /// problem; the ring's campaign also checks that no window vanishes unreported
 /// and none is invented.
-@Suite("Fuzz: hostile inputs, each in a bounded child process")
+@Suite("Fuzz: hostile inputs, each in a bounded child process", .serialized)
 struct FuzzTests {
     static let yamlTokens: [[UInt8]] = [
         ":", ": ", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "<<: *a\n", "!!str ", "!!binary ", "!custom ", "1:1:1:1:1:1:1:1:1:1:1:1",
@@ -25,14 +25,14 @@ struct FuzzTests {
     static func file(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 
     @Test("configuration files: config validate refuses with the key, or accepts; never a crash, a hang or 512 MiB")
-    func configurationFiles() throws {
+    func configurationFiles() async throws {
         let seeds = [
             try Self.file(TestPaths.repository + "/etc/edgecensus.yaml"),
             try Self.file(TestPaths.samples + "/walkers.yaml"),
             Array("a0: &a0 [x, x, x]\na1: &a1 [*a0, *a0, *a0]\nwindows: {length: 60, k_anonymity: 2}\n".utf8),
             Array("mqtt: {host: localhost, topic_prefix: edgecensus, tls: {ca_file: /etc/ssl/ca.pem}}\ndevice: {id: hall}\n".utf8),
         ]
-        try FuzzCampaign(name: "configuration", defaultSeed: 27_001).run { generator, index in
+        try await FuzzCampaign(name: "configuration", defaultSeed: 27_001).run { generator, index in
             let seed = seeds[index % seeds.count]
             let bytes = index < seeds.count ? seed : Mutation.mutate(seed, tokens: Self.yamlTokens, count: 6, using: &generator)
             return .init(bytes: bytes, fileName: "edgecensus.yaml") { path in
@@ -44,7 +44,7 @@ struct FuzzTests {
     }
 
     @Test("config/set payloads: a device answers ok or a refusal that says why; never a crash, a hang or 512 MiB")
-    func requests() throws {
+    func requests() async throws {
         let directory = try TemporaryDirectory()
         let config = directory.file("device.yaml")
         try writeFile(config, Data("device: {id: hall}\nstate: {directory: \(directory.file("state"))}\n".utf8))
@@ -54,7 +54,7 @@ struct FuzzTests {
             #"{"source":{"width":800,"height":600},"mqtt":{"health_interval":30}}"#,
             #"{"throttle":{"max_rate_hz":null}}"#,
         ].map { Array($0.utf8) }
-        try FuzzCampaign(name: "config-set", defaultSeed: 27_002).run { generator, index in
+        try await FuzzCampaign(name: "config-set", defaultSeed: 27_002).run { generator, index in
             let seed = seeds[index % seeds.count]
             let bytes = index < seeds.count ? seed : Mutation.mutate(seed, tokens: Self.jsonTokens, count: 5, using: &generator)
             return .init(bytes: bytes, fileName: "request.json") { path in ["config", "check-request", path, "--config", config] }
@@ -70,7 +70,7 @@ struct FuzzTests {
     }
 
     @Test("ring files: buffer inspect reports every window it cannot read, invents none, and never crashes, hangs or takes 512 MiB")
-    func ringFiles() throws {
+    func ringFiles() async throws {
         let directory = try TemporaryDirectory()
         // A ring that has wrapped: 30 windows written, the oldest acknowledged, 12 or so pending.
         let base = directory.file("base.ring")
@@ -88,7 +88,7 @@ struct FuzzTests {
         }
         let original = try Self.file(base)
         let pendingBefore = try RingFile.scan(path: base)
-        try FuzzCampaign(name: "ring", defaultSeed: 27_003).run { generator, index in
+        try await FuzzCampaign(name: "ring", defaultSeed: 27_003).run { generator, index in
             var bytes = original
             switch index % 5 {
             case 0:  // bit flips and byte changes
@@ -135,10 +135,10 @@ struct FuzzTests {
     }
 
     @Test("images: refused by name when undecodable, damaged, cut short or too large; never a crash, a hang or 512 MiB")
-    func images() throws {
+    func images() async throws {
         let jpeg = try Self.file(TestPaths.samples + "/fairface_0019.jpg")
         let png = try Self.file(TestPaths.samples + "/astronaut.png")
-        try FuzzCampaign(name: "image", defaultSeed: 27_004).run { generator, index in
+        try await FuzzCampaign(name: "image", defaultSeed: 27_004).run { generator, index in
             var bytes = index % 2 == 0 ? jpeg : png
             let name = index % 2 == 0 ? "photo.jpg" : "photo.png"
             switch index % 4 {
@@ -166,10 +166,10 @@ struct FuzzTests {
     }
 
     @Test("sequence files: read or set aside with a note, numbers in range; never a crash, a hang or 512 MiB")
-    func sequenceFiles() throws {
+    func sequenceFiles() async throws {
         let seeds = ["41\n", "41 0123456789abcdef\n", "18446744073709551615\n", "9007199254740991 0123456789abcdef\n", "", "\u{0}"]
             .map { Array($0.utf8) }
-        try FuzzCampaign(name: "sequence", defaultSeed: 27_005).run { generator, index in
+        try await FuzzCampaign(name: "sequence", defaultSeed: 27_005).run { generator, index in
             let seed = seeds[index % seeds.count]
             let bytes = index < seeds.count ? seed
                 : Mutation.mutate(seed, tokens: [Array("9".utf8), Array(" ".utf8), Array("-".utf8), Array("\n".utf8),

@@ -132,11 +132,14 @@ struct RunWithFailingDiskTests {
         defer { watcher.stop() }
         let directory = try TemporaryDirectory()
         let state = disk.file("state")
-        let result = try ProcessRunner.run(TestPaths.executable,
-                                           ["run", "--models", TestPaths.models, "--config", try Self.config(directory, state: state, port: broker.port)],
-                                           timeout: 300)
+        let result = try await ProcessRunner.runWithoutBlocking(
+            TestPaths.executable, ["run", "--models", TestPaths.models, "--config", try Self.config(directory, state: state, port: broker.port)],
+            timeout: 300)
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.contains("cannot preallocate 1048576 bytes for \(state)/buffer.ring: ENOSPC"), "\(result.standardError)")
+        // Every window the agent logged, as the dashboard receives them (it may still be reading).
+        let logged = result.standardError.split(separator: "\n").filter { $0.hasPrefix("edgecensus: window ") }.count
+        try await Self.wait(seconds: 60) { await Self.documents(watcher).count >= logged }
         let windows = await Self.documents(watcher)
         #expect(windows.count >= 20, "\(windows.count) windows; the agent said:\n\(result.standardError)\nthe broker said:\n\(broker.log)")
         Self.expectEveryWindowOnce(windows, upTo: windows.compactMap { $0["seq"] as? Int }.max() ?? 0, log: result.standardError)
