@@ -17,69 +17,64 @@ public enum ProcessRunner {
     /// `timeout`: seconds to wait before the command is killed (SIGKILL) and reported as status 137.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                            timeout: Double = 600) throws -> ProcessResult {
-        let scratch = try TemporaryDirectory()
-        let outputPath = scratch.file("stdout"), errorPath = scratch.file("stderr")
-        try writeFile(outputPath, Data())
-        try writeFile(errorPath, Data())
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        waitForExit(process, timeout: timeout)
-        let timedOut = process.isRunning
+        let child = try Child(executable, arguments, environment: environment)
+        waitForExit(child.process, timeout: timeout)
+        let timedOut = child.process.isRunning
         if timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            waitForExit(process, timeout: 10)
+            kill(child.process.processIdentifier, SIGKILL)
+            waitForExit(child.process, timeout: 10)
         }
-        try output.close()
-        try error.close()
-        return ProcessResult(status: process.terminationStatus,
-                             standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-                             standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "",
-                             signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+        return try child.result(timedOut: timedOut)
     }
-}
 
-extension ProcessRunner {
     /// `run`, waiting without blocking a thread: for async tests whose child runs
     /// long (a whole agent run, a fuzz campaign). A blocked thread is one of the
     /// two the cooperative pool has on this machine; with both blocked, every other
     /// test's subscribers stop receiving.
     public static func runWithoutBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                                           timeout: Double = 600) async throws -> ProcessResult {
-        let scratch = try TemporaryDirectory()
-        let outputPath = scratch.file("stdout"), errorPath = scratch.file("stderr")
-        try writeFile(outputPath, Data())
-        try writeFile(errorPath, Data())
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let child = try Child(executable, arguments, environment: environment)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        let timedOut = process.isRunning
+        while child.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let timedOut = child.process.isRunning
         if timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
+            kill(child.process.processIdentifier, SIGKILL)
+            while child.process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
         }
-        try output.close()
-        try error.close()
-        return ProcessResult(status: process.terminationStatus,
-                             standardOutput: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
-                             standardError: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "",
-                             signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+        return try child.result(timedOut: timedOut)
+    }
+
+    /// A started child whose output goes to files.
+    private struct Child {
+        let process = Process()
+        let scratch: TemporaryDirectory
+        let output: FileHandle
+        let error: FileHandle
+
+        init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
+            scratch = try TemporaryDirectory()
+            try writeFile(scratch.file("stdout"), Data())
+            try writeFile(scratch.file("stderr"), Data())
+            output = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("stdout")))
+            error = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("stderr")))
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+            process.standardOutput = output
+            process.standardError = error
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// What it printed and how it ended (call once it has ended).
+        func result(timedOut: Bool) throws -> ProcessResult {
+            try output.close()
+            try error.close()
+            return ProcessResult(status: process.terminationStatus,
+                                 standardOutput: (try? String(contentsOfFile: scratch.file("stdout"), encoding: .utf8)) ?? "",
+                                 standardError: (try? String(contentsOfFile: scratch.file("stderr"), encoding: .utf8)) ?? "",
+                                 signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+        }
     }
 }
 
