@@ -168,7 +168,8 @@ extension ConfigurationError {
             case let .dataCorrupted(c), let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c): context = c
             @unknown default: context = nil
             }
-            guard let underlying = context?.underlyingError else { break }
+            // A kind of our own that carries no message stays under its decoding error.
+            guard let underlying = context?.underlyingError, !(underlying is WholeNumberOutOfRange) else { break }
             current = underlying
         }
         if let own = current as? ConfigurationError { return own }

@@ -28,9 +28,9 @@ extension KeyedDecodingContainer {
         let decoded: T?
         do {
             decoded = try decodeIfPresent(T.self, forKey: key)
-        } catch DecodingError.dataCorrupted(let context) where context.debugDescription.contains("not a whole number in range") {
+        } catch DecodingError.dataCorrupted(let context) where context.underlyingError is WholeNumberOutOfRange {
             // Too large for any integer: say the key's own range.
-            let found = context.debugDescription.split(separator: " ").first.map(String.init) ?? "the value"
+            let found = (context.underlyingError as? WholeNumberOutOfRange)?.text ?? "the value"
             throw ConfigurationError(key: path(key), problem: "\(found) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
         }
         guard let decoded else { return value }

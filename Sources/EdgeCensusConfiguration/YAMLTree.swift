@@ -387,6 +387,12 @@ struct YAMLScalar: Sendable, Equatable {
     }
 }
 
+/// A number written where a whole number goes, too large for any integer: the
+/// kind under the decoding error, so that a key with a range can say its own.
+struct WholeNumberOutOfRange: Error {
+    var text: String
+}
+
 /// What a mismatch expected, named for an error message.
 enum YAMLShape {
     enum Mapping {}
@@ -425,7 +431,8 @@ private struct YAMLTreeDecoder: Decoder, SingleValueDecodingContainer {
         case let integer as any FixedWidthInteger.Type:
             if case .scalar(let scalar) = tree, scalar.isNumeric, scalar.integer.flatMap({ integer.init(exactly: $0) }) == nil {
                 throw DecodingError.dataCorrupted(DecodingError.Context(
-                    codingPath: codingPath, debugDescription: "\(scalar.text) is not a whole number in range (\(integer.min)…\(integer.max))"))
+                    codingPath: codingPath, debugDescription: "\(scalar.text) is not a whole number in range (\(integer.min)…\(integer.max))",
+                    underlyingError: WholeNumberOutOfRange(text: scalar.text)))
             }
             return try scalar(as: type) { scalar in scalar.integer.flatMap { integer.init(exactly: $0) } }
         default: return try T(from: self)
