@@ -44,10 +44,16 @@ let package = Package(
             // landmark trees unoptimised would make every test that loads them slow.
             swiftSettings: strictSwift + [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
+        // What moved in the picture, and whether the face detector needs to look.
+        .target(
+            name: "EdgeCensusMotion",
+            dependencies: ["EdgeCensusVision", "COpenCV"],
+            swiftSettings: strictSwift
+        ),
         // The one configuration schema and its file.
         .target(
             name: "EdgeCensusConfiguration",
-            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
+            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
                            "EdgeCensusLogging", "EdgeCensusStorage"],
             swiftSettings: strictSwift
         ),
@@ -66,7 +72,7 @@ let package = Package(
         // The agent: frames → faces → tracks → windows, paced by the throttle.
         .target(
             name: "EdgeCensusAgent",
-            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusVision", "EdgeCensusLogging"],
+            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusVision", "EdgeCensusLogging"],
             swiftSettings: strictSwift
         ),
         // The running agent: owns its parts (capture, numbers, buffer, publisher, remote
@@ -74,7 +80,8 @@ let package = Package(
         .target(
             name: "EdgeCensusRuntime",
             dependencies: ["EdgeCensusAgent", "EdgeCensusCapture", "EdgeCensusConfiguration", "EdgeCensusCounting",
-                           "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision"],
+                           "EdgeCensusLogging", "EdgeCensusMotion", "EdgeCensusStorage", "EdgeCensusSystemd", "EdgeCensusTelemetry",
+                           "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
         // The agent's log lines, with their levels (journal priorities under systemd).
@@ -126,7 +133,7 @@ let package = Package(
             dependencies: [
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
                 "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
-                "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusRuntime", "EdgeCensusFleet",
+                "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusRuntime", "EdgeCensusFleet", "EdgeCensusMotion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -142,6 +149,11 @@ let package = Package(
             name: "EdgeCensusVisionTests",
             dependencies: ["EdgeCensusVision", "EdgeCensusTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusMotionTests",
+            dependencies: ["EdgeCensusMotion", "EdgeCensusVision", "EdgeCensusCapture", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -166,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusAgentTests",
-            dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusMotion", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

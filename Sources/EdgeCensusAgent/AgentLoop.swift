@@ -1,6 +1,7 @@
 public import EdgeCensusCapture
 public import EdgeCensusCounting
 public import EdgeCensusLogging
+public import EdgeCensusMotion
 public import EdgeCensusVision
 import Foundation
 import Synchronization
@@ -25,15 +26,17 @@ public struct AgentLoopSettings: Sendable {
     public var kAnonymity: Int
     public var throttle: ThrottleSettings
     public var tracking: TrackingSettings
+    public var motion: MotionSettings
     public var pacing: PacingMode
 
     public init(device: String, windowLength: Double, kAnonymity: Int, throttle: ThrottleSettings,
-                tracking: TrackingSettings, pacing: PacingMode) {
+                tracking: TrackingSettings, motion: MotionSettings, pacing: PacingMode) {
         self.device = device
         self.windowLength = windowLength
         self.kAnonymity = kAnonymity
         self.throttle = throttle
         self.tracking = tracking
+        self.motion = motion
         self.pacing = pacing
     }
 }
@@ -46,8 +49,12 @@ public final class StopRequest: Sendable {
     public var isRequested: Bool { flag.load(ordering: .sequentiallyConsistent) }
 }
 
-/// Frames → faces → tracks → windows. Runs until the source ends or a stop is
-/// requested, then counts everyone still in view and emits the partial window.
+/// Frames → motion check → faces → tracks → windows. Runs until the source ends or
+/// a stop is requested, then counts everyone still in view and emits the partial window.
+///
+/// Every frame goes through the motion check (`MotionDetector`, on the capture
+/// thread of a live source); at each moment the throttle allows an analysis, the
+/// `AnalysisGate` decides whether the face detector runs or the moment is skipped.
 public final class AgentLoop: @unchecked Sendable {
     // @unchecked: `run` is called once, on one thread; the only state other threads
     // read (`figures`) is behind a Mutex, and the rest is immutable after init.
@@ -75,6 +82,12 @@ public final class AgentLoop: @unchecked Sendable {
     /// How long the last analysis took, in seconds (nil before the first).
     public var lastInferenceSeconds: Double? { figures.withLock { $0.inference } }
 
+    /// The motion settings for the capture thread's check (changed while running).
+    private let motionSettings: Mutex<MotionSettings>
+    private let gateFigures = Mutex(AnalysisGate.Figures())
+    /// What the motion gate has done so far: passes run and skipped, time gated, idle now or not.
+    public var motionGate: AnalysisGate.Figures { gateFigures.withLock { $0 } }
+
     private let work = Mutex(ClassificationWork())
     /// Faces classified, and faces not classified because their person was settled, so far.
     public var classificationWork: ClassificationWork { work.withLock { $0 } }
@@ -86,6 +99,7 @@ public final class AgentLoop: @unchecked Sendable {
         self.source = source
         sourceName = Mutex(source.description)
         self.settings = settings
+        motionSettings = Mutex(settings.motion)
         self.sequence = sequence
         self.inputs = inputs
         self.emit = emit
@@ -93,11 +107,12 @@ public final class AgentLoop: @unchecked Sendable {
         self.liveness = liveness
     }
 
-    /// Changes the throttle, the tracking and the window length of the running loop:
-    /// the throttle and tracking apply from the next frame, the length from the next
-    /// window. Callable from any thread.
+    /// Changes the throttle, the tracking, the motion gate and the window length of
+    /// the running loop: the throttle, tracking and gate apply from the next frame,
+    /// the length from the next window. Callable from any thread.
     public func update(_ settings: LiveSettings) {
         pendingSettings.withLock { $0 = settings }
+        motionSettings.withLock { $0 = settings.motion }
     }
 
     /// Replaces the frame source (a camera reopened with a new device, size or rate):
@@ -122,6 +137,8 @@ public final class AgentLoop: @unchecked Sendable {
 
     private func runRecording(start: Double, stop: StopRequest) throws {
         var state = try LoopState(settings: settings, startTime: start + 0, sequence: sequence)
+        let motion = MotionDetector(settings: settings.motion)
+        var motionFailure: String?
         defer { liveness?.ended("analysis") }
         while !stop.isRequested {
             liveness?.beat("analysis")
@@ -136,8 +153,13 @@ public final class AgentLoop: @unchecked Sendable {
             if let update = pendingSettings.withLock({ $0.take() }) { state.apply(update) }
             let time = start + frame.time
             try state.advance(to: time, emit: emit)
+            if state.gate.settings.enabled {
+                motion.settings = state.gate.settings
+                state.gate.note(motion: Self.check(frame, with: motion, at: time, lastFailure: &motionFailure, logger: logger))
+            }
             // On a recording the rate cap alone applies: CPU and temperature belong to this machine, not to the recording.
-            if state.throttle.shouldAnalyse(at: time) {
+            if state.throttle.shouldAnalyse(at: time), !state.gateSkips(at: time) {
+                gateFigures.withLock { $0 = state.gate.figures }
                 state.throttle.begin(at: time, cpu: 0)
                 let started = ContinuousClock.now
                 try state.analyse(frame.image, at: time, pipeline: pipeline)
@@ -146,6 +168,7 @@ public final class AgentLoop: @unchecked Sendable {
                 let rate = state.throttle.effectiveRate(at: time), took = (ContinuousClock.now - started).seconds
                 figures.withLock { $0 = (rate, took) }
             } else {
+                gateFigures.withLock { $0 = state.gate.figures }
                 state.aggregator.frameDropped()
             }
         }
@@ -168,6 +191,8 @@ public final class AgentLoop: @unchecked Sendable {
             var lastProblem: String?
             var streaming = false
             var skipped = SkippedFrameReport()
+            let motion = MotionDetector(settings: motionSettings.withLock { $0 })
+            var motionFailure: String?
             while !stop.isRequested {
                 liveness?.beat("capture")
                 if let next = pendingSource.withLock({ $0.take() })?.source {
@@ -188,7 +213,10 @@ public final class AgentLoop: @unchecked Sendable {
                     }
                     streaming = true
                     lastProblem = nil
-                    slot.put(frame, at: inputs.now() + clockOffset)
+                    motion.settings = motionSettings.withLock { $0 }
+                    let moved = !motion.settings.enabled
+                        || Self.check(frame, with: motion, at: inputs.now(), lastFailure: &motionFailure, logger: logger)
+                    slot.put(frame, at: inputs.now() + clockOffset, motion: moved)
                 } catch {
                     if let error = error as? CaptureError, case .unreadableFrame = error {
                         // One bad frame (a corrupt MJPEG frame): skipped, the stream goes on.
@@ -227,11 +255,19 @@ public final class AgentLoop: @unchecked Sendable {
             let wall = inputs.now() + clockOffset
             state.aggregator.framesDropped(at: slot.drainDropped())
             try state.advance(to: wall, emit: emit)
-            guard case .frame(let frame) = taken else {
+            guard case .frame(let frame, let moved) = taken else {
                 if case .finished = taken { break }
                 continue
             }
             let time = inputs.now()
+            state.gate.note(motion: moved)
+            if state.gateSkips(at: time) {
+                // Only the motion check ran: this frame is not analysed.
+                state.aggregator.frameDropped()
+                gateFigures.withLock { $0 = state.gate.figures }
+                continue
+            }
+            gateFigures.withLock { $0 = state.gate.figures }
             state.throttle.begin(at: time, cpu: inputs.processCPUTime())
             try state.analyse(frame.image, at: wall, pipeline: pipeline)
             work.withLock { $0 = state.work }
@@ -251,12 +287,35 @@ public final class AgentLoop: @unchecked Sendable {
 public struct LiveSettings: Sendable, Equatable {
     public var throttle: ThrottleSettings
     public var tracking: TrackingSettings
+    public var motion: MotionSettings
     public var windowLength: Double
 
-    public init(throttle: ThrottleSettings, tracking: TrackingSettings, windowLength: Double) {
+    public init(throttle: ThrottleSettings, tracking: TrackingSettings, motion: MotionSettings, windowLength: Double) {
         self.throttle = throttle
         self.tracking = tracking
+        self.motion = motion
         self.windowLength = windowLength
+    }
+}
+
+extension AgentLoop {
+    /// One frame's motion check: whether it moved. A check that fails counts as
+    /// motion (the detector looks rather than miss someone), said once per new reason.
+    static func check(_ frame: Frame, with motion: MotionDetector, at time: Double, lastFailure: inout String?,
+                      logger: AgentLogger) -> Bool {
+        do {
+            let seen = try motion.observe(frame.image, at: time)
+            if lastFailure != nil {
+                logger.info("the motion check works again")
+                lastFailure = nil
+            }
+            return seen.isMotion
+        } catch {
+            let reason = "\(error)"
+            if reason != lastFailure { logger.warning("the motion check failed (\(reason)); the detector runs on every analysis meanwhile") }
+            lastFailure = reason
+            return true
+        }
     }
 }
 
@@ -285,12 +344,14 @@ struct LoopState {
     var throttle: ThrottlePolicy
     var tracker: FaceTracker
     var aggregator: WindowAggregator
+    var gate: AnalysisGate
     var lastTime: Double
     var work = ClassificationWork()
 
     init(settings: AgentLoopSettings, startTime: Double, sequence: SequenceStore) throws {
         throttle = ThrottlePolicy(settings: settings.throttle)
         tracker = FaceTracker(settings: settings.tracking)
+        gate = AnalysisGate(settings: settings.motion)
         aggregator = try WindowAggregator(length: settings.windowLength, startingAt: startTime, nextNumber: sequence.next)
         lastTime = startTime
     }
@@ -298,7 +359,18 @@ struct LoopState {
     mutating func apply(_ settings: LiveSettings) {
         throttle.settings = settings.throttle
         tracker.settings = settings.tracking
+        gate.settings = settings.motion
         aggregator.changeLength(to: settings.windowLength)
+    }
+
+    /// At a moment the throttle allows an analysis: whether the motion gate skips it
+    /// (then the throttle's next chance is one rate interval on).
+    mutating func gateSkips(at time: Double) -> Bool {
+        let decision = gate.decide(at: time, tracked: tracker.tracked, unsettled: tracker.unsettled,
+                                   trackTimeout: tracker.settings.trackTimeout)
+        guard decision == .skip else { return false }
+        throttle.skip(at: time)
+        return true
     }
 
     mutating func advance(to time: Double, emit: (CountWindow) -> Void) throws {

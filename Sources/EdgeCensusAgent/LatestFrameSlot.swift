@@ -4,16 +4,20 @@ import Synchronization
 
 /// A one-frame mailbox between the capture thread and the analysis thread: a new
 /// frame replaces one not yet taken (which is counted as dropped), so capture
-/// never waits for inference and inference always sees the newest frame.
+/// never waits for inference and inference always sees the newest frame. It also
+/// remembers whether any frame put since the last take showed motion, so that a
+/// moving frame replaced before it was taken still wakes the detector.
 public final class LatestFrameSlot: @unchecked Sendable {
     // @unchecked: every stored property is read and written under `condition`'s lock.
     private let condition = NSCondition()
     private var frame: Frame?
     private var finished = false
     private var droppedAt: [Double] = []
+    private var motionSinceTake = false
 
     public enum Taken {
-        case frame(Frame)
+        /// The newest frame, and whether it or any frame it replaced showed motion.
+        case frame(Frame, motion: Bool)
         case timedOut
         case finished
     }
@@ -21,10 +25,12 @@ public final class LatestFrameSlot: @unchecked Sendable {
     public init() {}
 
     /// `time`: now, by the loop's clock (a replaced frame is dropped at that time).
-    public func put(_ newFrame: Frame, at time: Double) {
+    /// `motion`: whether the frame's motion check saw motion (true when none ran).
+    public func put(_ newFrame: Frame, at time: Double, motion: Bool = true) {
         condition.lock()
         if frame != nil { droppedAt.append(time) }
         frame = newFrame
+        motionSinceTake = motionSinceTake || motion
         condition.signal()
         condition.unlock()
     }
@@ -46,7 +52,8 @@ public final class LatestFrameSlot: @unchecked Sendable {
         }
         if let taken = frame {
             frame = nil
-            return .frame(taken)
+            defer { motionSinceTake = false }
+            return .frame(taken, motion: motionSinceTake)
         }
         return finished ? .finished : .timedOut
     }

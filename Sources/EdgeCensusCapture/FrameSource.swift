@@ -8,6 +8,12 @@ public struct Frame {
     /// capture time, a video's timestamps).
     public var time: Double
     public var index: Int
+
+    public init(image: Image, time: Double, index: Int) {
+        self.image = image
+        self.time = time
+        self.index = index
+    }
 }
 
 /// Where frames come from: a V4L2 camera, a video file, a folder of images. The

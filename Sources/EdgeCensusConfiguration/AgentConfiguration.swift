@@ -1,4 +1,5 @@
 public import EdgeCensusCounting
+public import EdgeCensusMotion
 public import EdgeCensusVision
 import EdgeCensusStorage
 import Foundation
@@ -36,6 +37,8 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var source = SourceConfiguration()
     public var throttle = ThrottleSettings()
     public var tracking = TrackingSettings()
+    /// `motion.*`: the check before the detector, and whether it gates the detector.
+    public var motion = MotionSettings()
     /// `windows.length`: seconds per counting window, aligned to the wall clock.
     public var windowLength = 60.0
     /// `windows.k_anonymity`: counts above zero and below this are reported as suppressed (0 or 1 = off).
@@ -208,11 +211,14 @@ extension ConfigurationError {
 
 extension AgentConfiguration: Decodable {
     enum Section: String, CodingKey, CaseIterable {
-        case models, detection, alignment, classification, device, source, throttle, tracking, windows, state, buffer, mqtt
+        case models, detection, alignment, classification, device, source, throttle, motion, tracking, windows, state, buffer, mqtt
     }
     enum DeviceKey: String, CodingKey, CaseIterable { case id }
     enum ThrottleKey: String, CodingKey, CaseIterable {
         case maxRateHz = "max_rate_hz", cpuBudgetPercent = "cpu_budget_percent", temperatureLimit = "temperature_limit"
+    }
+    enum MotionKey: String, CodingKey, CaseIterable {
+        case enabled, threshold, minAreaPercent = "min_area_percent"
     }
     enum TrackingKey: String, CodingKey, CaseIterable {
         case minTrackFrames = "min_track_frames", trackTimeout = "track_timeout", minOverlap = "min_overlap"
@@ -291,6 +297,11 @@ extension AgentConfiguration: Decodable {
             throttle.maxRateHz = try section.decode(.maxRateHz, default: throttle.maxRateHz, in: 0.01...30)
             throttle.cpuBudgetPercent = try section.decode(.cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)
             throttle.temperatureLimit = try section.decode(.temperatureLimit, default: throttle.temperatureLimit, in: 30...110)
+        }
+        if let section = try Self.section(.motion, of: root, keys: MotionKey.self) {
+            motion.enabled = try section.decodeIfPresent(Bool.self, forKey: .enabled) ?? motion.enabled
+            motion.threshold = try section.decode(.threshold, default: motion.threshold, in: 1...255)
+            motion.minAreaPercent = try section.decode(.minAreaPercent, default: motion.minAreaPercent, in: 0.01...100)
         }
         if let section = try Self.section(.tracking, of: root, keys: TrackingKey.self) {
             tracking.minTrackFrames = try section.decode(.minTrackFrames, default: tracking.minTrackFrames, in: 1...100)

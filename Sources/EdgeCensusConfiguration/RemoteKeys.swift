@@ -1,4 +1,5 @@
 import EdgeCensusCounting
+import EdgeCensusMotion
 import EdgeCensusVision
 
 /// The keys an operator may change over MQTT (`config/set`), and how a change
@@ -27,6 +28,9 @@ public enum RemoteKeys {
         RemoteKey(path: "throttle.temperature_limit", effect: .live) { .double($0.throttle.temperatureLimit) },
         RemoteKey(path: "detection.confidence_threshold", effect: .restart) { .double($0.detection.confidenceThreshold) },
         RemoteKey(path: "detection.min_face_size", effect: .restart) { .int($0.detection.minFaceSize) },
+        RemoteKey(path: "motion.enabled", effect: .live) { .bool($0.motion.enabled) },
+        RemoteKey(path: "motion.threshold", effect: .live) { .double($0.motion.threshold) },
+        RemoteKey(path: "motion.min_area_percent", effect: .live) { .double($0.motion.minAreaPercent) },
         RemoteKey(path: "tracking.min_track_frames", effect: .live) { .int($0.tracking.minTrackFrames) },
         RemoteKey(path: "tracking.track_timeout", effect: .live) { .double($0.tracking.trackTimeout) },
         RemoteKey(path: "tracking.min_overlap", effect: .live) { .double($0.tracking.minOverlap) },

@@ -190,6 +190,11 @@ public struct FaceTracker {
     /// Tracks seen often enough to count as people and not yet ended.
     public var peopleInView: Int { tracks.filter { $0.frames >= settings.minTrackFrames }.count }
 
+    /// Tracks running now (people and not yet confirmed faces), and those of them
+    /// whose answers are not settled yet.
+    public var tracked: Int { tracks.count }
+    public var unsettled: Int { tracks.filter { !$0.settled }.count }
+
     /// Classifications skipped because the person was settled, since the tracker started.
     public private(set) var classificationsSaved = 0
 

@@ -64,6 +64,13 @@ public struct ThrottlePolicy {
         nextAllowed = started.time + interval
     }
 
+    /// Records that an analysis the throttle allowed at `time` was not needed (the
+    /// motion gate skipped it): the next chance comes one rate interval later, and
+    /// no CPU was spent.
+    public mutating func skip(at time: Double) {
+        nextAllowed = time + 1 / max(settings.maxRateHz, 0.001)
+    }
+
     /// The minimum interval the throttle imposes on top of the rate cap right now.
     public var nextAnalysisTime: Double { nextAllowed }
 

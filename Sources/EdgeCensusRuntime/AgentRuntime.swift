@@ -3,6 +3,8 @@ import EdgeCensusCapture
 public import EdgeCensusConfiguration
 import EdgeCensusCounting
 public import EdgeCensusLogging
+import EdgeCensusMotion
+import EdgeCensusMotion
 import EdgeCensusStorage
 import EdgeCensusSystemd
 import EdgeCensusTelemetry
@@ -121,7 +123,7 @@ public final class AgentRuntime: Sendable {
         let settings = AgentLoopSettings(
             device: configuration.effectiveDeviceID, windowLength: configuration.windowLength,
             kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.trackingSettings,
-            pacing: pacing)
+            motion: configuration.motion, pacing: pacing)
         device = settings.device
         let kAnonymity = Setting(configuration.kAnonymity)
         // Parts made below, for the closures of parts made before them.
@@ -162,6 +164,7 @@ public final class AgentRuntime: Sendable {
         let liveness = LoopLiveness(allowedSilence: 45)
         self.liveness = liveness
         let output = self.output, systemd = self.systemd
+        let gateAtLastWindow = Setting(AnalysisGate.Figures())
         let broker = { output?.statusSummary ?? "MQTT off" }
         let sourceDescription = source.description
         loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, liveness: liveness,
@@ -175,8 +178,19 @@ public final class AgentRuntime: Sendable {
             let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
             let partial = window.partial ? " (partial)" : ""
             logger.info("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed (\(rate)/s effective), \(window.framesDropped) dropped\(partial)")
+            // Idle or active, and the share of the window gated; nothing when no frame came.
+            let activity = loopReference.value.map { loop in
+                let gate = loop.motionGate
+                let previous = gateAtLastWindow.value
+                gateAtLastWindow.value = gate
+                guard gate.passes + gate.skipped > previous.passes + previous.skipped else { return "" }
+                let observed = gate.observedSeconds - previous.observedSeconds
+                let share = observed > 0 ? (gate.gatedSeconds - previous.gatedSeconds) / observed : 0
+                return (gate.idle ? "; idle (only the motion check runs)" : "; active")
+                    + String(format: ", %.0f %% of the window gated", share * 100)
+            } ?? ""
             systemd.status("\(loopReference.value?.sourceDescription ?? sourceDescription); window \(window.sequence):"
-                           + " \(window.people) people; \(broker())")
+                           + " \(window.people) people\(activity); \(broker())")
         }, logger: logger)
         loopReference.value = loop
         events(.started(.analysis))

@@ -4,6 +4,7 @@ import EdgeCensusBuffer
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusLogging
+import EdgeCensusMotion
 import EdgeCensusStorage
 import EdgeCensusTelemetry
 import Foundation
@@ -14,7 +15,8 @@ import Synchronization
 /// `mqtt.health_interval` seconds. The broker being away never blocks counting.
 final class MQTTOutput: Sendable {
     private let publisher: TelemetryPublisher
-    private let windows: AsyncStream<CountWindow>.Continuation
+    /// Each finished window, and whether the broker was there when it ended.
+    private let windows: AsyncStream<(window: CountWindow, brokerWasThere: Bool)>.Continuation
     private let publishing: Task<Void, Never>
     private let connection: Task<Void, Never>
     private let health: Task<Void, Never>
@@ -24,6 +26,8 @@ final class MQTTOutput: Sendable {
     /// Seconds between health reports, and the configured analysis rate they show.
     let healthInterval: Setting<Double>
     let configuredRate: Setting<Double>
+    /// `motion.enabled` as in force now (a remote change may turn it off or on).
+    let motionEnabled: Setting<Bool>
     /// Windows in the offline buffer not yet acknowledged, as of the last delivery.
     private let bufferedWindows: Setting<Int>
     /// The people of the last hour's windows, as published, for the health report.
@@ -65,12 +69,12 @@ final class MQTTOutput: Sendable {
         connection = Task {
             do { try await publisher.run() } catch { logger.error("\(error)") }
         }
-        let (stream, continuation) = AsyncStream<CountWindow>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream<(window: CountWindow, brokerWasThere: Bool)>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         windows = continuation
         bufferedWindows = buffered
         publishing = Task {
-            for await window in stream {
-                await delivery.deliver(window)
+            for await (window, brokerWasThere) in stream {
+                await delivery.deliver(window, live: brokerWasThere)
                 buffered.value = await delivery.backlog(now: Date().timeIntervalSince1970).windows
             }
         }
@@ -78,12 +82,15 @@ final class MQTTOutput: Sendable {
         let startTime = Date().timeIntervalSince1970
         let inputs = SystemThrottleInputs()
         let rate = Setting(configuration.throttle.maxRateHz), interval = Setting(mqtt.healthInterval)
+        let motionEnabled = Setting(configuration.motion.enabled)
+        self.motionEnabled = motionEnabled
         configuredRate = rate
         healthInterval = interval
         let recentPeople = Setting(RecentPeople())
         self.recentPeople = recentPeople
         health = Task {
             var lastCPU = inputs.processCPUTime(), lastWall = inputs.now()
+            var lastGate = AnalysisGate.Figures()
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(interval.value))
                 guard !Task.isCancelled else { break }
@@ -91,6 +98,13 @@ final class MQTTOutput: Sendable {
                 let now = Date().timeIntervalSince1970
                 let buffered = await delivery.backlog(now: now)
                 let agent = loop()
+                let gate = agent?.motionGate ?? AnalysisGate.Figures()
+                let observed = gate.observedSeconds - lastGate.observedSeconds
+                let motion = TelemetryDocuments.MotionGate(
+                    enabled: motionEnabled.value, idle: gate.idle,
+                    gatedShare: observed > 0 ? min(1, max(0, (gate.gatedSeconds - lastGate.gatedSeconds) / observed)) : 0,
+                    detectorPasses: max(0, gate.passes - lastGate.passes), passesSaved: max(0, gate.skipped - lastGate.skipped))
+                lastGate = gate
                 await publisher.publishHealth(TelemetryDocuments.Health(
                     uptime: now - startTime, version: version, cameraState: cameraState(),
                     configuredRate: rate.value, effectiveRate: agent?.effectiveRate ?? 0,
@@ -98,7 +112,7 @@ final class MQTTOutput: Sendable {
                     cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
                     residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
                     bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped,
-                    lastHour: recentPeople.value.total(at: now), storageFaults: storage.current),
+                    lastHour: recentPeople.value.total(at: now), storageFaults: storage.current, motion: motion),
                     at: now)
                 (lastCPU, lastWall) = (cpu, wall)
             }
@@ -109,7 +123,9 @@ final class MQTTOutput: Sendable {
     func publish(_ window: CountWindow) {
         let people = CountReport.publishedPeople(window, kAnonymity: publisher.kAnonymity)
         recentPeople.update { $0.record(end: window.end, people: people) }
-        windows.yield(window)
+        // Whether the window ended while the broker was away is decided now, not when the
+        // delivery task gets to it (later on a busy machine, perhaps after a reconnect).
+        windows.yield((window, publisher.isConnected))
     }
 
     /// Publishes what is left (waiting up to `seconds` for the broker), says `stopped`,

@@ -2,6 +2,7 @@ import EdgeCensusAgent
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusLogging
+import EdgeCensusMotion
 
 /// Puts an accepted remote change into the running agent: throttle, tracking and
 /// window length into the loop, k-anonymity into what is published, the health
@@ -36,12 +37,13 @@ final class RemoteChangeApplier: Sendable {
         }
         let configuration = change.configuration
         loop.value?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.trackingSettings,
-                                       windowLength: configuration.windowLength))
+                                       motion: configuration.motion, windowLength: configuration.windowLength))
         kAnonymity.value = configuration.kAnonymity
         if let output = output.value {
             output.publisherKAnonymity = configuration.kAnonymity
             output.healthInterval.value = configuration.mqtt.healthInterval
             output.configuredRate.value = configuration.throttle.maxRateHz
+            output.motionEnabled.value = configuration.motion.enabled
         }
         guard change.reopenCapture else { return }
         guard runningSource.kind == .camera else {

@@ -26,12 +26,14 @@ public enum TelemetryDocuments {
         public var lastHour: RecentPeople.Total
         /// The state directory's files that cannot be written now, and what the agent does meanwhile.
         public var storageFaults: [StorageHealth.Condition]
+        /// What the motion gate did since the previous report.
+        public var motion: MotionGate
 
         public init(uptime: Double, version: String, cameraState: String, configuredRate: Double, effectiveRate: Double,
                     inferenceMilliseconds: Double?, cpuPercent: Double, residentMemory: Int?, temperature: Double?, bufferedWindows: Int,
                     oldestUnsentSeconds: Double?, droppedWindows: Int,
                     lastHour: RecentPeople.Total = .init(people: 0, windows: 0, suppressedWindows: 0),
-                    storageFaults: [StorageHealth.Condition] = []) {
+                    storageFaults: [StorageHealth.Condition] = [], motion: MotionGate = MotionGate()) {
             self.uptime = uptime
             self.version = version
             self.cameraState = cameraState
@@ -46,10 +48,31 @@ public enum TelemetryDocuments {
             self.droppedWindows = droppedWindows
             self.lastHour = lastHour
             self.storageFaults = storageFaults
+            self.motion = motion
         }
     }
 
-    public static let healthSchema = "edgecensus.health/3"
+    /// The motion gate in a health report: whether it is on, idle now, and, since the
+    /// previous report, the share of the time it was gated and the detector passes
+    /// run and saved.
+    public struct MotionGate: Sendable, Equatable {
+        public var enabled: Bool
+        /// Only the motion check runs now (nothing moves and nobody is tracked).
+        public var idle: Bool
+        public var gatedShare: Double
+        public var detectorPasses: Int
+        public var passesSaved: Int
+
+        public init(enabled: Bool = false, idle: Bool = false, gatedShare: Double = 0, detectorPasses: Int = 0, passesSaved: Int = 0) {
+            self.enabled = enabled
+            self.idle = idle
+            self.gatedShare = gatedShare
+            self.detectorPasses = detectorPasses
+            self.passesSaved = passesSaved
+        }
+    }
+
+    public static let healthSchema = "edgecensus.health/4"
 
     public static func health(_ health: Health, device: String, at time: Double) -> String {
         let round = { (value: Double, places: Double) in (value * places).rounded() / places }
@@ -71,6 +94,9 @@ public enum TelemetryDocuments {
                  "reason": condition.fault.reason, "since": CountReport.timestamp(condition.since),
                  "consequence": condition.consequence]
             },
+            "motion": ["enabled": health.motion.enabled, "state": health.motion.idle ? "idle" : "active",
+                       "gated_share": round(health.motion.gatedShare, 1000), "detector_passes": health.motion.detectorPasses,
+                       "passes_saved": health.motion.passesSaved] as [String: Any],
         ]
         return JSONText.line(object)
     }

@@ -30,8 +30,11 @@ public actor WindowDelivery: MQTTParticipant {
         self.logger = logger
     }
 
-    /// A finished window: buffered, then published if the broker is there.
-    public func deliver(_ window: CountWindow) async {
+    /// A finished window: buffered, then published if the broker is there. `live`:
+    /// whether the broker was there when the window ended; a window that ended while
+    /// it was away waits for the replay (marked `"replayed": true`), even when the
+    /// broker is back by the time this runs.
+    public func deliver(_ window: CountWindow, live: Bool = true) async {
         let document = TelemetryDocuments.counts(window, device: publisher.layout.device, kAnonymity: publisher.kAnonymity, replayed: false)
         if let dropped = ring.append(sequence: window.sequence, payload: Array(document.utf8)) {
             logger.warning("the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
@@ -39,6 +42,11 @@ public actor WindowDelivery: MQTTParticipant {
         }
         windowEnds[window.sequence] = window.end
         guard publisher.isConnected else { return }
+        guard live else {
+            // The replay after the reconnect may have ended before this window was buffered.
+            if !replaying { Task { await self.replay() } }
+            return
+        }
         inFlight.insert(window.sequence)
         await send(sequence: window.sequence, document: document, replayed: false)
     }

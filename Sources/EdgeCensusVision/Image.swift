@@ -7,7 +7,7 @@ import Foundation
 /// writes one to disk except `write(to:)`, which only the local debug options
 /// `detect --annotate` and `cameras check --save-frame` call.
 public final class Image {
-    let handle: OpaquePointer
+    package let handle: OpaquePointer
 
     package init(taking handle: OpaquePointer) {
         self.handle = handle

@@ -1,5 +1,7 @@
 import ArgumentParser
+import EdgeCensusCapture
 import EdgeCensusCounting
+import EdgeCensusMotion
 import EdgeCensusVision
 import Foundation
 
@@ -11,7 +13,7 @@ struct DebugCommand: ParsableCommand {
         commandName: "debug",
         abstract: "Read one input as the agent would (for tests).",
         shouldDisplay: false,
-        subcommands: [DecodeImage.self, NextWindowNumber.self])
+        subcommands: [DecodeImage.self, NextWindowNumber.self, MotionTrace.self])
 
     struct DecodeImage: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "image", abstract: "Decode an image file as detect and the image folder do.")
@@ -41,6 +43,45 @@ struct DebugCommand: ParsableCommand {
             let number = store.next()
             if let fault = store.fault { StandardError.print("edgecensus: warning: \(fault)") }
             print("next window: \(number)")
+        }
+    }
+
+    struct MotionTrace: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "motion", abstract: "Run the motion check over a video's frames and print, per frame, what it saw.")
+
+        @Argument var video: String
+        @Option var threshold = MotionSettings().threshold
+        @Option var minAreaPercent = MotionSettings().minAreaPercent
+
+        func run() throws {
+            var settings = MotionSettings()
+            settings.threshold = threshold
+            settings.minAreaPercent = minAreaPercent
+            let detector = MotionDetector(settings: settings)
+            do {
+                let source = try VideoFileSource(path: video, realtime: false)
+                defer { source.close() }
+                var frames = 0, moving = 0
+                var spent = Duration.zero
+                while let frame = try source.nextFrame() {
+                    let started = ContinuousClock.now
+                    let seen = try detector.observe(frame.image, at: frame.time)
+                    spent += ContinuousClock.now - started
+                    frames += 1
+                    if seen.isMotion { moving += 1 }
+                    let region = seen.region.map { "\($0.x),\($0.y) \($0.width)x\($0.height)" } ?? "-"
+                    print(String(format: "%8.2f %7.3f%% %@ %@ shift %+.1f %@", frame.time, seen.changedShare * 100,
+                                 seen.isMotion ? "motion" : "still ", seen.relearned ? "relearned" : "         ",
+                                 seen.brightnessShift, region))
+                }
+                let perFrame = Double(spent.components.attoseconds) / 1e15 / Double(max(frames, 1)) + Double(spent.components.seconds) * 1000 / Double(max(frames, 1))
+                print(String(format: "%d frames, %d with motion (%.1f %%); %.3f ms per frame", frames, moving,
+                             Double(moving) / Double(max(frames, 1)) * 100, perFrame))
+            } catch {
+                StandardError.print("edgecensus: \(error)")
+                throw ExitCode(2)
+            }
         }
     }
 }

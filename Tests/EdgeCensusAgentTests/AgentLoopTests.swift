@@ -2,6 +2,7 @@ import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusMotion
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -27,7 +28,7 @@ struct AgentLoopTests {
         var throttle = ThrottleSettings()
         throttle.maxRateHz = 2
         let settings = AgentLoopSettings(device: "test", windowLength: windowLength, kAnonymity: 0, throttle: throttle,
-                                         tracking: TrackingSettings(), pacing: .recording(start: start))
+                                         tracking: TrackingSettings(), motion: MotionSettings(), pacing: .recording(start: start))
         let windows = Collected()
         let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings,
                              sequence: SequenceStore(path: stateDirectory + "/sequence", now: 0),

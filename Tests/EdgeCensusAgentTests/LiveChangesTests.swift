@@ -2,6 +2,7 @@ import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusMotion
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -39,8 +40,11 @@ struct LiveChangesTests {
         let first = WatchedSource(try VideoFileSource(path: TestPaths.samples + "/walkers.mp4", realtime: true))
         var throttle = ThrottleSettings()
         throttle.maxRateHz = 4
+        // The rate caps are what is measured here: the motion gate is off.
+        var ungated = MotionSettings()
+        ungated.enabled = false
         let settings = AgentLoopSettings(device: "test", windowLength: 3600, kAnonymity: 0, throttle: throttle,
-                                         tracking: TrackingSettings(), pacing: .live)
+                                         tracking: TrackingSettings(), motion: ungated, pacing: .live)
         let directory = try TemporaryDirectory()
         let windows = Collected()
         let loop = AgentLoop(pipeline: pipeline, source: first, settings: settings,
@@ -54,7 +58,7 @@ struct LiveChangesTests {
         loop.replaceSource(with: second)
         var slower = throttle
         slower.maxRateHz = 1
-        loop.update(LiveSettings(throttle: slower, tracking: TrackingSettings(), windowLength: 3600))
+        loop.update(LiveSettings(throttle: slower, tracking: TrackingSettings(), motion: ungated, windowLength: 3600))
         let changed = Date()
         try await Task.sleep(for: .seconds(3))
         stop.request()

@@ -113,6 +113,12 @@ struct AgentRuntimeTests {
         let notes = listener.messages.map(\.message)
         let ready = notes.firstIndex { $0.hasPrefix("READY=1") }, stopping = notes.firstIndex { $0.hasPrefix("STOPPING=1") }
         #expect(ready != nil && stopping != nil && ready! < stopping!, "\(notes)")
+        // Each window's status says whether the agent is active or idle (only the motion
+        // check running), and how much of the window the motion gate saved.
+        let windowStatuses = notes.filter { $0.hasPrefix("STATUS=") && $0.contains("; window ") }
+        #expect(!windowStatuses.isEmpty, "\(notes)")
+        #expect(windowStatuses.allSatisfy { ($0.contains("; active, ") || $0.contains("; idle (only the motion check runs), "))
+                    && $0.contains(" % of the window gated; ") }, "\(windowStatuses)")
     }
 
     @Test("a clean stop waits (up to its limit) for a broker that is not there yet, and sends the windows it buffered before saying stopped")

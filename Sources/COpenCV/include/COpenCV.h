@@ -73,6 +73,29 @@ ec_image *ec_video_read(ec_video *video);
 /// Milliseconds of the frame read last, by the file's own timestamps.
 double ec_video_position_ms(const ec_video *video);
 
+// Motion: a small, blurred grey copy of each frame compared with a running background.
+typedef struct ec_motion ec_motion;
+typedef struct {
+    /// Share of the picture (0 to 1) whose grey level differs from the background by more than the threshold.
+    double changed_share;
+    /// The changed pixels' bounding box, in the frame's own pixels (all 0 when nothing changed).
+    int x, y, width, height;
+    /// The frame's mean grey level minus the background's, before the two were matched.
+    double brightness_shift;
+    /// 1 when the background was (re)started from this frame: the first frame, a new
+    /// frame size, or more than `relearn_share` of the picture changed at once.
+    int relearned;
+} ec_motion_result;
+/// `analysis_width`: the width of the grey copy compared (its height keeps the frame's aspect).
+ec_motion *ec_motion_create(int analysis_width);
+void ec_motion_destroy(ec_motion *motion);
+/// Compares `frame` (BGR or grey) with the background after matching its mean and
+/// contrast to the background's (so that a global brightness or exposure change is
+/// not a change), then blends it into the background with weight `alpha` (0 to 1).
+/// A pixel changed when it differs by more than `threshold` grey levels. 0 on success.
+int ec_motion_update(ec_motion *motion, const ec_image *frame, double threshold, double alpha,
+                     double relearn_share, ec_motion_result *result);
+
 // Networks through cv::dnn, CPU backend.
 ec_net *ec_net_read_caffe(const char *prototxt_path, const char *weights_path);
 ec_net *ec_net_read_onnx(const char *path);

@@ -1,0 +1,105 @@
+import EdgeCensusAgent
+import EdgeCensusCapture
+import EdgeCensusConfiguration
+import EdgeCensusCounting
+import EdgeCensusMotion
+import EdgeCensusTestSupport
+import EdgeCensusVision
+import Foundation
+import Testing
+
+/// The agent with the motion gate against the same agent without it, on the sample
+/// videos: the day-like one (etc/samples/day.mp4: six people in six minutes of a
+/// noisy, empty corridor with lighting changes), walkers.mp4 and varied.mp4.
+@Suite("Agent loop gated by motion", .serialized)
+struct MotionGatedLoopTests {
+    static let start = 1_767_258_000.0  // 2026-01-01T09:00:00Z, on a window boundary
+
+    struct Run {
+        var windows: [CountWindow]
+        var gate: AnalysisGate.Figures
+        var passes: Int { windows.reduce(0) { $0 + $1.framesAnalysed } }
+        var people: Int { windows.reduce(0) { $0 + $1.people } }
+        /// What each window counted, dwell times aside (a settled person is confirmed
+        /// once a second when gated, so their last sighting may differ by a fraction of one).
+        var counted: [String] {
+            windows.map { window in
+                "\(window.sequence) \(window.start): \(window.people) people, gender \(window.gender.sorted { "\($0.key as Any)" < "\($1.key as Any)" }), "
+                    + "ages \(window.ageGroups.sorted { "\($0.key as Any)" < "\($1.key as Any)" }), in view \(window.inView)"
+            }
+        }
+    }
+
+    static func run(_ video: String, motion enabled: Bool, windowLength: Double = 60) throws -> Run {
+        let configuration = AgentConfiguration()
+        let pipeline = try configuration.makePipeline(modelsOverride: TestPaths.models, for: .frames)
+        var motion = configuration.motion
+        motion.enabled = enabled
+        let settings = AgentLoopSettings(device: "test", windowLength: windowLength, kAnonymity: 0, throttle: configuration.throttle,
+                                         tracking: configuration.trackingSettings, motion: motion, pacing: .recording(start: start))
+        let directory = try TemporaryDirectory()
+        let windows = Collected()
+        let loop = AgentLoop(pipeline: pipeline, source: try VideoFileSource(path: TestPaths.samples + "/" + video, realtime: false),
+                             settings: settings, sequence: SequenceStore(path: directory.file("sequence"), now: 0),
+                             emit: { windows.append($0) })
+        try loop.run(until: StopRequest())
+        return Run(windows: windows.items, gate: loop.motionGate)
+    }
+
+    struct DayTruth: Decodable {
+        struct Person: Decodable { var gender: String; var enters: Double; var leaves: Double }
+        var seconds: Double
+        var people_in_view_share: Double
+        var people: [Person]
+    }
+
+    @Test("on the day-like video the gated agent counts exactly what the ungated one counts, with at most a quarter of its detector passes")
+    func dayVideo() throws {
+        let truth = try JSONDecoder().decode(DayTruth.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/day.json")))
+        #expect(truth.people_in_view_share <= 0.2)
+        let ungated = try Self.run("day.mp4", motion: false)
+        let gated = try Self.run("day.mp4", motion: true)
+        #expect(gated.counted == ungated.counted)
+        // Everyone is counted once, the one who stood still for 16 s included.
+        #expect(gated.people == truth.people.count)
+        #expect(gated.windows.reduce(0) { $0 + $1.gender[.female, default: 0] } == truth.people.filter { $0.gender == "female" }.count)
+        #expect(Double(gated.passes) <= 0.25 * Double(ungated.passes), "\(gated.passes) passes gated, \(ungated.passes) ungated")
+        #expect(gated.gate.gatedShare > 0.7, "\(gated.gate)")
+        #expect(gated.gate.passes == gated.passes && ungated.gate.skipped == 0)
+    }
+
+    @Test("on the sample videos the counts are identical, gated or not", arguments: ["walkers.mp4", "varied.mp4"])
+    func sampleVideos(video: String) throws {
+        let ungated = try Self.run(video, motion: false, windowLength: 20)
+        let gated = try Self.run(video, motion: true, windowLength: 20)
+        #expect(gated.counted == ungated.counted)
+        #expect(gated.people > 0)
+        #expect(gated.passes <= ungated.passes)
+    }
+
+    @Test("live, an empty stretch runs only the motion check, and a person walking in wakes the detector")
+    func live() async throws {
+        let configuration = AgentConfiguration()
+        let pipeline = try configuration.makePipeline(modelsOverride: TestPaths.models, for: .frames)
+        let settings = AgentLoopSettings(device: "test", windowLength: 3600, kAnonymity: 0, throttle: configuration.throttle,
+                                         tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live)
+        let directory = try TemporaryDirectory()
+        let windows = Collected()
+        // walkers.mp4 played as a camera: the corridor is empty for its first 2 s, then P1 walks in.
+        let loop = AgentLoop(pipeline: pipeline, source: try VideoFileSource(path: TestPaths.samples + "/walkers.mp4", realtime: true),
+                             settings: settings, sequence: SequenceStore(path: directory.file("sequence"), now: 0),
+                             emit: { windows.append($0) })
+        let stop = StopRequest()
+        let running = Thread { try? loop.run(until: stop) }
+        running.start()
+        try await Task.sleep(for: .seconds(1.8))
+        let empty = loop.motionGate
+        try await Task.sleep(for: .seconds(3))
+        let walking = loop.motionGate
+        stop.request()
+        while !windows.items.contains(where: \.partial) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(empty.skipped >= 1 && empty.passes <= 1, "the empty corridor: \(empty)")
+        #expect(walking.passes - empty.passes >= 3, "a person walking: \(walking)")
+        #expect(windows.items.first.map { $0.framesAnalysed == walking.passes || $0.framesAnalysed == walking.passes + 1 } == true)
+    }
+}
