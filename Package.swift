@@ -204,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusConfigurationTests",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusMotion
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport
 import EdgeCensusVision
@@ -12,6 +13,15 @@ struct AgentConfigurationTests {
     func shippedFileIsTheDefault() throws {
         let shipped = try AgentConfiguration.load(file: TestPaths.repository + "/etc/edgecensus.yaml")
         #expect(shipped == AgentConfiguration())
+    }
+
+    @Test("motion.* is read with its ranges; the gate is on by default")
+    func motionSection() throws {
+        #expect(AgentConfiguration().motion.enabled)
+        let configuration = try AgentConfiguration.parse(yaml: "motion: {enabled: false, threshold: 35, min_area_percent: 1.5}\n")
+        #expect(!configuration.motion.enabled && configuration.motion.threshold == 35 && configuration.motion.minAreaPercent == 1.5)
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: "motion: {min_area_percent: 200}\n") }
+        #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: "motion: {sensitivity: 3}\n") }
     }
 
     @Test("an empty file is the default configuration")

@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusMotion
 import EdgeCensusTestSupport
 import Foundation
 import Testing
@@ -39,6 +40,21 @@ struct RemoteConfigurationTests {
         #expect(!FileManager.default.fileExists(atPath: remote.overridesFile))
         let result = remote.resultDocument(for: refusal)
         #expect(result.contains("\"status\":\"error\""))
+    }
+
+    @Test("the motion gate's keys change at once, remotely, within their ranges")
+    func motionKeys() throws {
+        let directory = try TemporaryDirectory()
+        var remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
+        let change = try remote.evaluate(Self.bytes(#"{"motion":{"enabled":false,"threshold":35,"min_area_percent":1.5}}"#), retained: false).get()
+        #expect(change.restartRequired.isEmpty && !change.reopenCapture)
+        try remote.commit(change)
+        #expect(!remote.effective.motion.enabled && remote.effective.motion.threshold == 35 && remote.effective.motion.minAreaPercent == 1.5)
+        guard case .failure(let refusal) = remote.evaluate(Self.bytes(#"{"motion":{"threshold":0}}"#), retained: false) else {
+            Issue.record("a threshold of 0 accepted")
+            return
+        }
+        #expect(refusal.reason.contains("motion.threshold = 0: 0.0 is out of range; expected 1.0 to 255.0"), "\(refusal.reason)")
     }
 
     @Test("a request over the size cap is refused unread")

@@ -232,6 +232,30 @@ struct RunRemoteConfigurationTests {
         #expect(lengths == [2, 2])
     }
 
+    @Test("the motion gate is turned off remotely while the agent runs: health says so, and from then on no detector pass is saved")
+    func motionGateLive() async throws {
+        let agent = try startAgent(config: try configFile())
+        defer { stopAgent(agent) }
+        let ops = try await Subscriber(port: broker.port, topics: [layout.base + "/config/#", layout.health])
+        defer { ops.stop() }
+        _ = try await ops.wait(for: layout.configState)
+        let first = Self.object(try await ops.wait(for: layout.health).last)
+        #expect((first["motion"] as? [String: Any])?["enabled"] as? Bool == true, "\(first)")
+        let answer = try await request(#""motion": {"enabled": false, "threshold": 30}"#, transaction: "m", from: ops)
+        #expect(answer["status"] as? String == "ok" && (answer["restart_required"] as? [Any])?.isEmpty == true, "\(answer)")
+        let state = Self.object(await ops.inbox.on(layout.configState).last)
+        let motion = ((state["config"] as? [String: Any])?["motion"] as? [String: Any]) ?? [:]
+        #expect(motion["enabled"] as? Bool == false && motion["threshold"] as? Double == 30, "\(state)")
+        // Reports after the change: the gate is off, and every analysis the throttle allowed ran.
+        let before = await ops.inbox.on(layout.health).count
+        let reports = try await ops.wait(for: layout.health, count: before + 3).suffix(2).map(Self.object)
+        for report in reports {
+            let gate = (report["motion"] as? [String: Any]) ?? [:]
+            #expect(gate["enabled"] as? Bool == false && gate["passes_saved"] as? Int == 0 && gate["state"] as? String == "active", "\(report)")
+            #expect((gate["detector_passes"] as? Int ?? 0) >= 1, "\(report)")
+        }
+    }
+
     @Test("a camera change reopens the capture while the agent runs: the windows go on without a gap and health names the new device")
     func cameraReopened() async throws {
         // No camera here: the agent keeps retrying a device that is not there, and counts empty windows.
