@@ -75,7 +75,8 @@ struct DebugCommand: ParsableCommand {
                                  seen.isMotion ? "motion" : "still ", seen.relearned ? "relearned" : "         ",
                                  seen.brightnessShift, region))
                 }
-                let perFrame = Double(spent.components.attoseconds) / 1e15 / Double(max(frames, 1)) + Double(spent.components.seconds) * 1000 / Double(max(frames, 1))
+                let milliseconds = Double(spent.components.seconds) * 1000 + Double(spent.components.attoseconds) / 1e15
+                let perFrame = milliseconds / Double(max(frames, 1))
                 print(String(format: "%d frames, %d with motion (%.1f %%); %.3f ms per frame", frames, moving,
                              Double(moving) / Double(max(frames, 1)) * 100, perFrame))
             } catch {
