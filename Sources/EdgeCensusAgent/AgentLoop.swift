@@ -87,6 +87,8 @@ public final class AgentLoop: @unchecked Sendable {
     private let gateFigures = Mutex(AnalysisGate.Figures())
     /// What the motion gate has done so far: passes run and skipped, time gated, idle now or not.
     public var motionGate: AnalysisGate.Figures { gateFigures.withLock { $0 } }
+    /// Told when the agent goes idle (true: nothing moves, nobody is tracked) or active again.
+    private let idleChanged: (@Sendable (Bool) -> Void)?
 
     private let work = Mutex(ClassificationWork())
     /// Faces classified, and faces not classified because their person was settled, so far.
@@ -94,7 +96,7 @@ public final class AgentLoop: @unchecked Sendable {
 
     public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
                 inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
-                emit: @escaping (CountWindow) -> Void, logger: AgentLogger = .silent) {
+                emit: @escaping (CountWindow) -> Void, idleChanged: (@Sendable (Bool) -> Void)? = nil, logger: AgentLogger = .silent) {
         self.pipeline = pipeline
         self.source = source
         sourceName = Mutex(source.description)
@@ -103,6 +105,7 @@ public final class AgentLoop: @unchecked Sendable {
         self.sequence = sequence
         self.inputs = inputs
         self.emit = emit
+        self.idleChanged = idleChanged
         self.logger = logger
         self.liveness = liveness
     }
@@ -124,6 +127,15 @@ public final class AgentLoop: @unchecked Sendable {
             return pending
         }
         replaced?.source.close()
+    }
+
+    /// Keeps the gate's figures for other threads, and says when idle turns to active or back.
+    private func record(_ figures: AnalysisGate.Figures) {
+        let wasIdle = gateFigures.withLock { stored in
+            defer { stored = figures }
+            return stored.idle
+        }
+        if figures.idle != wasIdle { idleChanged?(figures.idle) }
     }
 
     public func run(until stop: StopRequest) throws {
@@ -159,7 +171,7 @@ public final class AgentLoop: @unchecked Sendable {
             }
             // On a recording the rate cap alone applies: CPU and temperature belong to this machine, not to the recording.
             if state.throttle.shouldAnalyse(at: time), !state.gateSkips(at: time) {
-                gateFigures.withLock { $0 = state.gate.figures }
+                record(state.gate.figures)
                 state.throttle.begin(at: time, cpu: 0)
                 let started = ContinuousClock.now
                 try state.analyse(frame.image, at: time, pipeline: pipeline)
@@ -168,7 +180,7 @@ public final class AgentLoop: @unchecked Sendable {
                 let rate = state.throttle.effectiveRate(at: time), took = (ContinuousClock.now - started).seconds
                 figures.withLock { $0 = (rate, took) }
             } else {
-                gateFigures.withLock { $0 = state.gate.figures }
+                record(state.gate.figures)
                 state.aggregator.frameDropped()
             }
         }
@@ -264,10 +276,10 @@ public final class AgentLoop: @unchecked Sendable {
             if state.gateSkips(at: time) {
                 // Only the motion check ran: this frame is not analysed.
                 state.aggregator.frameDropped()
-                gateFigures.withLock { $0 = state.gate.figures }
+                record(state.gate.figures)
                 continue
             }
-            gateFigures.withLock { $0 = state.gate.figures }
+            record(state.gate.figures)
             state.throttle.begin(at: time, cpu: inputs.processCPUTime())
             try state.analyse(frame.image, at: wall, pipeline: pipeline)
             work.withLock { $0 = state.work }

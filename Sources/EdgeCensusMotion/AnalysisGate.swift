@@ -34,7 +34,8 @@ public struct AnalysisGate: Sendable {
         /// Seconds spent gated (only the motion check running), and seconds observed.
         public var gatedSeconds = 0.0
         public var observedSeconds = 0.0
-        /// Whether the last decision skipped the detector.
+        /// Idle: nothing moved and nobody was tracked at the last decision, so only the
+        /// motion check runs (and the heartbeat). A still, tracked person keeps it active.
         public var idle = false
         /// The share of the time spent gated (0 when nothing was observed yet).
         public var gatedShare: Double { observedSeconds > 0 ? gatedSeconds / observedSeconds : 0 }
@@ -83,11 +84,12 @@ public struct AnalysisGate: Sendable {
         guard let reason else {
             figures.skipped += 1
             figures.gatedSeconds += elapsed
-            figures.idle = true
+            figures.idle = tracked == 0
             return .skip
         }
         figures.passes += 1
-        figures.idle = false
+        // A heartbeat leaves an idle gate idle unless it finds someone (then a track runs).
+        if reason != .heartbeat { figures.idle = false }
         lastPass = time
         return .analyse(reason)
     }

@@ -165,7 +165,7 @@ public final class AgentRuntime: Sendable {
         self.liveness = liveness
         let output = self.output, systemd = self.systemd
         let gateAtLastWindow = Setting(AnalysisGate.Figures())
-        let broker = { output?.statusSummary ?? "MQTT off" }
+        let broker: @Sendable () -> String = { output?.statusSummary ?? "MQTT off" }
         let sourceDescription = source.description
         loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, liveness: liveness,
                          emit: { [device] window in
@@ -191,6 +191,10 @@ public final class AgentRuntime: Sendable {
             } ?? ""
             systemd.status("\(loopReference.value?.sourceDescription ?? sourceDescription); window \(window.sequence):"
                            + " \(window.people) people\(activity); \(broker())")
+        }, idleChanged: { idle in
+            let source = loopReference.value?.sourceDescription ?? sourceDescription
+            systemd.status(idle ? "\(source); idle: nothing moves, only the motion check runs; \(broker())"
+                                : "\(source); active: something moves or people are in view; \(broker())")
         }, logger: logger)
         loopReference.value = loop
         events(.started(.analysis))

@@ -119,6 +119,10 @@ struct AgentRuntimeTests {
         #expect(!windowStatuses.isEmpty, "\(notes)")
         #expect(windowStatuses.allSatisfy { ($0.contains("; active, ") || $0.contains("; idle (only the motion check runs), "))
                     && $0.contains(" % of the window gated; ") }, "\(windowStatuses)")
+        // And it says so when it happens: the corridor is empty for 2 s, then people walk in.
+        let idle = notes.firstIndex { $0.hasPrefix("STATUS=") && $0.contains("; idle: nothing moves, only the motion check runs; ") }
+        let active = notes.lastIndex { $0.hasPrefix("STATUS=") && $0.contains("; active: something moves or people are in view; ") }
+        #expect(idle != nil && active != nil && idle! < active!, "\(notes)")
     }
 
     @Test("a clean stop waits (up to its limit) for a broker that is not there yet, and sends the windows it buffered before saying stopped")
