@@ -17,7 +17,7 @@ import os
 import cv2
 import numpy as np
 
-from compose_walkers import background, paste, position, sprite, write_truth
+from compose_walkers import background, position, scene, sprite, write_truth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WIDTH, HEIGHT, FPS, SECONDS = 640, 360, 5, 360
@@ -66,11 +66,7 @@ def main():
     writer = cv2.VideoWriter(os.path.join(HERE, "day.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
     for index in range(FPS * SECONDS):
         t = index / FPS
-        frame = base.copy()
-        for (image, mask), (_, _, _, _, path) in zip(sprites, PEOPLE):
-            where = position(path, t)
-            if where:
-                paste(frame, image, mask, *where)
+        frame = scene(base, sprites, PEOPLE, t)
         gain, offset = light(t)
         lit = frame.astype(np.float32) + (lamp_light if t >= LAMP_ON else 0)
         noisy = lit * gain + offset + rng.normal(0, NOISE_SIGMA, frame.shape)

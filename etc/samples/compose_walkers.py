@@ -72,18 +72,22 @@ def paste(frame, image, mask, cx, cy, side=SPRITE):
     frame[y0:y1, x0:x1] = (region * (1 - mask[part]) + image[part].astype(np.float32) * mask[part]).astype(np.uint8)
 
 
+def scene(base, sprites, people, t):
+    """The frame at time t: the background with each person in view pasted on it."""
+    frame = base.copy()
+    for (image, mask), (_, _, _, _, path) in zip(sprites, people):
+        where = position(path, t)
+        if where:
+            paste(frame, image, mask, *where)
+    return frame
+
+
 def main():
     base = background()
     sprites = [sprite(photo) for _, photo, *_ in PEOPLE]
     writer = cv2.VideoWriter(os.path.join(HERE, "walkers.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (WIDTH, HEIGHT))
     for index in range(FPS * SECONDS):
-        t = index / FPS
-        frame = base.copy()
-        for (image, mask), (_, _, _, _, path) in zip(sprites, PEOPLE):
-            where = position(path, t)
-            if where:
-                paste(frame, image, mask, *where)
-        writer.write(frame)
+        writer.write(scene(base, sprites, PEOPLE, index / FPS))
     writer.release()
     truth = {
         "video": "walkers.mp4", "width": WIDTH, "height": HEIGHT, "fps": FPS, "seconds": SECONDS,
