@@ -90,7 +90,8 @@ public struct FleetSurvey: Sendable {
                     awaited.remove(id)
                     lastRetained = ContinuousClock.now
                 case .message(let message)?:
-                    guard let (device, kind) = survey.split(topic: message.topic) else { continue }
+                    // An empty message clears a retained one (a device renamed, its old topics cleared): no document.
+                    guard !message.payload.isEmpty, let (device, kind) = survey.split(topic: message.topic) else { continue }
                     if message.retain { lastRetained = ContinuousClock.now }
                     reports[device, default: DeviceReport(device: device)].absorb(kind: kind, payload: message.payload)
                 case .refused(let reason)?:

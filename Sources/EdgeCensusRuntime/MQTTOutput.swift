@@ -52,6 +52,7 @@ final class MQTTOutput: Sendable {
             layout: TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix),
             kAnonymity: configuration.kAnonymity, discovery: mqtt.discovery, version: version,
             healthInterval: mqtt.healthInterval, discoveryRecord: configuration.stateDirectory + "/discovery-topics",
+            identityRecord: configuration.stateDirectory + "/published-as",
             participants: participants, logger: logger)
         self.publisher = publisher
         // The offline buffer: every window is on disk before it is published (in
@@ -66,6 +67,19 @@ final class MQTTOutput: Sendable {
         self.delivery = delivery
         publisher.add(delivery)
         started(.started(.delivery))
+        let startTime = Date().timeIntervalSince1970
+        let rate = Setting(configuration.throttle.maxRateHz), interval = Setting(mqtt.healthInterval)
+        let motionEnabled = Setting(configuration.motion.enabled)
+        self.motionEnabled = motionEnabled
+        configuredRate = rate
+        healthInterval = interval
+        let recentPeople = Setting(RecentPeople())
+        self.recentPeople = recentPeople
+        let reporter = HealthReporter(publisher: publisher, sources: .init(
+            version: version, startTime: startTime, loop: loop, cameraState: cameraState, configuredRate: rate,
+            motionEnabled: motionEnabled, recentPeople: recentPeople, storage: storage, delivery: delivery))
+        // A participant before the client starts, so that the first connect reports health at once.
+        publisher.add(reporter)
         connection = Task {
             do { try await publisher.run() } catch { logger.error("\(error)") }
         }
@@ -79,42 +93,11 @@ final class MQTTOutput: Sendable {
             }
         }
         started(.started(.publisher))
-        let startTime = Date().timeIntervalSince1970
-        let inputs = SystemThrottleInputs()
-        let rate = Setting(configuration.throttle.maxRateHz), interval = Setting(mqtt.healthInterval)
-        let motionEnabled = Setting(configuration.motion.enabled)
-        self.motionEnabled = motionEnabled
-        configuredRate = rate
-        healthInterval = interval
-        let recentPeople = Setting(RecentPeople())
-        self.recentPeople = recentPeople
         health = Task {
-            var lastCPU = inputs.processCPUTime(), lastWall = inputs.now()
-            var lastGate = AnalysisGate.Figures()
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(interval.value))
                 guard !Task.isCancelled else { break }
-                let cpu = inputs.processCPUTime(), wall = inputs.now()
-                let now = Date().timeIntervalSince1970
-                let buffered = await delivery.backlog(now: now)
-                let agent = loop()
-                let gate = agent?.motionGate ?? AnalysisGate.Figures()
-                let observed = gate.observedSeconds - lastGate.observedSeconds
-                let motion = TelemetryDocuments.MotionGate(
-                    enabled: motionEnabled.value, idle: gate.idle,
-                    gatedShare: observed > 0 ? min(1, max(0, (gate.gatedSeconds - lastGate.gatedSeconds) / observed)) : 0,
-                    detectorPasses: max(0, gate.passes - lastGate.passes), passesSaved: max(0, gate.skipped - lastGate.skipped))
-                lastGate = gate
-                await publisher.publishHealth(TelemetryDocuments.Health(
-                    uptime: now - startTime, version: version, cameraState: cameraState(),
-                    configuredRate: rate.value, effectiveRate: agent?.effectiveRate ?? 0,
-                    inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
-                    cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
-                    residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
-                    bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped,
-                    lastHour: recentPeople.value.total(at: now), storageFaults: storage.current, motion: motion),
-                    at: now)
-                (lastCPU, lastWall) = (cpu, wall)
+                await reporter.report()
             }
         }
         started(.started(.health))

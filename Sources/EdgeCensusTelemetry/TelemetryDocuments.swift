@@ -150,66 +150,78 @@ public enum TelemetryDocuments {
             "availability_topic": layout.status, "availability_template": onlineOnly,
             "payload_available": status.online, "payload_not_available": status.offline,
         ]
-        func count(_ id: String, _ name: String, _ template: String, enabled: Bool = true) -> DiscoveryEntity {
+        func count(_ id: String, _ name: String, _ template: String, icon: String, enabled: Bool = true) -> DiscoveryEntity {
             var fields = available
             fields.merge([
-                "state_topic": layout.state, "value_template": template, "unit_of_measurement": "people",
+                "state_topic": layout.state, "value_template": template, "unit_of_measurement": "people", "icon": icon,
                 "state_class": "total", "last_reset_value_template": "{{ value_json.window_start }}",
                 "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes,
             ]) { _, new in new }
             if !enabled { fields["enabled_by_default"] = false }
             return entity("sensor", id, name, fields)
         }
-        var entities: [DiscoveryEntity] = [count("people", "People", "{{ value_json.people }}")]
-        let genders: [(key: String, name: String)] = [("male", "Men"), ("female", "Women"), ("unknown", "Gender unknown")]
+        var entities: [DiscoveryEntity] = [count("people", "People", "{{ value_json.people }}", icon: "mdi:account-group")]
+        let genders: [(key: String, name: String, icon: String)] = [
+            ("male", "Men", "mdi:human-male"), ("female", "Women", "mdi:human-female"), ("unknown", "Gender unknown", "mdi:account-question"),
+        ]
         for gender in genders {
-            entities.append(count("gender_\(gender.key)", gender.name, "{{ value_json.gender.\(gender.key) }}"))
+            entities.append(count("gender_\(gender.key)", gender.name, "{{ value_json.gender.\(gender.key) }}", icon: gender.icon))
         }
         let groups: [(key: String, id: String, name: String)] = AgeGroup.allCases.map { group in
             let range = group.label.dropFirst().dropLast()
             return ("['\(group.label)']", range.replacingOccurrences(of: "-", with: "_"), "Age \(range)")
         } + [(".unknown", "unknown", "Age unknown")]
         for group in groups {
-            entities.append(count("age_\(group.id)", group.name, "{{ value_json.age_groups\(group.key) }}"))
+            entities.append(count("age_\(group.id)", group.name, "{{ value_json.age_groups\(group.key) }}",
+                                  icon: group.id == "unknown" ? "mdi:help-circle-outline" : "mdi:cake-variant"))
         }
         for gender in genders {
             for group in groups {
                 let name = gender.key == "unknown" ? "Gender unknown, \(group.name.lowercased())" : "\(gender.name), \(group.name.lowercased())"
                 entities.append(count("gender_\(gender.key)_age_\(group.id)", name,
-                                      "{{ value_json.gender_age.\(gender.key)\(group.key) }}", enabled: false))
+                                      "{{ value_json.gender_age.\(gender.key)\(group.key) }}", icon: gender.icon, enabled: false))
             }
         }
         var inView = available
         inView.merge(["state_topic": layout.state, "value_template": "{{ value_json.in_view }}", "unit_of_measurement": "people",
+                      "icon": "mdi:account-eye",
                       "state_class": "measurement", "json_attributes_topic": layout.state,
                       "json_attributes_template": windowAttributes]) { _, new in new }
         entities.append(entity("sensor", "in_view", "People in view", inView))
         for (key, name) in [("median", "Median dwell time"), ("mean", "Mean dwell time"), ("max", "Longest dwell time")] {
             var fields = available
             fields.merge(["state_topic": layout.state, "value_template": "{{ value_json.dwell_seconds.\(key) }}",
-                          "unit_of_measurement": "s", "device_class": "duration", "state_class": "measurement",
+                          "unit_of_measurement": "s", "device_class": "duration", "state_class": "measurement", "icon": "mdi:timer-outline",
                           "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes]) { _, new in new }
             entities.append(entity("sensor", "dwell_\(key)", name, fields))
         }
         entities.append(entity("binary_sensor", "connected", "Connected", [
             "state_topic": layout.status, "value_template": "{{ 'ON' if value == '\(status.online)' else 'OFF' }}",
-            "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "entity_category": "diagnostic",
+            "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "icon": "mdi:lan-connect",
         ]))
         // Health reports come every mqtt.health_interval seconds (retained, for fleet views): three missed ones expire the value.
         let expiry = Int(max(60, (3 * healthInterval).rounded(.up)))
-        let health: [(id: String, name: String, template: String, unit: String, deviceClass: String?)] = [
-            ("cpu", "CPU", "{{ value_json.cpu_percent }}", "%", nil),
-            ("temperature", "Temperature", "{{ value_json.temperature_c }}", "°C", "temperature"),
-            ("inference_time", "Inference time", "{{ value_json.inference_ms }}", "ms", "duration"),
-            ("memory", "Memory", "{{ value_json.memory_mib }}", "MiB", "data_size"),
-            ("analysis_rate", "Analysis rate", "{{ value_json.analysis_rate.effective }}", "analyses/s", nil),
-            ("buffered_windows", "Buffered windows", "{{ value_json.buffer.windows }}", "windows", nil),
-            ("dropped_windows", "Dropped windows", "{{ value_json.buffer.dropped_windows }}", "windows", nil),
+        // People in the last hour: for the device's main card. The rest: diagnostics.
+        // Dropped windows only grows (it counts since the offline buffer was made).
+        let health: [(id: String, name: String, template: String, unit: String, deviceClass: String?, icon: String,
+                      stateClass: String, diagnostic: Bool)] = [
+            ("people_last_hour", "People in the last hour", "{{ value_json.last_hour.people }}", "people", nil, "mdi:account-clock",
+             "measurement", false),
+            ("cpu", "CPU", "{{ value_json.cpu_percent }}", "%", nil, "mdi:cpu-64-bit", "measurement", true),
+            ("temperature", "Temperature", "{{ value_json.temperature_c }}", "°C", "temperature", "mdi:thermometer", "measurement", true),
+            ("inference_time", "Inference time", "{{ value_json.inference_ms }}", "ms", "duration", "mdi:timer-sand", "measurement", true),
+            ("memory", "Memory", "{{ value_json.memory_mib }}", "MiB", "data_size", "mdi:memory", "measurement", true),
+            ("analysis_rate", "Analysis rate", "{{ value_json.analysis_rate.effective }}", "analyses/s", nil, "mdi:speedometer",
+             "measurement", true),
+            ("buffered_windows", "Buffered windows", "{{ value_json.buffer.windows }}", "windows", nil, "mdi:tray-full", "measurement", true),
+            ("dropped_windows", "Dropped windows", "{{ value_json.buffer.dropped_windows }}", "windows", nil, "mdi:tray-remove",
+             "total_increasing", true),
         ]
         for item in health {
             var fields = available
             fields.merge(["state_topic": layout.health, "value_template": item.template, "unit_of_measurement": item.unit,
-                          "state_class": "measurement", "entity_category": "diagnostic", "expire_after": expiry]) { _, new in new }
+                          "state_class": item.stateClass, "icon": item.icon, "expire_after": expiry]) { _, new in new }
+            if item.diagnostic { fields["entity_category"] = "diagnostic" }
             if let deviceClass = item.deviceClass { fields["device_class"] = deviceClass }
             entities.append(entity("sensor", item.id, item.name, fields))
         }

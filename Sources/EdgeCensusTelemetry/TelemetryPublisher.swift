@@ -44,12 +44,17 @@ public final class TelemetryPublisher: Sendable {
     /// those this run does not announce (discovery turned off, the device renamed, an
     /// entity dropped) are cleared with an empty retained message. Nil: none cleared.
     public let discoveryRecord: String?
+    /// Where the topic base this agent published under last is remembered (the state
+    /// directory): after a change of `device.id` (or `mqtt.topic_prefix`) the old
+    /// base's retained `status`, `state`, `health` and `config/state` are cleared, so
+    /// that no dashboard or `fleet status` keeps seeing a device that is gone.
+    public let identityRecord: String?
     private let logger: AgentLogger
     private let connectedFlag = Mutex(false)
     private let stopping = Mutex(false)
 
     public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
-                healthInterval: Double = 60, discoveryRecord: String? = nil,
+                healthInterval: Double = 60, discoveryRecord: String? = nil, identityRecord: String? = nil,
                 participants: [any MQTTParticipant] = [], logger: AgentLogger) throws(MQTTError) {
         let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
         client = try MQTTClient(settings: settings, will: will)
@@ -60,6 +65,7 @@ public final class TelemetryPublisher: Sendable {
         self.version = version
         self.healthInterval = healthInterval
         self.discoveryRecord = discoveryRecord
+        self.identityRecord = identityRecord
         self.logger = logger
     }
 
@@ -113,6 +119,34 @@ public final class TelemetryPublisher: Sendable {
             await publishDiscovery()
         }
         await clearStaleDiscovery()
+        await clearPreviousIdentity()
+    }
+
+    /// Clears (empty, retained) what this agent left under the topic base it used
+    /// before, if that was another, then remembers this one. The record moves on only
+    /// once the broker has taken every clearing message (a broker whose ACL allows only
+    /// the new id refuses them: they are logged, and tried again at the next connect).
+    private func clearPreviousIdentity() async {
+        guard let identityRecord else { return }
+        let previous = ((try? String(contentsOfFile: identityRecord, encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard previous != layout.base else { return }
+        if !previous.isEmpty {
+            var cleared = true
+            for kind in ["status", "state", "health", "config/state"] {
+                if !(await send(MQTTMessage(topic: previous + "/" + kind, text: "", qos: 1, retain: true))) { cleared = false }
+            }
+            guard cleared else {
+                logger.warning("could not clear the retained topics of \(previous) (this agent published there before it became \(layout.base)); tried again at the next connect")
+                return
+            }
+            logger.info("cleared the retained status, state, health and config/state of \(previous): this agent publishes as \(layout.base) now")
+        }
+        do {
+            try AtomicFile.replace(identityRecord, with: layout.base + "\n")
+        } catch {
+            logger.warning("cannot remember the topic base in \(identityRecord) (\(error)); a later id change cannot clear this one's topics")
+        }
     }
 
     private var discoveryEntities: [TelemetryDocuments.DiscoveryEntity] {
@@ -177,12 +211,17 @@ public final class TelemetryPublisher: Sendable {
         client.stop()
     }
 
-    private func send(_ message: MQTTMessage) async {
+    /// Publishes and waits for the acknowledgement; false (and a warning) when the
+    /// broker refused the message or it could not be sent.
+    @discardableResult
+    private func send(_ message: MQTTMessage) async -> Bool {
         do {
             let ack = try await client.publish(message)
             if !ack.isSuccess { logger.warning("the broker refused \(message.topic): reason code \(ack.reasonCode)") }
+            return ack.isSuccess
         } catch {
             logger.warning("\(error)")
+            return false
         }
     }
 }

@@ -26,13 +26,13 @@ struct FleetScaleBenchmarkTests {
         #expect(await watcher.inbox.on("sim/sim-7/counts").count == 5)
         #expect(await watcher.inbox.on("sim/sim-7/health").count == 5)
         #expect(await watcher.inbox.on("sim/sim-7/status").map(\.text) == ["online"])
-        #expect(await watcher.inbox.messages.filter { $0.topic.hasPrefix("sim-ha/") }.count == 52)
+        #expect(await watcher.inbox.messages.filter { $0.topic.hasPrefix("sim-ha/") }.count == 53)
         let layout = TopicLayout(prefix: "sim", device: "sim-7", discoveryPrefix: "sim-ha")
         let payloads = await watcher.inbox.messages.compactMap { message in
             SchemaValidator.schema(forTopic: message.topic, layout: layout).map { (label: message.topic, schema: $0, payload: message.payload) }
         }
-        // counts, state and health 5 each, status, 52 discovery configs, config/state (and again once the change lands).
-        let expected = 5 * 3 + 1 + 52 + 1
+        // counts, state and health 5 each, status, 53 discovery configs, config/state (and again once the change lands).
+        let expected = 5 * 3 + 1 + 53 + 1
         #expect(payloads.count >= expected)
         #expect(try SchemaValidator.problems(payloads).isEmpty)
     }

@@ -54,6 +54,21 @@ struct TelemetryDocumentsTests {
         #expect(cpu["state_topic"] as? String == "edgecensus/hall/health")
     }
 
+    @Test("Home Assistant discovery: every entity has an icon; Connected and people in the last hour are on the main card; dropped windows only grow")
+    func discoveryPresentation() throws {
+        let configs = try Self.discovered()
+        for (key, config) in configs {
+            #expect((config["icon"] as? String)?.hasPrefix("mdi:") == true, "\(key) has no icon")
+        }
+        #expect(configs["binary_sensor/connected"]?["entity_category"] == nil)
+        let lastHour = try #require(configs["sensor/people_last_hour"])
+        #expect(lastHour["entity_category"] == nil && lastHour["value_template"] as? String == "{{ value_json.last_hour.people }}")
+        #expect(lastHour["state_topic"] as? String == "edgecensus/hall/health" && lastHour["expire_after"] != nil)
+        #expect(configs["sensor/dropped_windows"]?["state_class"] as? String == "total_increasing")
+        #expect(configs["sensor/cpu"]?["entity_category"] as? String == "diagnostic")
+        #expect(configs.count == 53)
+    }
+
     static let layout = TopicLayout(device: "hall")
 
     static func window(people: Int, partial: Bool = false) -> CountWindow {
@@ -101,8 +116,9 @@ struct TelemetryDocumentsTests {
         bare.oldestUnsentSeconds = nil
         add("health without readings", "health", TelemetryDocuments.health(bare, device: "hall", at: 1_767_258_000))
         let entities = TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0", healthInterval: 30)
-        // people, 3 genders, 9 age groups, 27 gender x age cells, in view, 3 dwell figures, connected, 7 health figures
-        #expect(entities.count == 1 + 3 + 9 + 27 + 1 + 3 + 1 + 7)
+        // people, 3 genders, 9 age groups, 27 gender x age cells, in view, 3 dwell figures, connected, people in the
+        // last hour, 7 health figures
+        #expect(entities.count == 1 + 3 + 9 + 27 + 1 + 3 + 1 + 1 + 7)
         for entity in entities { add("discovery \(entity.component)/\(entity.id)", "discovery", entity.config) }
         for word in ["online", "offline", "stopped"] { add("status \(word)", "status", word) }
         let problems = try SchemaValidator.problems(payloads)

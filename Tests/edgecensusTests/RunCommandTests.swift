@@ -24,7 +24,7 @@ struct RunCommandTests {
         #expect(windows.map { $0["people"] as? Int } == [1, 3, 2])
         #expect(windows.map { $0["window_start"] as? String } == ["2026-01-01T09:00:00Z", "2026-01-01T09:00:20Z", "2026-01-01T09:00:40Z"])
         #expect(windows.last?["partial"] as? Bool == true)
-        #expect(windows.allSatisfy { $0["device"] as? String == "sample" && $0["schema"] as? String == "edgecensus.counts/3" })
+        #expect(windows.allSatisfy { $0["device"] as? String == "sample-walkers" && $0["schema"] as? String == "edgecensus.counts/3" })
         #expect(result.standardError.contains("window 1: 1 people"))
     }
 
