@@ -49,7 +49,7 @@ struct RunCommandTests {
         Thread.sleep(forTimeInterval: 2)
         process.terminate()  // SIGTERM
         waitForExit(process, timeout: 60)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(!process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
         let windows = try Self.documents(try String(contentsOfFile: output, encoding: .utf8))
         let last = try #require(windows.last)
         #expect(last["partial"] as? Bool == true)

@@ -59,7 +59,7 @@ struct RunUnderSystemdTests {
         let stopping = listener.wait(seconds: 30) { $0.hasPrefix("STOPPING=1") }
         #expect(stopping != nil, "\(listener.messages.map(\.message))")
         waitForExit(process, timeout: 30)
-        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        #expect(!process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
     }
 
     @Test("when standard error is the journal (JOURNAL_STREAM names it), every line starts with its priority: <6> information, <4> a warning")
@@ -119,7 +119,7 @@ struct RunUnderSystemdTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         waitForExit(process, timeout: 120)
-        #expect(process.terminationStatus == 0)
+        #expect(!process.isRunning && process.terminationStatus == 0, "still running after 120 s")
         #expect(listener.messages.isEmpty)
         #expect(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
             .split(separator: "\n").count == 3)
