@@ -21,7 +21,7 @@ from compose_walkers import background, position, scene, sprite, write_truth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WIDTH, HEIGHT, FPS, SECONDS = 640, 360, 5, 360
-NOISE_SIGMA = 3.0  # grey levels, per pixel and channel, new in every frame
+NOISE_SIGMA = 2.0  # grey levels, per pixel and channel, new in every frame
 SEED = 28
 
 # name, photo, labelled gender, labelled age range, path: list of (time s, x centre, y centre)
