@@ -103,10 +103,12 @@ let package = Package(
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
-        // The operator's view over the broker: every device's retained documents, one change sent to many.
+        // The operator's view over the broker: every device's retained documents, one change sent to many,
+        // and a Home Assistant dashboard for devices.
         .target(
             name: "EdgeCensusFleet",
-            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting"],
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting",
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift
         ),
         // The offline buffer: a fixed-size ring file of windows not yet acknowledged,
@@ -214,7 +216,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusFleetTests",
-            dependencies: ["EdgeCensusFleet", "EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusFleet", "EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusTestSupport",
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -53,6 +53,11 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// Where the offline buffer lives: `buffer.path`, else `<state.directory>/buffer.ring`.
     public var bufferPath: String { buffer.path.isEmpty ? stateDirectory + "/buffer.ring" : buffer.path }
 
+    /// Why `id` cannot be a device id (the rule `device.id` follows), or nil when it can.
+    public static func deviceIDProblem(_ id: String) -> String? {
+        id.isEmpty ? "is empty" : TextRules.deviceIDProblem(id)
+    }
+
     /// The device id to publish: `device.id`, else the host name.
     public var effectiveDeviceID: String {
         if let deviceID, !deviceID.isEmpty { return deviceID }

@@ -114,6 +114,26 @@ public enum TelemetryDocuments {
         public var id: String
         /// The discovery config, as JSON.
         public var config: String
+        /// The entity id Home Assistant gives it (from `default_entity_id`), such as
+        /// `sensor.edgecensus_hall_people`: what a dashboard names.
+        public var entityID: String
+    }
+
+    /// Home Assistant's `slugify` (python-slugify with `_` as separator) for the ASCII
+    /// a device id may hold: lower case, every run of other characters (`-` and `_`
+    /// included) one `_`, none at either end. `Hall--1` gives `hall_1`.
+    public static func homeAssistantSlug(_ text: String) -> String {
+        var slug = "", pendingSeparator = false
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar.isASCII, ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) {
+                if pendingSeparator, !slug.isEmpty { slug += "_" }
+                pendingSeparator = false
+                slug.unicodeScalars.append(scalar)
+            } else {
+                pendingSeparator = true
+            }
+        }
+        return slug.isEmpty ? "unknown" : slug
     }
 
     /// Home Assistant discovery: the entities of one device.
@@ -138,13 +158,16 @@ public enum TelemetryDocuments {
             + "'window_end': value_json.window_end, 'partial': value_json.partial, 'replayed': value_json.replayed, "
             + "'suppressed': value_json.suppressed | default([])} | tojson }}"
         func entity(_ component: String, _ id: String, _ name: String, _ fields: [String: Any]) -> DiscoveryEntity {
-            let objectID = "edgecensus_\(layout.device)_\(id)"
+            let uniqueID = "edgecensus_\(layout.device)_\(id)"
+            // Home Assistant entity ids are slugs: a device id such as `Hall-1` gives `edgecensus_hall_1_people`.
+            // `object_id` is what Home Assistant before 2025.10 reads; later releases read `default_entity_id`.
+            let objectID = homeAssistantSlug(uniqueID)
             var config: [String: Any] = [
-                "name": name, "unique_id": objectID, "object_id": objectID, "default_entity_id": "\(component).\(objectID)",
+                "name": name, "unique_id": uniqueID, "object_id": objectID, "default_entity_id": "\(component).\(objectID)",
                 "device": device, "origin": origin,
             ]
             config.merge(fields) { _, new in new }
-            return DiscoveryEntity(component: component, id: id, config: JSONText.line(config))
+            return DiscoveryEntity(component: component, id: id, config: JSONText.line(config), entityID: "\(component).\(objectID)")
         }
         let available: [String: Any] = [
             "availability_topic": layout.status, "availability_template": onlineOnly,

@@ -35,6 +35,18 @@ struct TelemetryDocumentsTests {
         #expect(connected["state_topic"] as? String == "edgecensus/hall/status")
     }
 
+    @Test("Home Assistant entity ids are its slugs of the unique id: a device id with capitals or '-' gives a valid entity id",
+          arguments: [("hall", "edgecensus_hall_people"), ("Hall-1", "edgecensus_hall_1_people"),
+                      ("shop__2--B", "edgecensus_shop_2_b_people"), ("_x_", "edgecensus_x_people")])
+    func entityIDsAreSlugs(device: String, objectID: String) throws {
+        let people = try #require(TelemetryDocuments.discovery(layout: TopicLayout(device: device), version: "1").first { $0.id == "people" })
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(people.config.utf8)) as? [String: Any])
+        #expect(config["unique_id"] as? String == "edgecensus_\(device)_people", "the unique id is unchanged: entities keep their history")
+        #expect(config["object_id"] as? String == objectID)
+        #expect(config["default_entity_id"] as? String == "sensor." + objectID)
+        #expect(people.entityID == "sensor." + objectID)
+    }
+
     @Test("Home Assistant discovery: counts are totals reset at each window's start, dwell figures are durations, health expires")
     func discoveryStatistics() throws {
         let configs = try Self.discovered(healthInterval: 30)

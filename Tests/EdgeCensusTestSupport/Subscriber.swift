@@ -65,6 +65,18 @@ public struct Subscriber {
         return await inbox.on(topic)
     }
 
+    /// Waits until a message on `topic` satisfies `condition` and returns the first that does
+    /// (a result and the state it changed are two messages: one may arrive before the other).
+    public func wait(for topic: String, seconds: Double = 60, until condition: (MQTTMessage) -> Bool) async throws -> MQTTMessage? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let found = await inbox.on(topic).first(where: condition) { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("timed out waiting for the message awaited on \(topic)")
+        return nil
+    }
+
     public func stop() {
         client.stop()
         task.cancel()

@@ -243,9 +243,11 @@ struct RunRemoteConfigurationTests {
         #expect((first["motion"] as? [String: Any])?["enabled"] as? Bool == true, "\(first)")
         let answer = try await request(#""motion": {"enabled": false, "threshold": 30}"#, transaction: "m", from: ops)
         #expect(answer["status"] as? String == "ok" && (answer["restart_required"] as? [Any])?.isEmpty == true, "\(answer)")
-        let state = Self.object(await ops.inbox.on(layout.configState).last)
-        let motion = ((state["config"] as? [String: Any])?["motion"] as? [String: Any]) ?? [:]
-        #expect(motion["enabled"] as? Bool == false && motion["threshold"] as? Double == 30, "\(state)")
+        // config/state follows the answer; it may reach this subscriber a moment after it.
+        func motion(_ state: [String: Any]) -> [String: Any] { ((state["config"] as? [String: Any])?["motion"] as? [String: Any]) ?? [:] }
+        let changed = try await ops.wait(for: layout.configState) { Self.object($0)["config_version"] as? Int == answer["config_version"] as? Int }
+        let state = Self.object(changed)
+        #expect(motion(state)["enabled"] as? Bool == false && motion(state)["threshold"] as? Double == 30, "\(state)")
         // Reports after the change: the gate is off, and every analysis the throttle allowed ran.
         let before = await ops.inbox.on(layout.health).count
         let reports = try await ops.wait(for: layout.health, count: before + 3).suffix(2).map(Self.object)
