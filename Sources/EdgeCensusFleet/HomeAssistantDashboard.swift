@@ -94,14 +94,14 @@ public struct HomeAssistantDashboard: Sendable {
             ])),
         ])
         let lastWindowAge = card("glance", title: "Last window: age groups", [
-            ("columns", 5),
+            ("columns", 3),
             ("entities", Node(ageGroups.map { entityRow(id($0), name: Self.ageName($0)) })),
         ])
         let health = card("entities", title: "Health", [
             ("entities", Node([
                 ("cpu", "CPU"), ("temperature", "Temperature"), ("inference_time", "Inference time"), ("memory", "Memory"),
-                ("analysis_rate", "Analysis rate"), ("buffered_windows", "Windows waiting for the broker"),
-                ("dropped_windows", "Windows dropped from the buffer"),
+                ("analysis_rate", "Analysis rate"), ("buffered_windows", "Buffered windows"),
+                ("dropped_windows", "Dropped windows"),
             ].map { entityRow(id($0.0), name: $0.1) })),
         ])
         return Node([
