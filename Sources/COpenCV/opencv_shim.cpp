@@ -176,4 +176,32 @@ int ec_net_forward(ec_net *net, const float *blob, int n, int c, int h, int w,
     }, -1);
 }
 
+int ec_net_forward_named(ec_net *net, const float *blob, int n, int c, int h, int w,
+                         const char *const *names, int name_count,
+                         float *output, size_t capacity, size_t *counts) {
+    return guarded([&]() -> int {
+        const int sizes[4] = {n, c, h, w};
+        cv::Mat input(4, sizes, CV_32F, (void *)blob);
+        net->net.setInput(input);
+        std::vector<cv::String> wanted(names, names + name_count);
+        std::vector<cv::Mat> results;
+        net->net.forward(results, wanted);
+        size_t total = 0;
+        for (int i = 0; i < name_count; ++i) {
+            cv::Mat &result = results[i];
+            if (!result.isContinuous()) result = result.clone();
+            if (result.depth() != CV_32F) result.convertTo(result, CV_32F);
+            counts[i] = result.total() * result.channels();
+            total += counts[i];
+        }
+        if (total > capacity) return 0;
+        size_t offset = 0;
+        for (int i = 0; i < name_count; ++i) {
+            std::copy(results[i].ptr<float>(0), results[i].ptr<float>(0) + counts[i], output + offset);
+            offset += counts[i];
+        }
+        return 0;
+    }, -1);
+}
+
 }  // extern "C"

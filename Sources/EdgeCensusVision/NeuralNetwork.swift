@@ -1,12 +1,14 @@
 internal import COpenCV
+import Foundation
 
 /// A network loaded through OpenCV's dnn module (CPU). Not thread-safe: one
 /// instance runs one forward pass at a time, on the thread that calls it.
 public final class NeuralNetwork {
-    private let handle: OpaquePointer
+    fileprivate let handle: OpaquePointer
     /// The file the network came from, for error messages.
     public let name: String
     private var output: [Float] = []
+    fileprivate var namedOutput: [Float] = []
 
     private init(handle: OpaquePointer, name: String) {
         self.handle = handle
@@ -32,9 +34,9 @@ public final class NeuralNetwork {
     }
 
     /// Seconds spent in forward passes (OpenCV's own work) since the net was loaded.
-    public private(set) var forwardSeconds = 0.0
+    public fileprivate(set) var forwardSeconds = 0.0
     /// Forward passes run since the net was loaded.
-    public private(set) var forwardCount = 0
+    public fileprivate(set) var forwardCount = 0
 
     /// Runs one forward pass on an NCHW blob and returns the output tensor.
     public func forward(_ blob: Blob) throws(VisionError) -> Tensor {
@@ -61,6 +63,52 @@ public final class NeuralNetwork {
         }
         return Tensor(values: Array(output[0..<count]), shape: shape[0..<Int(dims)].map(Int.init))
     }
+}
+
+extension NeuralNetwork {
+    /// Runs one forward pass and reads the outputs named `names`, in that order
+    /// (for nets with several heads, such as YuNet's or an age-and-gender net).
+    public func forward(_ blob: Blob, outputs names: [String]) throws(VisionError) -> [[Float]] {
+        let started = ContinuousClock.now
+        defer {
+            forwardSeconds += (ContinuousClock.now - started).seconds
+            forwardCount += 1
+        }
+        var counts = [Int](repeating: 0, count: names.count)
+        var capacity = max(namedOutput.count, 4096)
+        for _ in 0..<2 {
+            if namedOutput.count < capacity { namedOutput = [Float](repeating: 0, count: capacity) }
+            let status = withCStrings(names) { pointers in
+                blob.values.withUnsafeBufferPointer { input in
+                    namedOutput.withUnsafeMutableBufferPointer { out in
+                        counts.withUnsafeMutableBufferPointer { sizes in
+                            ec_net_forward_named(handle, input.baseAddress, Int32(blob.batch), Int32(blob.channels),
+                                                 Int32(blob.height), Int32(blob.width), pointers, Int32(names.count),
+                                                 out.baseAddress, out.count, sizes.baseAddress)
+                        }
+                    }
+                }
+            }
+            guard status == 0 else { throw .unexpectedOutput(model: name, reason: Image.lastError) }
+            let total = counts.reduce(0, +)
+            if total <= namedOutput.count { break }
+            capacity = total  // rare: grow once and run again
+        }
+        var outputs: [[Float]] = [], offset = 0
+        for count in counts {
+            outputs.append(Array(namedOutput[offset..<(offset + count)]))
+            offset += count
+        }
+        return outputs
+    }
+}
+
+/// Calls `body` with the strings as a C array of C strings.
+private func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result) -> Result {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer<CChar>($0) }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
 /// An NCHW float input for a network.

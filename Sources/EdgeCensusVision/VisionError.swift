@@ -17,7 +17,7 @@ public enum VisionError: Error, Equatable, CustomStringConvertible {
     case unexpectedOutput(model: String, reason: String)
     /// An OpenCV image operation failed.
     case imageOperationFailed(operation: String, reason: String)
-    /// A classifier specification cannot work as written.
+    /// A model specification (a classifier's, a detector's input size) cannot work as written.
     case invalidSpecification(key: String, reason: String)
 
     public var description: String {
@@ -40,7 +40,7 @@ public enum VisionError: Error, Equatable, CustomStringConvertible {
         case let .imageOperationFailed(operation, reason):
             return "image operation \(operation) failed: \(reason)"
         case let .invalidSpecification(key, reason):
-            return "invalid classifier specification at \(key): \(reason)"
+            return "invalid model specification at \(key): \(reason)"
         }
     }
 }

@@ -12,6 +12,13 @@ public enum TestPaths {
     public static let shared = URL(fileURLWithPath: repository + "/../shared").standardized.path
     public static let sharedPhotos = shared + "/faces/photos"
 
+    /// The optional models a user installs (never committed): `../shared/models/yunet`, `…/faceapi`.
+    public static let sharedModels = shared + "/models"
+    public static var hasYuNet: Bool { FileManager.default.fileExists(atPath: sharedModels + "/yunet/yunet_n_320_320.onnx") }
+    public static var hasFaceAPI: Bool {
+        FileManager.default.fileExists(atPath: sharedModels + "/faceapi/age_gender_model-weights_manifest.json")
+    }
+
     /// True when the shared test material (`../shared/faces`) is present.
     public static var hasSharedFaces: Bool { FileManager.default.fileExists(atPath: sharedPhotos + "/faces.csv") }
 

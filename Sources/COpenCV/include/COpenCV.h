@@ -106,6 +106,13 @@ void ec_net_destroy(ec_net *net);
 int ec_net_forward(ec_net *net, const float *blob, int n, int c, int h, int w,
                    float *output, size_t capacity, size_t *output_count,
                    int *shape, int *dims);
+/// Runs the net on one NCHW float blob and reads the outputs named `names`
+/// (`name_count` of them), one after another into `output` (at most `capacity`
+/// values); `counts[i]` gets output i's value count. When the sum exceeds
+/// `capacity` nothing is copied and the counts say how much room is needed. 0 on success.
+int ec_net_forward_named(ec_net *net, const float *blob, int n, int c, int h, int w,
+                         const char *const *names, int name_count,
+                         float *output, size_t capacity, size_t *counts);
 
 #ifdef __cplusplus
 }
