@@ -93,6 +93,15 @@ while read -r _ file; do
     install -m 0644 -D "Models/$file" "$stage/usr/share/edgecensus/models/$file"
 done < Models/SHA256SUMS
 for notice in Models/*/NOTICE-*.md; do install -m 0644 -D "$notice" "$stage/usr/share/edgecensus/models/${notice#Models/}"; done
+# The one command that makes the optional set from the user's upstream files, and the
+# scripts it runs (invoked as `python3 FILE`: installed without their #! line).
+install -m 0755 -D Models/tools/make-optional-set.sh "$stage/usr/share/edgecensus/tools/make-optional-set.sh"
+for script in faceapi_weights.py faceapi_to_onnx.py; do
+    sed '1{/^#!/d}' "Models/tools/$script" > "$stage/usr/share/edgecensus/tools/$script"
+    chmod 0644 "$stage/usr/share/edgecensus/tools/$script"
+done
+# The photo `edgecensus models check` runs every net on (NASA, public domain).
+install -m 0644 -D etc/samples/astronaut.png "$stage/usr/share/edgecensus/samples/astronaut.png"
 
 install -m 0644 etc/edgecensus.yaml "$stage/etc/edgecensus/edgecensus.yaml"
 install -m 0644 "$here/edgecensus.service" "$stage$unitdir/edgecensus.service"

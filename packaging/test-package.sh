@@ -61,6 +61,9 @@ installed_checks() {
     output="$(cd / && /usr/bin/edgecensus detect "$root/etc/samples/astronaut.png" 2>/dev/null)"
     echo "$output"
     grep -q '1 face' <<<"$output" || fail "detect did not find the face"
+
+    step "the installed model set, checked by the installed command"
+    (cd / && /usr/bin/edgecensus models check) || fail "models check failed on the installed set"
     /usr/bin/edgecensus config validate /etc/edgecensus/edgecensus.yaml
 
     if [ -n "$record" ]; then

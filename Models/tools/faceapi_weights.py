@@ -67,30 +67,28 @@ def pad(x, kernel, stride, value=0.0):
     return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
 
 
+def windows(x, kernel, stride, value=0.0):
+    """Pads x as TF's "same" does, then yields (i, j, the input each output pixel sees at kernel offset (i, j))."""
+    x = pad(x, kernel, stride, value)
+    oh, ow = (x.shape[1] - kernel) // stride + 1, (x.shape[2] - kernel) // stride + 1
+    for i in range(kernel):
+        for j in range(kernel):
+            yield i, j, x[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :]
+
+
 def conv2d(x, filters, stride):
     """filters [kh, kw, in, out]; "same" padding."""
-    kh, kw, _, out = filters.shape
-    x = pad(x, kh, stride)
-    n, h, w, c = x.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    result = np.zeros((n, oh, ow, out), dtype=np.float64)
-    for i in range(kh):
-        for j in range(kw):
-            patch = x[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :].astype(np.float64)
-            result += patch @ filters[i, j].astype(np.float64)
+    result = 0.0
+    for i, j, patch in windows(x, filters.shape[0], stride):
+        result = result + patch.astype(np.float64) @ filters[i, j].astype(np.float64)
     return result.astype(np.float32)
 
 
 def depthwise(x, filters, stride):
     """filters [kh, kw, in, 1]; "same" padding."""
-    kh, kw, _, _ = filters.shape
-    x = pad(x, kh, stride)
-    n, h, w, c = x.shape
-    oh, ow = (h - kh) // stride + 1, (w - kw) // stride + 1
-    result = np.zeros((n, oh, ow, c), dtype=np.float64)
-    for i in range(kh):
-        for j in range(kw):
-            result += x[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :] * filters[i, j, :, 0].astype(np.float64)
+    result = 0.0
+    for i, j, patch in windows(x, filters.shape[0], stride):
+        result = result + patch * filters[i, j, :, 0].astype(np.float64)
     return result.astype(np.float32)
 
 
@@ -104,13 +102,10 @@ def conv(x, weights, prefix, stride):
 
 
 def max_pool_same(x, kernel, stride):
-    x = pad(x, kernel, stride, value=-np.inf)
-    n, h, w, c = x.shape
-    oh, ow = (h - kernel) // stride + 1, (w - kernel) // stride + 1
-    result = np.full((n, oh, ow, c), -np.inf, dtype=np.float32)
-    for i in range(kernel):
-        for j in range(kernel):
-            result = np.maximum(result, x[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :])
+    """TF's "same" max pool: the padding never wins."""
+    result = None
+    for _, _, patch in windows(x, kernel, stride, value=-np.inf):
+        result = patch if result is None else np.maximum(result, patch)
     return result
 
 

@@ -42,4 +42,19 @@ public enum FaceChip {
         let fine = try image.warped(by: chipToImage.composed(after: upscaled), width: width * factor, height: height * factor)
         return try fine.resized(width: width, height: height, smoothing: true)
     }
+
+    /// face-api.js's way: the box with `trimTop` of its height cut off the top, padded
+    /// to a square with black (centred), resized (bilinear) to `width`x`height`.
+    /// Parts of the box outside the image are black too.
+    public static func trimmedSquare(from image: Image, box: Box, trimTop: Double, width: Int, height: Int) throws(VisionError) -> Image {
+        let top = box.y + trimTop * box.height
+        let regionWidth = max(1, Int(box.width.rounded())), regionHeight = max(1, Int((box.height * (1 - trimTop)).rounded()))
+        let region = try image.warped(by: AffineTransform(a: 1, b: 0, tx: box.x, c: 0, d: 1, ty: top),
+                                      width: regionWidth, height: regionHeight)
+        let side = max(regionWidth, regionHeight)
+        let left = (side - regionWidth) / 2, above = (side - regionHeight) / 2
+        return try region.padded(top: above, bottom: side - regionHeight - above, left: left, right: side - regionWidth - left,
+                                 replicatingEdges: false)
+            .resized(width: width, height: height)
+    }
 }

@@ -14,7 +14,7 @@ struct EdgeCensusCommand: ParsableCommand {
             No image, face crop or per-person record leaves the process.
             """,
         version: EdgeCensusVersion.current,
-        subcommands: [RunCommand.self, DetectCommand.self, CamerasCommand.self, ConfigCommand.self, FleetCommand.self, DashboardCommand.self, BufferCommand.self, EvaluateCommand.self, BenchCommand.self, DebugCommand.self]
+        subcommands: [RunCommand.self, DetectCommand.self, CamerasCommand.self, ConfigCommand.self, FleetCommand.self, DashboardCommand.self, BufferCommand.self, ModelsCommand.self, EvaluateCommand.self, BenchCommand.self, DebugCommand.self]
     )
 
     /// Parses and runs the command, then ends the process without the teardown of the

@@ -43,7 +43,9 @@ struct LiveChangesTests {
         // The rate caps are what is measured here: the motion gate is off.
         var ungated = MotionSettings()
         ungated.enabled = false
-        let settings = AgentLoopSettings(device: "test", windowLength: 3600, kAnonymity: 0, throttle: throttle,
+        // One window throughout, whatever the time of day.
+        let windowLength = WallClockWindow.length(noBoundaryWithin: 120)
+        let settings = AgentLoopSettings(device: "test", windowLength: windowLength, kAnonymity: 0, throttle: throttle,
                                          tracking: TrackingSettings(), motion: ungated, pacing: .live)
         let directory = try TemporaryDirectory()
         let windows = Collected()
@@ -58,7 +60,7 @@ struct LiveChangesTests {
         loop.replaceSource(with: second)
         var slower = throttle
         slower.maxRateHz = 1
-        loop.update(LiveSettings(throttle: slower, tracking: TrackingSettings(), motion: ungated, windowLength: 3600))
+        loop.update(LiveSettings(throttle: slower, tracking: TrackingSettings(), motion: ungated, windowLength: windowLength))
         let changed = Date()
         try await Task.sleep(for: .seconds(3))
         stop.request()
@@ -76,5 +78,16 @@ struct LiveChangesTests {
         // The caps are maxima (a loaded machine analyses less, never more): 4/s, then 1/s.
         let most = Int((changed.timeIntervalSince(started) * 4).rounded(.up) + (stopped.timeIntervalSince(changed) * 1).rounded(.up)) + 2
         #expect(emitted.first.map { $0.framesAnalysed <= most } == true, "\(emitted.map(\.framesAnalysed)) analyses, at most \(most) allowed")
+    }
+}
+
+@Suite("Test support: one wall-clock window throughout")
+struct WallClockWindowTests {
+    @Test("a length with no boundary in the next seconds: an hour, unless the hour ends within them")
+    func noBoundary() {
+        #expect(WallClockWindow.length(noBoundaryWithin: 60, from: 36_000 + 100) == 3600)
+        let length = WallClockWindow.length(noBoundaryWithin: 60, from: 36_000 - 2)  // 09:59:58
+        #expect(length > 3600)
+        #expect(((36_000 - 2) / length).rounded(.down) == ((36_000 + 58) / length).rounded(.down))
     }
 }

@@ -90,7 +90,9 @@ struct MotionGatedLoopTests {
     func live() async throws {
         let configuration = AgentConfiguration()
         let pipeline = try configuration.makePipeline(modelsOverride: TestPaths.models, for: .frames)
-        let settings = AgentLoopSettings(device: "test", windowLength: 3600, kAnonymity: 0, throttle: configuration.throttle,
+        // One window throughout (the loop stops within a minute, a loaded machine's included).
+        let settings = AgentLoopSettings(device: "test", windowLength: WallClockWindow.length(noBoundaryWithin: 120), kAnonymity: 0,
+                                         throttle: configuration.throttle,
                                          tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live)
         let directory = try TemporaryDirectory()
         let windows = Collected()
@@ -115,7 +117,8 @@ struct MotionGatedLoopTests {
         #expect(empty.passes <= 1, "the empty corridor: only the first frame is analysed: \(empty)")
         #expect(empty.skipped >= 1, "the empty corridor: \(empty)")
         #expect(walking.passes - empty.passes >= 3, "a person walking: \(walking)")
-        #expect(windows.items.first.map { $0.framesAnalysed >= walking.passes } == true)
+        #expect(windows.items.map(\.sequence) == [1])
+        #expect(windows.items.reduce(0) { $0 + $1.framesAnalysed } >= walking.passes)
     }
 }
 

@@ -69,3 +69,14 @@ public final class TemporaryDirectory {
 public func writeFile(_ path: String, _ contents: Data) throws {
     try contents.write(to: URL(fileURLWithPath: path))
 }
+
+/// Windows are aligned to the wall clock: a test that wants one window throughout
+/// takes a length (an hour or a little more) with no window boundary in the next
+/// `seconds`, so that it never meets, say, 10:00:00 halfway through.
+public enum WallClockWindow {
+    public static func length(noBoundaryWithin seconds: Double, from now: Double = Date().timeIntervalSince1970) -> Double {
+        var length = 3600.0
+        while (now / length).rounded(.down) != ((now + seconds) / length).rounded(.down) { length += 100 }
+        return length
+    }
+}

@@ -15,33 +15,16 @@ history), and a real agent counting a sample video in real time:
 Exit 0 when nothing failed. Run by run-check.sh, with the Python of a virtual
 environment that holds homeassistant and home-assistant-frontend.
 """
-import argparse, asyncio, base64, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import argparse, asyncio, base64, json, os, re, shutil, signal, subprocess, sys, tempfile, time
 
 import aiohttp
+
+from check_common import free_port, report, start_broker, wait_for_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEVICE = "Hall-1"
 SLUG = "hall_1"
 CLIENT = None  # set once the HTTP port is known: Home Assistant's client id is the frontend's URL
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, seconds, process=None, what="server"):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process is not None and process.poll() is not None:
-            sys.exit(f"{what} exited ({process.returncode}) before it listened on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit(f"{what} did not listen on {port} within {seconds} s")
 
 
 class HomeAssistant:
@@ -307,14 +290,10 @@ def main():
     from homeassistant.const import __version__ as ha_version
     failures, notes = [], []
     with tempfile.TemporaryDirectory() as work:
-        broker_port, http_port = free_port(), free_port()
-        conf = os.path.join(work, "mosquitto.conf")
-        with open(conf, "w") as f:
-            f.write(f"listener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n")
-        broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        broker, broker_port = start_broker(work)
+        http_port = free_port()
         agent = ha = None
         try:
-            wait_for_port(broker_port, 20, broker, "mosquitto")
             dashboard = subprocess.run([args.edgecensus, "dashboard", "--device", DEVICE], capture_output=True, text=True, check=True).stdout
             expected_cards = dashboard.count("- type: entities") + dashboard.count("- type: statistics-graph") + dashboard.count("- type: glance")
             ha = HomeAssistant(work, http_port, dashboard)
@@ -378,14 +357,9 @@ mqtt: {{host: 127.0.0.1, port: {broker_port}, health_interval: 2, discovery: tru
             if failures and ha is not None:
                 print("--- the end of Home Assistant's log ---")
                 print("\n".join(open(ha.log.name, errors="replace").read().splitlines()[-40:]))
-    print(f"Home Assistant {ha_version} dashboard, in headless Chromium (Python {sys.version.split()[0]})")
-    for note in notes:
-        print(f"  note: {note}")
-    print(f"  screenshot: {args.screenshot}")
-    for failure in failures:
-        print(f"  FAIL: {failure}")
-    print("dashboard check: " + ("passed" if not failures else f"{len(failures)} failure(s)"))
-    sys.exit(1 if failures else 0)
+    notes.append(f"screenshot: {args.screenshot}")
+    report(f"Home Assistant {ha_version} dashboard, in headless Chromium (Python {sys.version.split()[0]})", notes, failures,
+           "dashboard check")
 
 
 if __name__ == "__main__":

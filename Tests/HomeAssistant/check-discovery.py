@@ -20,31 +20,17 @@ Exit 0 when nothing failed. Needs Python 3.13 with `homeassistant` installed:
   python3.13 -m venv /tmp/ha && /tmp/ha/bin/pip install homeassistant==2025.4.4
   /tmp/ha/bin/python Tests/HomeAssistant/check-discovery.py --edgecensus .build/debug/edgecensus
 """
-import argparse, asyncio, json, logging, os, shutil, socket, subprocess, sys, tempfile, time
+import argparse, asyncio, json, logging, os, subprocess, sys, tempfile, time
+
+from check_common import report, start_broker
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def collect(edgecensus, work):
     """Runs a broker and the agent; returns {topic: [payload, ...]} of what was published."""
-    port = free_port()
-    conf = os.path.join(work, "mosquitto.conf")
-    with open(conf, "w") as f:
-        f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nuser root\n")
-    broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker, port = start_broker(work)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         dump = os.path.join(work, "messages.txt")
         sub = subprocess.Popen(["mosquitto_sub", "-p", str(port), "-h", "127.0.0.1", "-v", "-N", "-t", "homeassistant/#",
                                 "-t", "edgecensus/#", "-F", "%t\t%p\n"], stdout=open(dump, "w"))
@@ -187,13 +173,7 @@ def main():
             notes.extend(line.strip() for line in found)
             if run.returncode != 0 or " 1 passed" not in " " + run.stdout.splitlines()[-1]:
                 failures.append("hourly totals: " + "\n".join(run.stdout.splitlines()[-30:]))
-    print(f"Home Assistant {version} (Python {sys.version.split()[0]})")
-    for note in notes:
-        print(f"  note: {note}")
-    for failure in failures:
-        print(f"  FAIL: {failure}")
-    print("discovery check: " + ("passed" if not failures else f"{len(failures)} failure(s)"))
-    sys.exit(1 if failures else 0)
+    report(f"Home Assistant {version} (Python {sys.version.split()[0]})", notes, failures, "discovery check")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+import Foundation
+
+/// Verifies a model set and runs each of its nets once on a photo: what
+/// `edgecensus models check` prints, one line per part.
+public enum ModelSetCheck {
+    public struct Line: Sendable, Equatable {
+        public var passed: Bool
+        /// What was checked: `files`, `manifest`, `default nets`, `detector yunet`, `net faceapi`.
+        public var part: String
+        public var detail: String
+    }
+
+    /// Checks the set in `models` on `photo` (a photo with at least one face).
+    public static func run(_ models: ModelDirectory, photo: Image, photoName: String) -> [Line] {
+        var lines: [Line] = []
+        // Every file SHA256SUMS lists, present and matching.
+        var bad: [String] = []
+        for file in models.checksums.keys.sorted() {
+            do { _ = try models.verifiedFile(file, role: "model file") } catch { bad.append("\(error)") }
+        }
+        lines.append(bad.isEmpty
+            ? Line(passed: true, part: "files", detail: "\(models.checksums.count) listed in SHA256SUMS, every checksum matches")
+            : Line(passed: false, part: "files", detail: bad.joined(separator: "; ")))
+
+        let manifest: ModelSetManifest?
+        do {
+            manifest = try ModelSetManifest.load(from: models)
+            lines.append(Line(passed: true, part: "manifest", detail: manifest.map { "\($0.name) (\($0.schema))" }
+                                ?? "none: the default set (res10 SSD, dlib landmarks, dlib/Cydral nets)"))
+        } catch {
+            manifest = nil
+            lines.append(Line(passed: false, part: "manifest", detail: "\(error)"))
+        }
+
+        // The default nets, as the agent runs them on a photo.
+        var face: Box?
+        do {
+            let pipeline = try FacePipeline.load(from: models)
+            let started = ContinuousClock.now
+            let observations = try pipeline.analyse(photo)
+            let took = (ContinuousClock.now - started).seconds * 1000
+            guard let first = observations.first else {
+                throw VisionError.unexpectedOutput(model: "res10 SSD", reason: "no face found on \(photoName)")
+            }
+            face = Box(x: Double(first.box.x), y: Double(first.box.y), width: Double(first.box.width), height: Double(first.box.height))
+            lines.append(Line(passed: true, part: "default nets", detail: String(
+                format: "%d face(s) on %@; the first %@ %.2f, age %.1f; %.0f ms", observations.count, photoName,
+                first.likelyGender.rawValue, first.genderConfidence, first.age, took)))
+        } catch {
+            lines.append(Line(passed: false, part: "default nets", detail: "\(error)"))
+        }
+
+        guard let manifest else { return lines }
+        if let detector = manifest.detector {
+            do {
+                var settings = YuNetDetector.Settings()
+                if let score = detector.scoreThreshold { settings.scoreThreshold = score }
+                if let nms = detector.nmsThreshold { settings.nmsThreshold = nms }
+                let path = try models.verifiedFile(detector.file, role: "YuNet face detector", expectedSHA256: detector.sha256)
+                let yunet = try YuNetDetector(network: try .onnx(path: path), inputWidth: detector.input.width,
+                                              inputHeight: detector.input.height, settings: settings)
+                let started = ContinuousClock.now
+                let faces = try yunet.detect(in: photo)
+                let took = (ContinuousClock.now - started).seconds * 1000
+                guard let best = faces.first else {
+                    throw VisionError.unexpectedOutput(model: detector.file, reason: "no face found on \(photoName)")
+                }
+                face = best.box
+                lines.append(Line(passed: true, part: "detector \(detector.kind)", detail: String(
+                    format: "%d face(s) on %@ at %dx%d, the best scored %.2f; %.0f ms", faces.count, photoName,
+                    detector.input.width, detector.input.height, best.score, took)))
+            } catch {
+                lines.append(Line(passed: false, part: "detector \(detector.kind)", detail: "\(error)"))
+            }
+        }
+        for net in manifest.nets {
+            do {
+                guard let face else { throw VisionError.unexpectedOutput(model: net.file, reason: "no face to run it on") }
+                let path = try models.verifiedFile(net.file, role: "net \(net.id)", expectedSHA256: net.sha256)
+                let network = try NeuralNetwork.onnx(path: path)
+                guard net.crop.kind == "box" else {
+                    throw VisionError.invalidSpecification(key: "nets.\(net.id).crop", reason: "only box crops are run by the check yet")
+                }
+                let chip = try FaceChip.trimmedSquare(from: photo, box: face, trimTop: net.crop.trimTop ?? 0,
+                                                      width: net.input.width, height: net.input.height)
+                let started = ContinuousClock.now
+                let outputs = try network.forward(Blob(image: chip, order: net.input.colorOrder, mean: net.input.mean, scale: net.input.scale),
+                                                  outputs: net.outputs.map(\.name))
+                let took = (ContinuousClock.now - started).seconds * 1000
+                var read: [String] = []
+                for (output, values) in zip(net.outputs, outputs) {
+                    switch output.kind {
+                    case "age-years":
+                        guard values.count == 1, values[0].isFinite else {
+                            throw VisionError.unexpectedOutput(model: net.file, reason: "\(output.name): \(values.count) values, one age expected")
+                        }
+                        read.append(String(format: "age %.1f", values[0]))
+                    default:
+                        let labels = output.labels ?? []
+                        guard values.count == labels.count, abs(values.reduce(0, +) - 1) < 1e-3 else {
+                            throw VisionError.unexpectedOutput(model: net.file, reason: "\(output.name): \(values) is not one probability per label")
+                        }
+                        read.append(zip(labels, values).map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
+                    }
+                }
+                lines.append(Line(passed: true, part: "net \(net.id)", detail: read.joined(separator: "; ") + String(format: "; %.1f ms", took)))
+            } catch {
+                lines.append(Line(passed: false, part: "net \(net.id)", detail: "\(error)"))
+            }
+        }
+        return lines
+    }
+}
