@@ -114,7 +114,9 @@ public struct HomeAssistantDashboard: Sendable {
     // MARK: - Cards
 
     private func card(_ type: String, title: String, _ fields: [(Node, Node)]) -> Node {
-        Node([("type", Node(type)), ("title", Node(title))] + fields)
+        // (Typed first: Swift 6.0.3, Debian 13's, takes the sum for a throwing NodeRepresentable otherwise.)
+        let pairs: [(Node, Node)] = [("type", Node(type)), ("title", Node(title))] + fields
+        return Node(pairs)
     }
 
     private func entityRow(_ entity: String, name: String) -> Node {
