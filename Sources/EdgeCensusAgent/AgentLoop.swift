@@ -291,6 +291,12 @@ public final class AgentLoop: @unchecked Sendable {
         stop.request()
         captureDone.wait()
         pendingSource.withLock { $0.take() }?.source.close()
+        // Frames that came during the last analysis, and one still waiting in the slot,
+        // were seen in the partial window: they count in it as dropped.
+        var unanalysed = slot.drainDropped()
+        if case .frame = slot.take(waitingUpTo: 0) { unanalysed.append(inputs.now() + clockOffset) }
+        state.aggregator.framesDropped(at: unanalysed)
+        try state.advance(to: inputs.now() + clockOffset, emit: emit)
         emit(try state.finish(at: Date().timeIntervalSince1970))
     }
 }

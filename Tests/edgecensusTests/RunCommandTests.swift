@@ -31,14 +31,15 @@ struct RunCommandTests {
     @Test("SIGTERM flushes the partial window and exits 0")
     func sigterm() throws {
         let directory = try TemporaryDirectory()
-        // Two-second windows and no motion gate: the first window on standard output shows
-        // that frames are being analysed (on a busy machine the first pass can take seconds),
-        // and from then on every frame is analysed, so the partial window has some.
+        // Four-second windows and no motion gate: the first window on standard output shows
+        // that frames are being analysed (on a busy machine the first pass can take seconds).
+        // SIGTERM comes two seconds into a window, so the partial window has seen frames,
+        // analysed or, while an analysis was still running, dropped.
         let config = directory.file("config.yaml")
         try writeFile(config, Data("""
             state: {directory: \(directory.file("state"))}
             device: {id: sigterm}
-            windows: {length: 2}
+            windows: {length: 4}
             motion: {enabled: false}
 
             """.utf8))
@@ -62,7 +63,9 @@ struct RunCommandTests {
         }
         let before = windowsSoFar().count
         try #require(before > 0, "no window with an analysed frame within 90 s: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
-        Thread.sleep(forTimeInterval: 1)
+        // Windows are aligned to the clock: wait for the middle of one.
+        let phase = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 4)
+        Thread.sleep(forTimeInterval: (2 - phase + 4).truncatingRemainder(dividingBy: 4))
         process.terminate()  // SIGTERM
         waitForExit(process, timeout: 60)
         #expect(!process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
