@@ -209,7 +209,8 @@ public final class RingFile {
         }
     }
 
-    private let descriptor: Int32
+    /// -1 once closed: an initializer that fails after opening closes it itself.
+    private var descriptor: Int32
     private var entries = EntryQueue()
     private var tail: Int
     private var generation: UInt64 = 0
@@ -241,7 +242,7 @@ public final class RingFile {
             recovery = Recovery(records: 0, damaged: 0, checkpointValid: false, note: nil)
             // posix_fallocate returns its error rather than setting errno.
             if size < self.capacity, case let code = posix_fallocate(descriptor, 0, off_t(self.capacity)), code != 0 {
-                close(descriptor)
+                closeDescriptor()
                 throw BufferError(StorageFault(path: path, code: code, operation: "extend to \(self.capacity) bytes"))
             }
             recover(configuredCapacity: capacity, foundSize: size)
@@ -255,7 +256,7 @@ public final class RingFile {
             recovery = Recovery(records: 0, damaged: 0, checkpointValid: true, note: nil)
             let code = posix_fallocate(descriptor, 0, off_t(capacity))
             guard code == 0 else {
-                close(descriptor)
+                closeDescriptor()
                 if !existed { unlink(path) }
                 throw BufferError(StorageFault(path: path, code: code, operation: "preallocate \(capacity) bytes for"))
             }
@@ -263,7 +264,16 @@ public final class RingFile {
         }
     }
 
-    deinit { close(descriptor) }
+    // A class whose initializer throws after every property is set is deinitialised:
+    // the descriptor must be closed once only, or the close hits whatever file another
+    // thread opened in between under the same number (seen: a ring read failing with
+    // EBADF while a full disk made another ring's preallocation fail).
+    private func closeDescriptor() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    deinit { closeDescriptor() }
 
     // MARK: - Reading the state
 
