@@ -21,7 +21,8 @@ usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 from=""
 if [ "${1:-}" = "--from" ]; then from="${2:-}"; shift 2 || usage; fi
 [ $# -ge 2 ] || usage
-dest="$1"; shift
+# Absolute: the default set is copied from inside its own directory.
+dest="$(realpath -m -- "$1")"; shift
 
 # The upstream files this script knows, by name: sha256 and where they go in the set.
 declare -A expected=(
@@ -70,6 +71,7 @@ if [ -e "$dest" ] && [ -n "$(ls -A "$dest" 2>/dev/null)" ]; then
   echo "make-optional-set: $dest exists and is not empty; give a new directory" >&2
   exit 1
 fi
+mkdir -p "$(dirname "$dest")"
 work="$(mktemp -d "${dest%/}.partial.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
@@ -104,6 +106,9 @@ before any commercial use.
 EOF
 
 sha() { sha256sum "$work/$1" | cut -d' ' -f1; }
+# The detector's threshold and input size, the alignment box, the crop, the gender
+# weights and the age's spread were chosen by 5-fold cross-validation on FairFace
+# (Tests/Tuning/optional-set.sh; Models/README.md gives the figures).
 cat > "$work/model-set.json" <<EOF
 {
   "schema": "edgecensus.model-set/1",
@@ -114,8 +119,9 @@ cat > "$work/model-set.json" <<EOF
     "file": "yunet/yunet_n_320_320.onnx",
     "sha256": "$(sha yunet/yunet_n_320_320.onnx)",
     "input": {"width": 640, "height": 640, "color_order": "bgr", "mean": [0, 0, 0], "scale": 1},
-    "score_threshold": 0.9,
-    "nms_threshold": 0.3
+    "score_threshold": 0.7,
+    "nms_threshold": 0.3,
+    "alignment": {"scale": 1.0, "shift": 0}
   },
   "nets": [
     {
@@ -129,13 +135,20 @@ cat > "$work/model-set.json" <<EOF
         {"name": "gender", "kind": "gender-probabilities", "labels": ["male", "female"]}
       ]
     }
-  ]
+  ],
+  "gender": {"nets": [{"net": "dlib-cydral-gender", "weight": 0.263}, {"net": "faceapi", "weight": 0.548}]},
+  "age": {"net": "faceapi", "spread": 0.465}
 }
 EOF
 
 (cd "$work" && find . -type f ! -name SHA256SUMS ! -name 'NOTICE*' ! -name '*.md' | sed 's|^\./||' | LC_ALL=C sort \
   | xargs sha256sum) > "$work/SHA256SUMS"
-mkdir -p "$(dirname "$dest")"
+# Complete: every line of the default set's SHA256SUMS is in the new one, unchanged.
+if ! missing_lines="$(sed 's/ \*/  /' "$from/SHA256SUMS" | grep -vxF -f "$work/SHA256SUMS")"; then missing_lines=""; fi
+if [ -n "$missing_lines" ]; then
+  echo "make-optional-set: the set lacks default files: $(echo "$missing_lines" | cut -d' ' -f3- | tr '\n' ' ')" >&2
+  exit 1
+fi
 rmdir "$dest" 2>/dev/null || true
 mv "$work" "$dest"
 trap - EXIT

@@ -26,6 +26,15 @@ public struct ClassifierConfiguration: Sendable, Equatable {
     public var crop: String?
     public var cropPadding: Double?
     public var temperature: Double?
+    /// `outputs`: a net with several named outputs, each `{name, kind, labels}` with
+    /// kind `gender-probabilities` (labels male and female in the net's order) or `age-years`.
+    public var outputs: [ClassifierOutput]?
+    /// `age_spread`: for an `age-years` output, the spread of its error (ClassifierSpec.ageSpread).
+    public var ageSpread: Double?
+    /// `trim_top`: for `crop: trimmed-square`, the share of the box's height cut off the top.
+    public var trimTop: Double?
+    /// `gender_weight`: this net's weight where the gender is fused from several nets.
+    public var genderWeight: Double?
 
     public static func preset(_ preset: Preset) -> ClassifierConfiguration {
         ClassifierConfiguration(preset: preset)
@@ -64,17 +73,28 @@ public struct ClassifierConfiguration: Sendable, Equatable {
         if let labels { spec.labels = labels; if ageValues == nil { spec.ageValues = nil } }
         if let ageValues { spec.ageValues = ageValues; if labels == nil { spec.labels = nil } }
         if let temperature { spec.temperature = temperature }
+        if let outputs { spec.outputs = outputs; spec.labels = nil; spec.ageValues = nil }
+        if let ageSpread { spec.ageSpread = ageSpread }
+        if let genderWeight { spec.genderWeight = genderWeight }
         if let crop {
             switch crop {
             case "aligned": spec.crop = .aligned(padding: cropPadding ?? 0.2)
             case "box": spec.crop = .box(margin: cropPadding ?? 0.15)
+            case "trimmed-square": spec.crop = .trimmedSquare(trimTop: trimTop ?? 0)
             default:
-                throw ConfigurationError(key: "\(role).crop", problem: "'\(crop)' is not a crop; expected aligned or box")
+                throw ConfigurationError(key: "\(role).crop", problem: "'\(crop)' is not a crop; expected aligned, box or trimmed-square")
             }
         } else if let cropPadding {
             switch spec.crop {
             case .aligned: spec.crop = .aligned(padding: cropPadding)
             case .box: spec.crop = .box(margin: cropPadding)
+            case .trimmedSquare:
+                throw ConfigurationError(key: "\(role).crop_padding", problem: "a trimmed-square crop has no padding; give trim_top")
+            }
+        }
+        if trimTop != nil {
+            guard case .trimmedSquare = spec.crop else {
+                throw ConfigurationError(key: "\(role).trim_top", problem: "only a trimmed-square crop is trimmed; add crop: trimmed-square")
             }
         }
         return spec
@@ -86,6 +106,22 @@ extension ClassifierConfiguration: Decodable {
         case preset, model, weights, modelSHA256 = "model_sha256", weightsSHA256 = "weights_sha256"
         case inputSize = "input_size", colorOrder = "color_order", mean, scale, labels
         case ageValues = "age_values", crop, cropPadding = "crop_padding", temperature
+        case outputs, ageSpread = "age_spread", trimTop = "trim_top", genderWeight = "gender_weight"
+    }
+
+    private struct OutputEntry: Decodable {
+        enum Key: String, CodingKey, CaseIterable { case name, kind, labels }
+        var name: String
+        var kind: String
+        var labels: [String]?
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(Key.self)
+            let c = try decoder.container(keyedBy: Key.self)
+            name = try c.decode(String.self, forKey: .name)
+            kind = try c.decode(String.self, forKey: .kind)
+            labels = try c.decodeIfPresent([String].self, forKey: .labels)
+        }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -126,6 +162,31 @@ extension ClassifierConfiguration: Decodable {
         if let temperature, !(0.05...20).contains(temperature) {
             throw ConfigurationError(key: c.path(.temperature), problem: "\(temperature) is out of range; expected 0.05 to 20")
         }
+        if let entries = try c.decodeIfPresent([OutputEntry].self, forKey: .outputs) {
+            guard !entries.isEmpty else { throw ConfigurationError(key: c.path(.outputs), problem: "is empty; name at least one output") }
+            outputs = try entries.map { entry in
+                switch entry.kind {
+                case "age-years": return ClassifierOutput(name: entry.name, kind: .ageYears)
+                case "gender-probabilities":
+                    guard let labels = entry.labels, labels.count == 2, Set(labels.map { $0.lowercased() }) == ["male", "female"] else {
+                        throw ConfigurationError(key: c.path(.outputs), problem: "output \(entry.name): labels must be male and female, in the net's order")
+                    }
+                    return ClassifierOutput(name: entry.name, kind: .genderProbabilities(labels: labels.map { $0.lowercased() }))
+                default:
+                    throw ConfigurationError(key: c.path(.outputs), problem: "output \(entry.name): kind '\(entry.kind)'; expected gender-probabilities or age-years")
+                }
+            }
+        }
+        for (key, value, range) in [(Key.ageSpread, try c.decodeIfPresent(Double.self, forKey: .ageSpread), 0.01...3.0),
+                                    (.trimTop, try c.decodeIfPresent(Double.self, forKey: .trimTop), 0.0...0.9),
+                                    (.genderWeight, try c.decodeIfPresent(Double.self, forKey: .genderWeight), -20.0...20.0)] {
+            if let value, !range.contains(value) {
+                throw ConfigurationError(key: c.path(key), problem: "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+            }
+        }
+        ageSpread = try c.decodeIfPresent(Double.self, forKey: .ageSpread)
+        trimTop = try c.decodeIfPresent(Double.self, forKey: .trimTop)
+        genderWeight = try c.decodeIfPresent(Double.self, forKey: .genderWeight)
         cropPadding = try c.decodeIfPresent(Double.self, forKey: .cropPadding)
         if let cropPadding, !(0...1).contains(cropPadding) {
             throw ConfigurationError(key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")

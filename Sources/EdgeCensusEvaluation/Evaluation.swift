@@ -7,7 +7,7 @@ public enum Evaluation {
     /// `progress` is told after each photo (done, total).
     public static func run(_ pipeline: FacePipeline, on set: LabelledSet,
                            progress: (Int, Int) -> Void = { _, _ in },
-                           observe: (LabelledFace, FaceObservation?) -> Void = { _, _ in }) -> [DatasetScore] {
+                           observe: (LabelledFace, FaceAnalysis?) -> Void = { _, _ in }) -> [DatasetScore] {
         var scores: [String: DatasetScore] = [:]
         var order: [String] = []
         for (index, face) in set.faces.enumerated() {
@@ -17,13 +17,14 @@ public enum Evaluation {
             }
             do {
                 let image = try Image.load(contentsOf: face.path)
-                let observations = try pipeline.analyse(image)
-                let largest = observations.max { $0.box.width * $0.box.height < $1.box.width * $1.box.height }
+                var timings = StageTimings()
+                let analyses = try pipeline.analyseInDetail(image, timings: &timings)
+                let detail = analyses.max { $0.observation.box.width * $0.observation.box.height < $1.observation.box.width * $1.observation.box.height }
+                let largest = detail?.observation
                 scores[face.dataset]?.add(face, prediction: largest, uncalibrated: largest.flatMap {
-                    uncalibratedConfidences($0, genderTemperature: pipeline.genderClassifier.spec.temperature,
-                                            age: pipeline.ageClassifier.spec)
+                    uncalibratedConfidences($0, pipeline: pipeline)
                 })
-                observe(face, largest)
+                observe(face, detail)
             } catch {
                 scores[face.dataset]?.addUnreadable(face)
             }
@@ -33,13 +34,16 @@ public enum Evaluation {
     }
 }
 
-/// The confidences a face's answers had before temperature scaling.
-func uncalibratedConfidences(_ face: FaceObservation, genderTemperature: Double, age spec: ClassifierSpec) -> (gender: Double, age: Double)? {
+/// The confidences a face's answers had before temperature scaling. A gender fused
+/// from several nets, and an age in years, have no uncalibrated form: their own.
+func uncalibratedConfidences(_ face: FaceObservation, pipeline: FacePipeline) -> (gender: Double, age: Double)? {
     guard let evidence = face.evidence else { return nil }
-    let logOdds = abs(evidence.genderLogOdds) * genderTemperature
+    let genderSpec = pipeline.genderClassifier.spec, ageSpec = pipeline.ageClassifier.spec
+    let logOdds = abs(evidence.genderLogOdds) * (genderSpec.genderWeight == nil ? genderSpec.temperature : 1)
     let gender = 1 / (1 + exp(-logOdds))
-    let raw = ClassifierReading.calibrated(evidence.ageDistribution, temperature: 1 / spec.temperature)
-    return (gender, ClassifierReading.age(from: raw, spec: spec).confidence)
+    guard !evidence.ageDistribution.isEmpty else { return (gender, face.ageConfidence) }
+    let raw = ClassifierReading.calibrated(evidence.ageDistribution, temperature: 1 / ageSpec.temperature)
+    return (gender, ClassifierReading.age(from: raw, spec: ageSpec).confidence)
 }
 
 /// Prints scores as the text report `edgecensus evaluate` shows.

@@ -5,6 +5,28 @@ public enum FaceCrop: Sendable, Equatable {
     case aligned(padding: Double)
     /// A square around the detector's box, `margin` of the box size added on each side.
     case box(margin: Double)
+    /// face-api.js's crop: the detector's box with `trimTop` of its height cut off the
+    /// top, padded with black to a centred square.
+    case trimmedSquare(trimTop: Double)
+}
+
+/// One named output of a net that gives several, run once per face (face-api.js's
+/// age and gender net gives `age` and `gender`).
+public struct ClassifierOutput: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// One probability per label, each "male" or "female", in the net's order.
+        case genderProbabilities(labels: [String])
+        /// One number: an age in years (a regression, not a distribution).
+        case ageYears
+    }
+
+    public var name: String
+    public var kind: Kind
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
 }
 
 /// Everything needed to run a face classifier: which network, the input it expects,
@@ -33,10 +55,22 @@ public struct ClassifierSpec: Sendable, Equatable {
     /// renormalised (T > 1 softens an overconfident net), so that a confidence of
     /// 0.9 is right about 9 times in 10. Fitted by cross-validation for the shipped nets.
     public var temperature: Double
+    /// A net with several named outputs (run once per face); empty for a net with one
+    /// output, read through `labels` or `ageValues`.
+    public var outputs: [ClassifierOutput]
+    /// For an `ageYears` output: the spread of the true age around the net's, as the
+    /// standard deviation of ln(true + 1) − ln(net + 1), fitted by cross-validation.
+    /// The age's group confidence is the share of that spread inside the group.
+    public var ageSpread: Double?
+    /// Where a set's gender comes from two nets: this net's weight on its raw
+    /// log-odds (male over female) in the fused log-odds, fitted by cross-validation.
+    /// Nil: the net's calibrated log-odds alone (weight 1 / temperature).
+    public var genderWeight: Double?
 
     public init(model: String, weights: String? = nil, modelSHA256: String? = nil, weightsSHA256: String? = nil,
                 inputWidth: Int, inputHeight: Int, colorOrder: ColorOrder, mean: [Double], scale: Double,
-                labels: [String]? = nil, ageValues: [Double]? = nil, crop: FaceCrop, temperature: Double = 1) {
+                labels: [String]? = nil, ageValues: [Double]? = nil, crop: FaceCrop, temperature: Double = 1,
+                outputs: [ClassifierOutput] = [], ageSpread: Double? = nil, genderWeight: Double? = nil) {
         self.model = model
         self.weights = weights
         self.modelSHA256 = modelSHA256
@@ -50,6 +84,20 @@ public struct ClassifierSpec: Sendable, Equatable {
         self.ageValues = ageValues
         self.crop = crop
         self.temperature = temperature
+        self.outputs = outputs
+        self.ageSpread = ageSpread
+        self.genderWeight = genderWeight
+    }
+
+    /// What the net says of a face: a gender, an age, or both.
+    public var gives: (gender: Bool, age: Bool) {
+        if !outputs.isEmpty {
+            return (outputs.contains { if case .genderProbabilities = $0.kind { true } else { false } },
+                    outputs.contains { $0.kind == .ageYears })
+        }
+        if ageValues != nil { return (false, true) }
+        let genders = (labels ?? []).compactMap { Gender(rawValue: $0.lowercased()) }
+        return genders.count == labels?.count && !genders.isEmpty ? (true, false) : (false, true)
     }
 
     private static let dlibMean = [122.782, 117.001, 104.298]

@@ -10,6 +10,15 @@ public enum FaceChip {
         Point(x: 0.4901123135679, y: 0.6277975316475),
     ]
 
+    /// The dlib five points a detector's own five landmarks stand for. `template` is
+    /// where the detector's landmarks sit in dlib's unit face (on average, fitted on
+    /// faces where both were found); the similarity that best maps it onto the
+    /// face's landmarks maps dlib's template too.
+    public static func fivePoints(fromDetector landmarks: [Point], template: [Point]) -> [Point] {
+        let map = AffineTransform.similarity(from: template, to: landmarks)
+        return fivePointTemplate.map { map.apply($0) }
+    }
+
     /// The map from chip pixels to image pixels that aligns the five landmarks with the template.
     public static func alignment(landmarks: [Point], size: Int, padding: Double) -> AffineTransform {
         precondition(landmarks.count == 5, "alignment takes the 5-point landmarks")

@@ -52,6 +52,41 @@ public final class FaceClassifier {
         return result
     }
 
+    /// What the net says of a chip, read by its spec: for a net with several outputs
+    /// (`spec.outputs`), each one; for a one-output net, its probabilities as a gender
+    /// or an age distribution. With `flipped`, averaged with the mirror image's.
+    public func reading(for chip: Image, flipped: Image? = nil) throws(VisionError) -> NetReading {
+        var result = try read(chip)
+        if let flipped { result = result.averaged(with: try read(flipped)) }
+        return result
+    }
+
+    private func read(_ chip: Image) throws(VisionError) -> NetReading {
+        guard !spec.outputs.isEmpty else {
+            let probabilities = try forward(chip)
+            return spec.gives.gender ? NetReading(gender: probabilities) : NetReading(ageProbabilities: probabilities)
+        }
+        let blob = Blob(image: chip, order: spec.colorOrder, mean: spec.mean, scale: spec.scale)
+        let values = try network.forward(blob, outputs: spec.outputs.map(\.name))
+        var reading = NetReading()
+        for (output, raw) in zip(spec.outputs, values) {
+            let numbers = raw.map(Double.init)
+            switch output.kind {
+            case .ageYears:
+                guard numbers.count == 1, let age = numbers.first, age.isFinite else {
+                    throw .unexpectedOutput(model: network.name, reason: "output \(output.name): \(numbers.count) values, one age expected")
+                }
+                reading.ageYears = age
+            case .genderProbabilities(let labels):
+                guard numbers.count == labels.count else {
+                    throw .unexpectedOutput(model: network.name, reason: "output \(output.name): \(numbers.count) values for \(labels.count) labels")
+                }
+                reading.gender = Self.normalised(numbers)
+            }
+        }
+        return reading
+    }
+
     private func forward(_ chip: Image) throws(VisionError) -> [Double] {
         let blob = Blob(image: chip, order: spec.colorOrder, mean: spec.mean, scale: spec.scale)
         let output = try network.forward(blob).values.map(Double.init)
@@ -59,13 +94,47 @@ public final class FaceClassifier {
         guard output.count == expected else {
             throw .unexpectedOutput(model: network.name, reason: "\(output.count) outputs, but the specification names \(expected)")
         }
+        return Self.normalised(output)
+    }
+
+    /// Probabilities as they are; logits (a net without a softmax at the end) through one.
+    static func normalised(_ output: [Double]) -> [Double] {
         let sum = output.reduce(0, +)
-        // A net without a softmax at the end gives logits: normalise them here.
         if output.allSatisfy({ $0 >= 0 }) && abs(sum - 1) < 1e-3 { return output }
         let top = output.max() ?? 0
         let exponentials = output.map { exp($0 - top) }
         let total = exponentials.reduce(0, +)
         return exponentials.map { $0 / total }
+    }
+}
+
+/// What one net said of one face, before calibration.
+public struct NetReading: Sendable, Equatable {
+    /// Probabilities in the order of the net's gender labels.
+    public var gender: [Double]?
+    /// A distribution net's class probabilities (`ageValues` or Adience labels).
+    public var ageProbabilities: [Double]?
+    /// A regression net's age, in years.
+    public var ageYears: Double?
+
+    public init(gender: [Double]? = nil, ageProbabilities: [Double]? = nil, ageYears: Double? = nil) {
+        self.gender = gender
+        self.ageProbabilities = ageProbabilities
+        self.ageYears = ageYears
+    }
+
+    /// The mean of two readings of the same net (a chip and its mirror image).
+    func averaged(with other: NetReading) -> NetReading {
+        func mean(_ a: [Double]?, _ b: [Double]?) -> [Double]? {
+            guard let a, let b else { return a ?? b }
+            return zip(a, b).map { ($0 + $1) / 2 }
+        }
+        let age: Double? = switch (ageYears, other.ageYears) {
+        case (let a?, let b?): (a + b) / 2
+        case (let a, let b): a ?? b
+        }
+        return NetReading(gender: mean(gender, other.gender), ageProbabilities: mean(ageProbabilities, other.ageProbabilities),
+                          ageYears: age)
     }
 }
 
@@ -96,7 +165,10 @@ public struct AgeReading: Sendable, Equatable {
 /// How to read a classifier's probabilities as a gender or an age.
 public enum ClassifierReading {
     public static func validateGender(_ spec: ClassifierSpec, role: String) throws(VisionError) -> [Gender] {
-        guard let labels = spec.labels, !labels.isEmpty else {
+        let named = spec.outputs.lazy.compactMap { output -> [String]? in
+            if case .genderProbabilities(let labels) = output.kind { labels } else { nil }
+        }.first
+        guard let labels = named ?? spec.labels, !labels.isEmpty else {
             throw .invalidSpecification(key: "\(role).labels", reason: "a gender classifier needs labels, e.g. [female, male]")
         }
         var genders: [Gender] = []
@@ -113,6 +185,12 @@ public enum ClassifierReading {
     }
 
     public static func validateAge(_ spec: ClassifierSpec, role: String) throws(VisionError) {
+        if spec.outputs.contains(where: { $0.kind == .ageYears }) {
+            guard let spread = spec.ageSpread, spread > 0, spread.isFinite else {
+                throw .invalidSpecification(key: "\(role).age_spread", reason: "an age in years needs the spread of its error (above 0)")
+            }
+            return
+        }
         switch (spec.ageValues, spec.labels) {
         case (.some(let values), nil) where !values.isEmpty:
             return
@@ -165,6 +243,26 @@ public enum ClassifierReading {
             }
         }
         return groups
+    }
+
+    /// A regression net's age with its error spread (`ClassifierSpec.ageSpread`): the
+    /// true age is taken as log-normal around it, ln(true + 1) ~ N(ln(age + 1), spread²).
+    /// Returns the age, its group and the probability mass of that spread in each
+    /// group: the age's confidence is the mass in its own group, so an age near a
+    /// group boundary, or from a net with a wide spread, is less sure.
+    public static func age(years: Double, spread: Double) -> (reading: AgeReading, groups: [Double]) {
+        let age = max(years, 0)
+        let centre = log(age + 1)
+        func below(_ boundary: Double) -> Double {
+            guard boundary.isFinite else { return boundary < 0 ? 0 : 1 }
+            return 0.5 * (1 + erf((log(max(boundary, 0) + 1) - centre) / (spread * 2.0.squareRoot())))
+        }
+        let groups = AgeGroup.allCases.map { group in
+            let upper = AgeGroup(rawValue: group.rawValue + 1)?.lowerBoundary ?? .infinity
+            return below(upper) - below(group.lowerBoundary)
+        }
+        let group = AgeGroup(age: age)
+        return (AgeReading(age: age, group: group, confidence: groups[group.rawValue]), groups)
     }
 
     public static func age(from probabilities: [Double], spec: ClassifierSpec) -> AgeReading {

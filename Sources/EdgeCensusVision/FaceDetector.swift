@@ -26,10 +26,33 @@ public struct DetectedFace: Sendable, Equatable {
     /// The box in image pixels, clipped to the image.
     public var box: Box
     public var confidence: Double
+    /// The detector's own five landmarks, where it gives them (YuNet: eyes, nose tip,
+    /// mouth corners), in image pixels.
+    public var landmarks: [Point]?
+
+    public init(box: Box, confidence: Double, landmarks: [Point]? = nil) {
+        self.box = box
+        self.confidence = confidence
+        self.landmarks = landmarks
+    }
+
+    /// The same face in an image shifted by `offset` (framed by a border).
+    func shifted(by offset: Point) -> DetectedFace {
+        DetectedFace(box: Box(x: box.x + offset.x, y: box.y + offset.y, width: box.width, height: box.height),
+                     confidence: confidence, landmarks: landmarks?.map { Point(x: $0.x + offset.x, y: $0.y + offset.y) })
+    }
+}
+
+/// A face detector the pipeline can use: the default set's res10 SSD, or YuNet.
+public protocol FaceFinding: AnyObject {
+    /// The faces in an image, most confident first.
+    func faces(in image: Image) throws(VisionError) -> [DetectedFace]
+    /// Seconds spent in the detector's forward passes so far.
+    var forwardSeconds: Double { get }
 }
 
 /// OpenCV's res10 300x300 SSD face detector (Caffe).
-public final class FaceDetector {
+public final class FaceDetector: FaceFinding {
     public static let inputSize = 300
     private let network: NeuralNetwork
     public let settings: DetectionSettings
@@ -60,6 +83,8 @@ public final class FaceDetector {
         }
         return (max(32, Int((side * Double(image.width) / Double(image.height)).rounded())), Self.inputSize)
     }
+
+    public func faces(in image: Image) throws(VisionError) -> [DetectedFace] { try detect(in: image) }
 
     /// Finds the faces in an image, most confident first.
     public func detect(in image: Image) throws(VisionError) -> [DetectedFace] {

@@ -53,11 +53,16 @@ public struct FaceEvidence: Sendable, Equatable {
     /// The same, summed per Adience group (eight values).
     public var ageGroupProbabilities: [Double]
     public var quality: FaceQuality
+    /// Each net's own reading, before calibration and fusion, in the pipeline's
+    /// `classifiers` order (what `evaluate --debug-dump-readings` writes, for tuning).
+    public var readings: [NetReading]
 
-    public init(genderLogOdds: Double, ageDistribution: [Double], ageGroupProbabilities: [Double], quality: FaceQuality) {
+    public init(genderLogOdds: Double, ageDistribution: [Double], ageGroupProbabilities: [Double], quality: FaceQuality,
+                readings: [NetReading] = []) {
         self.genderLogOdds = genderLogOdds
         self.ageDistribution = ageDistribution
         self.ageGroupProbabilities = ageGroupProbabilities
         self.quality = quality
+        self.readings = readings
     }
 }

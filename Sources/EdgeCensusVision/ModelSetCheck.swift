@@ -5,7 +5,7 @@ import Foundation
 public enum ModelSetCheck {
     public struct Line: Sendable, Equatable {
         public var passed: Bool
-        /// What was checked: `files`, `manifest`, `default nets`, `detector yunet`, `net faceapi`.
+        /// What was checked: `files`, `manifest`, `pipeline`, `detector yunet`, `net faceapi`.
         public var part: String
         public var detail: String
     }
@@ -32,7 +32,7 @@ public enum ModelSetCheck {
             lines.append(Line(passed: false, part: "manifest", detail: "\(error)"))
         }
 
-        // The default nets, as the agent runs them on a photo.
+        // The pipeline the agent runs: the set's roles where it names them, else the default nets.
         var face: Box?
         do {
             let pipeline = try FacePipeline.load(from: models)
@@ -43,22 +43,19 @@ public enum ModelSetCheck {
                 throw VisionError.unexpectedOutput(model: "res10 SSD", reason: "no face found on \(photoName)")
             }
             face = Box(x: Double(first.box.x), y: Double(first.box.y), width: Double(first.box.width), height: Double(first.box.height))
-            lines.append(Line(passed: true, part: "default nets", detail: String(
-                format: "%d face(s) on %@; the first %@ %.2f, age %.1f; %.0f ms", observations.count, photoName,
-                first.likelyGender.rawValue, first.genderConfidence, first.age, took)))
+            let nets = pipeline.classifiers.map { ($0.spec.model as NSString).lastPathComponent }.joined(separator: ", ")
+            lines.append(Line(passed: true, part: "pipeline", detail: String(
+                format: "%d face(s) on %@; the first %@ %.2f, age %.1f; %@ and %@; %.0f ms", observations.count, photoName,
+                first.likelyGender.rawValue, first.genderConfidence, first.age,
+                pipeline.detector is YuNetDetector ? "YuNet" : "res10 SSD", nets, took)))
         } catch {
-            lines.append(Line(passed: false, part: "default nets", detail: "\(error)"))
+            lines.append(Line(passed: false, part: "pipeline", detail: "\(error)"))
         }
 
         guard let manifest else { return lines }
         if let detector = manifest.detector {
             do {
-                var settings = YuNetDetector.Settings()
-                if let score = detector.scoreThreshold { settings.scoreThreshold = score }
-                if let nms = detector.nmsThreshold { settings.nmsThreshold = nms }
-                let path = try models.verifiedFile(detector.file, role: "YuNet face detector", expectedSHA256: detector.sha256)
-                let yunet = try YuNetDetector(network: try .onnx(path: path), inputWidth: detector.input.width,
-                                              inputHeight: detector.input.height, settings: settings)
+                let yunet = try YuNetDetector.load(detector, from: models)
                 let started = ContinuousClock.now
                 let faces = try yunet.detect(in: photo)
                 let took = (ContinuousClock.now - started).seconds * 1000

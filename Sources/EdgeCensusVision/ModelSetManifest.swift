@@ -26,6 +26,17 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         public var input: Input
         public var scoreThreshold: Double?
         public var nmsThreshold: Double?
+        /// Where the detector's five landmarks sit in dlib's unit face, when they align
+        /// the dlib nets' chips in place of the shape predictor.
+        public var landmarkTemplate: [[Double]]?
+        /// Where the shape predictor looks, relative to this detector's box (as
+        /// `alignment.scale` and `alignment.shift` do for the default detector).
+        public var alignment: Alignment?
+    }
+
+    public struct Alignment: Sendable, Equatable, Decodable {
+        public var scale: Double
+        public var shift: Double
     }
 
     /// How a face is cut out for a net: `box` (the detector's box, `trimTop` of its
@@ -36,6 +47,13 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         public var trimTop: Double?
         public var square: String?
         public var padding: Double?
+
+        /// The crop as the pipeline cuts it.
+        var faceCrop: FaceCrop {
+            if kind == "aligned" { return .aligned(padding: padding ?? 0.2) }
+            if square == "pad-black" { return .trimmedSquare(trimTop: trimTop ?? 0) }
+            return .box(margin: padding ?? 0)
+        }
     }
 
     /// One output of a net: `age-years` (an age, a number) or `gender-probabilities` (one per label).
@@ -54,11 +72,33 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         public var outputs: [Output]
     }
 
+    /// Where the gender comes from: each net's weight on its raw log-odds.
+    public struct GenderRole: Sendable, Equatable, Decodable {
+        public struct Source: Sendable, Equatable, Decodable {
+            public var net: String
+            public var weight: Double
+        }
+        public var nets: [Source]
+    }
+
+    /// Where the age comes from: one net, and the spread of its error when it gives years.
+    public struct AgeRole: Sendable, Equatable, Decodable {
+        public var net: String
+        public var spread: Double?
+    }
+
     public var schema: String
     public var name: String
     public var description: String?
     public var detector: Detector?
     public var nets: [Net]
+    /// The roles the agent runs the set's nets in; a set without them only adds files
+    /// (`models check` runs them; the pipeline keeps the default detector and nets).
+    public var gender: GenderRole?
+    public var age: AgeRole?
+
+    /// The default set's nets, which a set's roles may name beside its own.
+    public static let presetNets: [String: ClassifierSpec] = ["dlib-cydral-gender": .dlibGender, "dlib-cydral-age": .dlibAge]
 
     /// The set's manifest, or nil when the directory has none (the default set).
     /// A manifest that cannot be read, or describes something that cannot work, is an error naming what.
@@ -98,6 +138,13 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
                 return "detector: input \(detector.input.width)x\(detector.input.height); YuNet's sides must be multiples of 32"
             }
             if let problem = inputProblem(detector.input, "detector") { return problem }
+            if let alignment = detector.alignment, !(0.5...2).contains(alignment.scale) || !(-0.5...0.5).contains(alignment.shift) {
+                return "detector: alignment scale \(alignment.scale) and shift \(alignment.shift), expected 0.5 to 2 and -0.5 to 0.5"
+            }
+            if let template = detector.landmarkTemplate,
+               template.count != 5 || template.contains(where: { $0.count != 2 || !$0.allSatisfy(\.isFinite) }) {
+                return "detector: landmark_template needs five [x, y] points"
+            }
             for (name, value) in [("score_threshold", detector.scoreThreshold), ("nms_threshold", detector.nmsThreshold)] {
                 if let value, !(0...1).contains(value) { return "detector: \(name) \(value), expected 0 to 1" }
             }
@@ -122,7 +169,50 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
                 }
             }
         }
+        if let gender, let age {
+            let known = Set(nets.map(\.id)).union(Self.presetNets.keys)
+            guard !gender.nets.isEmpty else { return "gender: names no net" }
+            for id in gender.nets.map(\.net) + [age.net] where !known.contains(id) {
+                return "'\(id)' is neither a net of the set nor one of \(Self.presetNets.keys.sorted().joined(separator: ", "))"
+            }
+            for source in gender.nets where !source.weight.isFinite {
+                return "gender: net \(source.net)'s weight is not a number"
+            }
+            if let net = nets.first(where: { $0.id == age.net }), net.outputs.contains(where: { $0.kind == "age-years" }) {
+                guard let spread = age.spread, spread > 0, spread.isFinite else { return "age: net \(age.net) gives years: give its spread (above 0)" }
+            }
+        } else if gender != nil || age != nil {
+            return "gender and age: give both roles, or neither"
+        }
         return nil
+    }
+
+    /// The nets the roles name, each once, as specs with their role: what
+    /// `FacePipeline.load` runs. Nil when the set names no roles.
+    public func classifiers() -> [(spec: ClassifierSpec, key: String, gender: Bool, age: Bool)]? {
+        guard let gender, let age else { return nil }
+        var ids = gender.nets.map(\.net)
+        if !ids.contains(age.net) { ids.append(age.net) }
+        return ids.compactMap { id in
+            var spec: ClassifierSpec
+            if let net = nets.first(where: { $0.id == id }) {
+                spec = ClassifierSpec(model: net.file, modelSHA256: net.sha256, inputWidth: net.input.width,
+                                      inputHeight: net.input.height, colorOrder: net.input.colorOrder, mean: net.input.mean,
+                                      scale: net.input.scale, crop: net.crop.faceCrop,
+                                      outputs: net.outputs.map { output in
+                                          ClassifierOutput(name: output.name, kind: output.kind == "age-years"
+                                                           ? .ageYears : .genderProbabilities(labels: output.labels ?? []))
+                                      })
+            } else if let preset = Self.presetNets[id] {
+                spec = preset
+            } else {
+                return nil
+            }
+            let weight = gender.nets.first { $0.net == id }?.weight
+            spec.genderWeight = gender.nets.count > 1 ? weight : nil
+            if id == age.net { spec.ageSpread = age.spread }
+            return (spec, "\(Self.fileName) net \(id)", weight != nil, id == age.net)
+        }
     }
 
     /// Every file the manifest names with its expected sha256.

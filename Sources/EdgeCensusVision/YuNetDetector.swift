@@ -38,6 +38,10 @@ public final class YuNetDetector {
         public var nmsThreshold = 0.3
         /// Faces whose shorter side is under this many pixels are ignored.
         public var minFaceSize = 20
+        /// Shrink the input's shorter side to the image's aspect ratio (rounded up to a
+        /// multiple of 32) instead of padding it to the full input size: a 16:9 frame
+        /// at 640x640 goes in as 640x384, with 40 % less work and the same faces.
+        public var fitToImage = false
         public init() {}
     }
 
@@ -60,11 +64,25 @@ public final class YuNetDetector {
         self.settings = settings
     }
 
-    /// Loads a fixed-size graph (its input size given, as in its file name), verified against the set's checksums.
+    /// Loads a fixed-size graph (its input size given, as in its file name), verified
+    /// against `expectedSHA256`, else the set's checksums.
     public static func load(_ file: String, from models: ModelDirectory, inputWidth: Int, inputHeight: Int,
-                            settings: Settings = Settings()) throws(VisionError) -> YuNetDetector {
-        let path = try models.verifiedFile(file, role: "YuNet face detector")
+                            settings: Settings = Settings(), expectedSHA256: String? = nil) throws(VisionError) -> YuNetDetector {
+        let path = try models.verifiedFile(file, role: "YuNet face detector", expectedSHA256: expectedSHA256)
         return try YuNetDetector(network: try .onnx(path: path), inputWidth: inputWidth, inputHeight: inputHeight, settings: settings)
+    }
+
+    /// The detector a model set's manifest names, with its thresholds; the smallest
+    /// face and whether frames go in at their own aspect come from `detection`.
+    public static func load(_ entry: ModelSetManifest.Detector, from models: ModelDirectory,
+                            detection: DetectionSettings = DetectionSettings()) throws(VisionError) -> YuNetDetector {
+        var settings = Settings()
+        if let score = entry.scoreThreshold { settings.scoreThreshold = score }
+        if let nms = entry.nmsThreshold { settings.nmsThreshold = nms }
+        settings.minFaceSize = detection.minFaceSize
+        settings.fitToImage = detection.keepAspect
+        return try load(entry.file, from: models, inputWidth: entry.input.width, inputHeight: entry.input.height,
+                        settings: settings, expectedSHA256: entry.sha256)
     }
 
     public var forwardSeconds: Double { network.forwardSeconds }
@@ -75,10 +93,12 @@ public final class YuNetDetector {
         let factor = min(Double(inputWidth) / Double(image.width), Double(inputHeight) / Double(image.height))
         let scaledWidth = max(1, min(inputWidth, Int((Double(image.width) * factor).rounded())))
         let scaledHeight = max(1, min(inputHeight, Int((Double(image.height) * factor).rounded())))
+        let blobWidth = settings.fitToImage ? min(inputWidth, (scaledWidth + 31) / 32 * 32) : inputWidth
+        let blobHeight = settings.fitToImage ? min(inputHeight, (scaledHeight + 31) / 32 * 32) : inputHeight
         let fitted = try image.resized(width: scaledWidth, height: scaledHeight)
-            .padded(top: 0, bottom: inputHeight - scaledHeight, left: 0, right: inputWidth - scaledWidth, replicatingEdges: false)
+            .padded(top: 0, bottom: blobHeight - scaledHeight, left: 0, right: blobWidth - scaledWidth, replicatingEdges: false)
         let heads = try network.forward(Blob(image: fitted, order: .bgr, mean: [0, 0, 0], scale: 1), outputs: Self.outputNames)
-        let candidates = try Self.decode(heads, inputWidth: inputWidth, inputHeight: inputHeight,
+        let candidates = try Self.decode(heads, inputWidth: blobWidth, inputHeight: blobHeight,
                                          scoreThreshold: settings.scoreThreshold, model: network.name)
         let back = 1 / factor
         let width = Double(image.width), height = Double(image.height)
@@ -129,5 +149,11 @@ public final class YuNetDetector {
             kept.append(face)
         }
         return kept
+    }
+}
+
+extension YuNetDetector: FaceFinding {
+    public func faces(in image: Image) throws(VisionError) -> [DetectedFace] {
+        try detect(in: image).map { DetectedFace(box: $0.box, confidence: $0.score, landmarks: $0.landmarks) }
     }
 }

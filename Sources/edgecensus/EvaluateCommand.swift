@@ -42,8 +42,9 @@ struct EvaluateCommand: ParsableCommand {
         var dump: [String] = []
         let scores = Evaluation.run(pipeline, on: set, progress: { done, total in
             if done % 50 == 0 || done == total { StandardError.print("evaluated \(done)/\(total)") }
-        }, observe: { face, observation in
+        }, observe: { face, detail in
             guard dumpReadings != nil else { return }
+            let observation = detail?.observation
             var row: [String: Any] = ["file": (face.path as NSString).lastPathComponent, "dataset": face.dataset,
                                       "gender": face.gender.rawValue, "age_min": face.ageRange.lowerBound,
                                       "age_max": face.ageRange.upperBound, "age": face.exactAge ?? NSNull()]
@@ -57,6 +58,20 @@ struct EvaluateCommand: ParsableCommand {
                 row["sharpness"] = evidence.quality.sharpness
                 row["eye_span"] = evidence.quality.eyeSpan ?? NSNull()
                 row["detection_confidence"] = observation?.detectionConfidence ?? NSNull()
+                row["age_years"] = observation?.age ?? NSNull()
+                row["landmarks"] = detail?.landmarks.map { $0.map { [$0.x, $0.y] } } ?? NSNull()
+                row["detector_landmarks"] = detail?.detectorLandmarks.map { $0.map { [$0.x, $0.y] } } ?? NSNull()
+                row["box"] = observation.map { [$0.box.x, $0.box.y, $0.box.width, $0.box.height] } ?? NSNull()
+                // Each net's own reading, for choosing how a set combines them (Tests/Tuning).
+                row["nets"] = zip(pipeline.classifiers, evidence.readings).map { classifier, reading -> [String: Any] in
+                    var net: [String: Any] = ["model": classifier.spec.model]
+                    if let gender = reading.gender, let labels = try? ClassifierReading.validateGender(classifier.spec, role: "") {
+                        net["male_log_odds"] = ClassifierReading.maleLogOdds(gender, labels: labels)
+                    }
+                    if let years = reading.ageYears { net["age_years"] = years }
+                    if let probabilities = reading.ageProbabilities { net["age_probabilities"] = probabilities }
+                    return net
+                }
             }
             if let data = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]) {
                 dump.append(String(decoding: data, as: UTF8.self))

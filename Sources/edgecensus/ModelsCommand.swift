@@ -14,8 +14,9 @@ struct ModelsCommand: ParsableCommand {
             discussion: """
                 DIR: a model set (default: the one the agent would use: $EDGECENSUS_MODELS, the source tree's \
                 Models/, /usr/share/edgecensus/models). Checks every checksum of SHA256SUMS, reads model-set.json \
-                if the set has one (an optional set, made by make-optional-set.sh), runs the default nets on the \
-                photo, then the set's detector and each of its nets on the face found. One line per part; exit 0 \
+                if the set has one (an optional set, made by make-optional-set.sh), runs the agent's pipeline on the \
+                photo (the set's detector and nets as model-set.json combines them, else the default nets), then \
+                the set's detector and each of its nets on the face found. One line per part; exit 0 \
                 when every part passed, 1 otherwise.
 
                 Examples:

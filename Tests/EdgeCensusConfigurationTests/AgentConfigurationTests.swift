@@ -160,6 +160,49 @@ struct AgentConfigurationTests {
         #expect(throws: ConfigurationError.self) { try incomplete.gender.spec(isAge: false) }
     }
 
+    @Test("a custom net with several outputs, an age in years and face-api.js's crop: the same spec in both roles is one net")
+    func customMultiOutput() throws {
+        let net = """
+                preset: custom
+                model: /opt/faceapi.onnx
+                input_size: 112
+                color_order: rgb
+                mean: [122.782, 117.001, 104.298]
+                scale: 0.00390625
+                outputs:
+                  - {name: age, kind: age-years}
+                  - {name: gender, kind: gender-probabilities, labels: [male, female]}
+                age_spread: 0.455
+                crop: trimmed-square
+                trim_top: 0.15
+            """
+        let configuration = try AgentConfiguration.parse(yaml: "classification:\n  gender:\n\(net)\n  age:\n\(net)\n")
+        let gender = try configuration.gender.spec(isAge: false), age = try configuration.age.spec(isAge: true)
+        #expect(gender == age, "the same net: FacePipeline.load runs it once for both")
+        #expect(gender.outputs == [ClassifierOutput(name: "age", kind: .ageYears),
+                                   ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"]))])
+        #expect(gender.ageSpread == 0.455 && gender.crop == .trimmedSquare(trimTop: 0.15) && gender.labels == nil)
+        for (yaml, key, says) in [
+            ("classification:\n  age:\n    outputs: [{name: a, kind: age-groups}]\n", "classification.age.outputs", "age-groups"),
+            ("classification:\n  gender:\n    outputs: [{name: g, kind: gender-probabilities, labels: [male]}]\n",
+             "classification.gender.outputs", "male and female"),
+            ("classification:\n  age:\n    age_spread: 0\n", "classification.age.age_spread", "out of range"),
+            ("classification:\n  gender:\n    trim_top: 0.95\n", "classification.gender.trim_top", "out of range"),
+        ] {
+            #expect {
+                _ = try AgentConfiguration.parse(yaml: yaml)
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key && "\(error)".contains(says)
+            }
+        }
+        let untrimmable = try AgentConfiguration.parse(yaml: "classification:\n  gender:\n    trim_top: 0.1\n")
+        #expect {
+            try untrimmable.gender.spec(isAge: false)
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "classification.gender.trim_top" && "\(error)".contains("crop: trimmed-square")
+        }
+    }
+
     @Test("the agent's sections: source, throttle, tracking, windows, state, device")
     func agentSections() throws {
         let configuration = try AgentConfiguration.parse(yaml: """

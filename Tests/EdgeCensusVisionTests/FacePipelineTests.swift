@@ -27,9 +27,10 @@ struct FacePipelineTests {
                                   settings: keeping)
         #expect(aspect.inputSize(for: wide) == (300, 169))
         #expect(aspect.inputSize(for: tall) == (169, 300))
-        #expect(pipeline.detector.inputSize(for: wide) == (300, 300))
+        let squashing = try #require(pipeline.detector as? FaceDetector, "the default set's detector is res10")
+        #expect(squashing.inputSize(for: wide) == (300, 300))
         // The face is found either way, in the same place.
-        let squashedFace = try #require(try pipeline.detector.detect(in: wide).first)
+        let squashedFace = try #require(try squashing.detect(in: wide).first)
         let keptFace = try #require(try aspect.detect(in: wide).first)
         #expect(squashedFace.box.intersectionOverUnion(keptFace.box) > 0.6)
     }
@@ -170,6 +171,43 @@ struct ClassifierReadingTests {
         let error = #expect(throws: VisionError.self) { try ClassifierReading.validateGender(spec, role: "classification.gender") }
         #expect(error?.description.contains(message) == true)
         #expect(error?.description.contains("classification.gender.labels") == true)
+    }
+
+    @Test("an age in years is read with a log-normal spread: the group masses sum to one, and the age's own group holds the most")
+    func yearsSpread() {
+        let (reading, groups) = ClassifierReading.age(years: 28, spread: 0.45)
+        #expect(reading.age == 28 && reading.group == .from25to32)
+        #expect(abs(groups.reduce(0, +) - 1) < 1e-9)
+        #expect(groups.firstIndex(of: groups.max()!) == AgeGroup.from25to32.rawValue)
+        #expect(reading.confidence == groups[AgeGroup.from25to32.rawValue])
+        // ln(29) ± 0.45 spans about 17.5 to 44.5: the neighbours hold a share, the far groups almost none.
+        #expect(groups[AgeGroup.from15to20.rawValue] > 0.1 && groups[AgeGroup.from38to43.rawValue] > 0.1)
+        #expect(groups[AgeGroup.from0to2.rawValue] < 1e-4 && groups[AgeGroup.from60to100.rawValue] < groups[AgeGroup.from38to43.rawValue])
+    }
+
+    @Test("an age near a group boundary, or read with a wider spread, is less sure of its group")
+    func yearsConfidence() {
+        let middle = ClassifierReading.age(years: 28.5, spread: 0.45).reading.confidence
+        let nearBoundary = ClassifierReading.age(years: 34, spread: 0.45).reading.confidence
+        let wider = ClassifierReading.age(years: 28.5, spread: 0.9).reading.confidence
+        #expect(nearBoundary < middle && wider < middle)
+        // A negative regression output is read as age 0, the youngest group.
+        #expect(ClassifierReading.age(years: -2, spread: 0.45).reading.group == .from0to2)
+    }
+
+    @Test("a net with several outputs gives the gender or the age by its outputs; an age in years needs its spread")
+    func multipleOutputs() throws {
+        var spec = ClassifierSpec(model: "f.onnx", inputWidth: 112, inputHeight: 112, colorOrder: .rgb, mean: [0, 0, 0], scale: 1,
+                                  crop: .trimmedSquare(trimTop: 0.15),
+                                  outputs: [ClassifierOutput(name: "age", kind: .ageYears),
+                                            ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"]))])
+        #expect(spec.gives == (gender: true, age: true))
+        #expect(try ClassifierReading.validateGender(spec, role: "r") == [.male, .female])
+        let error = #expect(throws: VisionError.self) { try ClassifierReading.validateAge(spec, role: "classification.age") }
+        #expect(error?.description.contains("classification.age.age_spread") == true)
+        spec.ageSpread = 0.45
+        try ClassifierReading.validateAge(spec, role: "classification.age")
+        #expect(ClassifierSpec.dlibGender.gives == (gender: true, age: false) && ClassifierSpec.dlibAge.gives == (gender: false, age: true))
     }
 
     @Test("an age spec needs ages or groups, and only known groups")

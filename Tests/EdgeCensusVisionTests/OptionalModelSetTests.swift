@@ -41,6 +41,81 @@ struct OptionalModelSetTests {
         #expect(FileManager.default.fileExists(atPath: set + "/yunet/NOTICE.md") && FileManager.default.fileExists(atPath: set + "/faceapi/NOTICE.md"))
     }
 
+    @Test("a destination given relative to the current directory gets the complete set there, and nothing lands in the default set")
+    func relativeDestination() throws {
+        let directory = try TemporaryDirectory()
+        let quoted = ([Self.script, "--from", TestPaths.models, "made/set"] + Self.upstream).map { "'\($0)'" }.joined(separator: " ")
+        let made = try ProcessRunner.run("/bin/sh", ["-c", "cd '\(directory.path)' && bash \(quoted)"])
+        try #require(made.status == 0, "\(made.standardError)")
+        let check = try ProcessRunner.run("/bin/sh", ["-c", "cd '\(directory.file("made/set"))' && sha256sum -c --quiet SHA256SUMS"])
+        #expect(check.status == 0, "\(check.standardOutput)")
+        #expect(try String(contentsOfFile: directory.file("made/set/SHA256SUMS"), encoding: .utf8).contains("shape_predictor_5_face_landmarks.dat"))
+        #expect(!FileManager.default.fileExists(atPath: TestPaths.models + "/made"))
+    }
+
+    /// The set, made once per test in a temporary directory.
+    static func madeSet(in directory: TemporaryDirectory) throws -> ModelDirectory {
+        let made = try Self.make(directory.file("optional"), Self.upstream)
+        try #require(made.status == 0, "\(made.standardError)")
+        return try ModelDirectory(path: directory.file("optional"))
+    }
+
+    @Test("the agent's pipeline on the set: YuNet finds the face, the age is face-api.js's years, and the gender is the weighted sum of both nets' log-odds")
+    func pipeline() throws {
+        let directory = try TemporaryDirectory()
+        let models = try Self.madeSet(in: directory)
+        let pipeline = try FacePipeline.load(from: models)
+        #expect(pipeline.detector is YuNetDetector)
+        #expect(pipeline.classifiers.map(\.spec.model) == ["dlib-cydral/gender-v1-opencv.onnx", "faceapi/age-gender-faceapi.onnx"])
+        #expect(pipeline.settings.alignment.scale == 1.0, "the set's alignment box for YuNet")
+        let faces = try pipeline.analyse(try Image.load(contentsOf: TestPaths.samples + "/astronaut.png"))
+        let face = try #require(faces.first)
+        #expect(faces.count == 1 && face.gender == .female && (25...45).contains(face.age), "\(faces)")
+        let evidence = try #require(face.evidence)
+        let dlib = try #require(evidence.readings[0].gender), faceapi = try #require(evidence.readings[1].gender)
+        let fused = 0.263 * ClassifierReading.maleLogOdds(dlib, labels: [.female, .male])
+            + 0.548 * ClassifierReading.maleLogOdds(faceapi, labels: [.male, .female])
+        #expect(abs(evidence.genderLogOdds - fused) < 1e-9)
+        #expect(abs(face.genderConfidence - 1 / (1 + exp(fused))) < 1e-9)
+        #expect(face.age == evidence.readings[1].ageYears)
+        #expect(evidence.ageDistribution.isEmpty && abs(evidence.ageGroupProbabilities.reduce(0, +) - 1) < 1e-9)
+        #expect(face.ageConfidence == ClassifierReading.age(years: face.age, spread: 0.465).reading.confidence)
+        // Each net ran on the face and its mirror image, once each.
+        #expect(pipeline.classifiers.map(\.forwardCount) == [2, 2])
+    }
+
+    @Test("every face of the group photos is found with the set's detector",
+          .enabled(if: TestPaths.hasSharedFaces, "needs ../shared/faces/photos"))
+    func groupPhotos() throws {
+        let directory = try TemporaryDirectory()
+        let pipeline = try FacePipeline.load(from: try Self.madeSet(in: directory))
+        let rows = try String(contentsOfFile: TestPaths.sharedPhotos + "/faces.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        for row in rows {
+            let fields = row.split(separator: ",", maxSplits: 2)
+            guard fields.count >= 2, let expected = Int(fields[1].prefix { $0.isNumber }) else { continue }
+            var timings = StageTimings()
+            let found = try pipeline.detectFaces(in: try Image.load(contentsOf: TestPaths.sharedPhotos + "/" + fields[0]), timings: &timings)
+            #expect(found.faces.count >= expected, "\(fields[0]): \(found.faces.count) of \(expected)")
+            #expect(found.faces.count <= expected + 2, "\(fields[0]): \(found.faces.count) faces, \(expected) (+ partly visible ones) expected")
+        }
+    }
+
+    @Test("a net configured for both roles (face-api.js's, as preset custom with its outputs) runs once per face")
+    func oneNetBothRoles() throws {
+        let directory = try TemporaryDirectory()
+        let models = try Self.madeSet(in: directory)
+        let spec = ClassifierSpec(model: models.path + "/faceapi/age-gender-faceapi.onnx", inputWidth: 112, inputHeight: 112,
+                                  colorOrder: .rgb, mean: [122.782, 117.001, 104.298], scale: 1.0 / 256, crop: .trimmedSquare(trimTop: 0.15),
+                                  outputs: [ClassifierOutput(name: "age", kind: .ageYears),
+                                            ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"]))],
+                                  ageSpread: 0.465)
+        let pipeline = try FacePipeline.load(from: try ModelDirectory(path: TestPaths.models), gender: spec, age: spec)
+        #expect(pipeline.classifiers.count == 1 && pipeline.detector is FaceDetector, "the default set's detector, one net")
+        let face = try #require(try pipeline.analyse(try Image.load(contentsOf: TestPaths.samples + "/astronaut.png")).first)
+        #expect(face.gender == .female && (25...45).contains(face.age))
+        #expect(pipeline.classifiers[0].forwardCount == 2, "one pass and its mirror")
+    }
+
     @Test("a damaged, an unknown or a missing upstream file, or a used destination, is refused by name and nothing is left half made")
     func refusals() throws {
         let directory = try TemporaryDirectory()

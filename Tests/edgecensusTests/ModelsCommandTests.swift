@@ -4,13 +4,14 @@ import Testing
 
 @Suite("edgecensus models check", .serialized)
 struct ModelsCommandTests {
-    @Test("the default set: every checksum, no manifest, the default nets on the bundled astronaut; exit 0")
+    @Test("the default set: every checksum, no manifest, the pipeline (res10 and the dlib nets) on the bundled astronaut; exit 0")
     func defaultSet() throws {
         let result = try ProcessRunner.run(TestPaths.executable, ["models", "check", TestPaths.models])
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
         #expect(result.standardOutput.contains("ok   files"))
         #expect(result.standardOutput.contains("none: the default set"))
         #expect(result.standardOutput.contains("1 face(s) on astronaut.png; the first female"))
+        #expect(result.standardOutput.contains("res10 SSD and gender-v1-opencv.onnx, age-v1-opencv.onnx"), "\(result.standardOutput)")
         #expect(result.standardOutput.hasSuffix("every part passed\n"))
     }
 
@@ -44,5 +45,6 @@ struct ModelsCommandTests {
         #expect(result.standardOutput.contains("ok   manifest         yunet-faceapi (edgecensus.model-set/1)"), "\(result.standardOutput)")
         #expect(result.standardOutput.contains("ok   detector yunet   1 face(s) on astronaut.png at 640x640"), "\(result.standardOutput)")
         #expect(result.standardOutput.contains("ok   net faceapi      age "), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("YuNet and gender-v1-opencv.onnx, age-gender-faceapi.onnx"), "the set's pipeline: \(result.standardOutput)")
     }
 }
