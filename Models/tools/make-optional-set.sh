@@ -119,6 +119,7 @@ cat > "$work/model-set.json" <<EOF
     "file": "yunet/yunet_n_320_320.onnx",
     "sha256": "$(sha yunet/yunet_n_320_320.onnx)",
     "input": {"width": 640, "height": 640, "color_order": "bgr", "mean": [0, 0, 0], "scale": 1},
+    "frames": {"width": 320, "height": 320, "score_threshold": 0.6},
     "score_threshold": 0.7,
     "nms_threshold": 0.3,
     "alignment": {"scale": 1.0, "shift": 0}

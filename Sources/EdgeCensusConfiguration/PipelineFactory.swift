@@ -26,7 +26,9 @@ extension AgentConfiguration {
         var settings = pipelineSettings
         switch use {
         case .photos: settings.detection.keepAspect = false
-        case .frames: settings.detection.border = 0
+        case .frames:
+            settings.detection.border = 0
+            settings.detection.frames = true
         }
         return settings
     }

@@ -17,6 +17,9 @@ public struct DetectionSettings: Sendable, Equatable {
     /// rather than squashed to 300x300 (the default here, and what photos get; the
     /// agent's configuration turns it on for camera and video frames).
     public var keepAspect = false
+    /// The pipeline sees a camera's or a video's frames (the agent), not photos: a
+    /// model set's detector may search them differently (`frames`).
+    public var frames = false
 
     public init() {}
 }

@@ -24,6 +24,10 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         public var file: String
         public var sha256: String
         public var input: Input
+        /// How a camera's or a video's frames are searched, where it differs from a
+        /// photo: a smaller input (less work per frame) and a lower threshold (a false
+        /// face in one frame is never counted, a missed one can split a person in two).
+        public var frames: Frames?
         public var scoreThreshold: Double?
         public var nmsThreshold: Double?
         /// Where the detector's five landmarks sit in dlib's unit face, when they align
@@ -32,6 +36,12 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         /// Where the shape predictor looks, relative to this detector's box (as
         /// `alignment.scale` and `alignment.shift` do for the default detector).
         public var alignment: Alignment?
+    }
+
+    public struct Frames: Sendable, Equatable, Decodable {
+        public var width: Int
+        public var height: Int
+        public var scoreThreshold: Double?
     }
 
     public struct Alignment: Sendable, Equatable, Decodable {
@@ -138,6 +148,13 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
                 return "detector: input \(detector.input.width)x\(detector.input.height); YuNet's sides must be multiples of 32"
             }
             if let problem = inputProblem(detector.input, "detector") { return problem }
+            if let frames = detector.frames {
+                if frames.width < 32 || frames.height < 32 || frames.width % 32 != 0 || frames.height % 32 != 0
+                    || frames.width > 4096 || frames.height > 4096 {
+                    return "detector: frames \(frames.width)x\(frames.height); YuNet's sides must be multiples of 32, up to 4096"
+                }
+                if let score = frames.scoreThreshold, !(0...1).contains(score) { return "detector: frames.score_threshold \(score), expected 0 to 1" }
+            }
             if let alignment = detector.alignment, !(0.5...2).contains(alignment.scale) || !(-0.5...0.5).contains(alignment.shift) {
                 return "detector: alignment scale \(alignment.scale) and shift \(alignment.shift), expected 0.5 to 2 and -0.5 to 0.5"
             }

@@ -72,16 +72,18 @@ public final class YuNetDetector {
         return try YuNetDetector(network: try .onnx(path: path), inputWidth: inputWidth, inputHeight: inputHeight, settings: settings)
     }
 
-    /// The detector a model set's manifest names, with its thresholds; the smallest
-    /// face and whether frames go in at their own aspect come from `detection`.
+    /// The detector a model set's manifest names, with its thresholds and, for frames,
+    /// its `frames` input and threshold; the smallest face and whether frames go in at their own
+    /// aspect come from `detection`.
     public static func load(_ entry: ModelSetManifest.Detector, from models: ModelDirectory,
                             detection: DetectionSettings = DetectionSettings()) throws(VisionError) -> YuNetDetector {
         var settings = Settings()
-        if let score = entry.scoreThreshold { settings.scoreThreshold = score }
+        if let score = (detection.frames ? entry.frames?.scoreThreshold : nil) ?? entry.scoreThreshold { settings.scoreThreshold = score }
         if let nms = entry.nmsThreshold { settings.nmsThreshold = nms }
         settings.minFaceSize = detection.minFaceSize
         settings.fitToImage = detection.keepAspect
-        return try load(entry.file, from: models, inputWidth: entry.input.width, inputHeight: entry.input.height,
+        let size = detection.frames ? entry.frames.map { ($0.width, $0.height) } : nil
+        return try load(entry.file, from: models, inputWidth: size?.0 ?? entry.input.width, inputHeight: size?.1 ?? entry.input.height,
                         settings: settings, expectedSHA256: entry.sha256)
     }
 

@@ -73,6 +73,7 @@ struct ModelSetManifestTests {
         (#", "age": {"net": "faceapi", "spread": 0.45}"#, "", "give both roles, or neither"),
         (#""score_threshold": 0.9"#, #""score_threshold": 0.9, "alignment": {"scale": 3, "shift": 0}"#, "alignment scale 3.0"),
         (#""score_threshold": 0.9"#, #""score_threshold": 0.9, "landmark_template": [[0, 0]]"#, "landmark_template needs five"),
+        (#""score_threshold": 0.9"#, #""score_threshold": 0.9, "frames": {"width": 300, "height": 320}"#, "frames 300x320"),
     ])
     func refused(original: String, replacement: String, says: String) throws {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)

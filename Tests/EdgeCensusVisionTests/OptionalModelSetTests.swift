@@ -82,6 +82,15 @@ struct OptionalModelSetTests {
         #expect(face.ageConfidence == ClassifierReading.age(years: face.age, spread: 0.465).reading.confidence)
         // Each net ran on the face and its mirror image, once each.
         #expect(pipeline.classifiers.map(\.forwardCount) == [2, 2])
+        // The agent's frames go to YuNet at the set's frames input and threshold, at their own aspect.
+        var frames = PipelineSettings()
+        frames.detection.frames = true
+        frames.detection.keepAspect = true
+        let framePipeline = try FacePipeline.load(from: models, settings: frames)
+        let detector = try #require(framePipeline.detector as? YuNetDetector)
+        #expect(detector.inputWidth == 320 && detector.inputHeight == 320 && detector.settings.fitToImage)
+        #expect(detector.settings.scoreThreshold == 0.6 && (pipeline.detector as? YuNetDetector)?.settings.scoreThreshold == 0.7)
+        #expect((pipeline.detector as? YuNetDetector)?.inputWidth == 640, "photos at the set's input")
     }
 
     @Test("every face of the group photos is found with the set's detector",

@@ -1,0 +1,33 @@
+import EdgeCensusTestSupport
+import Foundation
+import Testing
+
+/// The agent (`run`) on the optional model set made from ../shared/models.
+@Suite("edgecensus run on the optional model set", .serialized,
+       .enabled(if: TestPaths.hasYuNet && TestPaths.hasFaceAPI, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
+struct OptionalSetAgentTests {
+    @Test("the sample video is counted as with the default set: 1, 3 and 2 people, three women and three men")
+    func sampleVideo() throws {
+        let directory = try TemporaryDirectory()
+        let set = directory.file("optional")
+        let made = try ProcessRunner.run("/bin/bash", [TestPaths.models + "/tools/make-optional-set.sh", set,
+                                                      TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
+                                                      TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
+                                                      TestPaths.sharedModels + "/faceapi/age_gender_model-shard1"])
+        try #require(made.status == 0, "\(made.standardError)")
+        let config = directory.file("walkers.yaml")
+        let text = try String(contentsOfFile: TestPaths.samples + "/walkers.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "etc/samples/walkers.mp4", with: TestPaths.samples + "/walkers.mp4")
+            .replacingOccurrences(of: "/tmp/edgecensus-sample", with: directory.file("state"))
+        try writeFile(config, Data(text.utf8))
+        let result = try ProcessRunner.run(TestPaths.executable, ["run", "--models", set, "--config", config])
+        #expect(result.status == 0, "\(result.standardError)")
+        let windows = try result.standardOutput.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(windows.map { $0["people"] as? Int } == [1, 3, 2])
+        let genders = windows.compactMap { $0["gender"] as? [String: Any] }
+        #expect(genders.reduce(0) { $0 + ($1["female"] as? Int ?? 0) } == 3)
+        #expect(genders.reduce(0) { $0 + ($1["male"] as? Int ?? 0) } == 3)
+    }
+}
