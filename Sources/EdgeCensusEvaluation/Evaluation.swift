@@ -48,8 +48,9 @@ func uncalibratedConfidences(_ face: FaceObservation, pipeline: FacePipeline) ->
 
 /// Prints scores as the text report `edgecensus evaluate` shows.
 public enum EvaluationReport {
-    public static func text(_ scores: [DatasetScore]) -> String {
-        var lines: [String] = []
+    /// `pipeline`: what was measured (`FacePipeline.summary`), the first line.
+    public static func text(_ scores: [DatasetScore], pipeline: String? = nil) -> String {
+        var lines: [String] = pipeline.map { ["models: \($0)"] } ?? []
         for score in scores {
             lines.append("\(score.name): \(score.images) photos")
             lines.append("  face detected          \(percent(score.detectionRate)) (\(score.detected)/\(score.images))"
@@ -85,7 +86,7 @@ public enum EvaluationReport {
     }
 
     /// One JSON object per dataset, figures as fractions (null when undefined).
-    public static func json(_ scores: [DatasetScore]) -> String {
+    public static func json(_ scores: [DatasetScore], pipeline: String? = nil) -> String {
         let objects: [[String: Any]] = scores.map { score in
             var confusion: [String: [String: Int]] = [:]
             for truth in Gender.allCases {
@@ -94,6 +95,7 @@ public enum EvaluationReport {
                 })
             }
             return [
+                "pipeline": pipeline ?? NSNull(),
                 "dataset": score.name, "images": score.images, "detected": score.detected,
                 "unreadable": score.unreadable,
                 "detection_rate": score.detectionRate ?? NSNull(), "gender_accuracy": score.genderAccuracy ?? NSNull(),

@@ -15,6 +15,8 @@ public struct LatencyBenchmark {
     public var figures: [Figure]
     public var threads: Int
     public var facesPerRun: Int
+    /// `FacePipeline.summary`: the detector and nets measured.
+    public var pipeline = ""
 
     /// Loads the pipeline with `load` (timed), then runs decode → detect → classify
     /// `runs` times on the photo (after one warm-up run).
@@ -47,7 +49,7 @@ public struct LatencyBenchmark {
         }
         figures.append(figure("whole photo", total))
         return LatencyBenchmark(modelLoadSeconds: loadSeconds, figures: figures, threads: OpenCVRuntime.threadCount,
-                                facesPerRun: faces)
+                                facesPerRun: faces, pipeline: pipeline.summary)
     }
 
     static func figure(_ stage: String, _ samples: [Double]) -> Figure {
@@ -65,6 +67,7 @@ public struct LatencyBenchmark {
     public var text: String {
         var lines = [
             "OpenCV \(OpenCVRuntime.version), \(threads) thread(s); \(facesPerRun) face(s) in the photo",
+            "models: \(pipeline)",
             String(format: "model load        %8.1f ms", modelLoadSeconds * 1000),
             "stage                              median      p95   (runs)",
         ]

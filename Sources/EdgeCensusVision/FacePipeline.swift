@@ -219,6 +219,24 @@ public final class FacePipeline {
         genderLabels = labels
     }
 
+    /// What runs, for a report's first line: "res10 SSD 300x300; gender: gender-v1-opencv.onnx;
+    /// age: age-v1-opencv.onnx", or the set's YuNet and nets with the gender's weights.
+    public var summary: String {
+        let detectorName: String
+        if let yunet = detector as? YuNetDetector {
+            detectorName = "YuNet \(yunet.inputWidth)x\(yunet.inputHeight)\(yunet.settings.fitToImage ? " (frames at their aspect)" : ""), score ≥ \(yunet.settings.scoreThreshold)"
+        } else if let ssd = detector as? FaceDetector {
+            detectorName = "res10 SSD " + (ssd.settings.keepAspect ? "at the frame's aspect, longer side 300" : "300x300")
+        } else {
+            detectorName = "\(type(of: detector))"
+        }
+        func name(_ index: Int) -> String { (classifiers[index].spec.model as NSString).lastPathComponent }
+        let genders = genderLabels.keys.sorted().map { index in
+            classifiers[index].spec.genderWeight.map { String(format: "%@ × %.3g", name(index), $0) } ?? name(index)
+        }
+        return "\(detectorName); gender: \(genders.joined(separator: " + ")); age: \(name(ageSource))"
+    }
+
     /// Seconds spent in the nets' forward passes so far (the rest of the
     /// pipeline's time is its own: decoding aside, resizing, blobs, landmarks, crops).
     public var forwardSeconds: Double {

@@ -185,6 +185,7 @@ struct BenchCommand: ParsableCommand {
             let frames = max(1, windows.withLock { $0.reduce(0) { $0 + $1.framesAnalysed } })
             let work = loop.classificationWork
             print("OpenCV \(OpenCVRuntime.version), \(OpenCVRuntime.threadCount) thread(s); \(path)")
+            print("models: \(pipeline.summary)")
             print(String(format: "every frame analysed: %.2f frames/s (%d frames), %.1f ms CPU per frame (%.0f %% of one core)",
                          Double(frames) / wall, frames, cpu / Double(frames) * 1000, cpu / wall * 100))
             print(String(format: "per frame: %.2f ms in all, %.2f ms in the nets' forward passes (%.0f %%), %.2f ms the pipeline's own "

@@ -80,6 +80,6 @@ struct EvaluateCommand: ParsableCommand {
         if let dumpReadings {
             try (dump.joined(separator: "\n") + "\n").write(toFile: dumpReadings, atomically: true, encoding: .utf8)
         }
-        print(json ? EvaluationReport.json(scores) : EvaluationReport.text(scores))
+        print(json ? EvaluationReport.json(scores, pipeline: pipeline.summary) : EvaluationReport.text(scores, pipeline: pipeline.summary))
     }
 }

@@ -140,6 +140,8 @@ struct EvaluateAndBenchCommandTests {
         #expect(result.standardOutput.contains("age in labelled range"))
         #expect(result.standardOutput.contains("Portraits: 1 photos"))
         #expect(result.standardOutput.contains("Adience group one-off"))
+        #expect(result.standardOutput.hasPrefix("models: res10 SSD 300x300; gender: gender-v1-opencv.onnx; age: age-v1-opencv.onnx\n"),
+                "the report names what it measured: \(result.standardOutput)")
     }
 
     @Test("bench prints per-stage figures and the OpenCV thread count")
@@ -147,7 +149,8 @@ struct EvaluateAndBenchCommandTests {
         let result = try ProcessRunner.run(TestPaths.executable,
             ["bench", "--models", TestPaths.models, "--runs", "2", "--threads", "1", TestPaths.samples + "/astronaut.png"])
         #expect(result.status == 0)
-        for stage in ["model load", "decode", "detect", "align, per face", "classify gender+age, per face", "whole photo", "1 thread"] {
+        for stage in ["model load", "decode", "detect", "align, per face", "classify gender+age, per face", "whole photo", "1 thread",
+                      "models: res10 SSD"] {
             #expect(result.standardOutput.contains(stage), "\(stage) in \(result.standardOutput)")
         }
     }

@@ -6,15 +6,35 @@ import Testing
 @Suite("edgecensus run on the optional model set", .serialized,
        .enabled(if: TestPaths.hasYuNet && TestPaths.hasFaceAPI, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
 struct OptionalSetAgentTests {
-    @Test("the sample video is counted as with the default set: 1, 3 and 2 people, three women and three men")
-    func sampleVideo() throws {
-        let directory = try TemporaryDirectory()
+    /// The set, made in `directory` from the upstream files.
+    static func makeSet(in directory: TemporaryDirectory) throws -> String {
         let set = directory.file("optional")
         let made = try ProcessRunner.run("/bin/bash", [TestPaths.models + "/tools/make-optional-set.sh", set,
                                                       TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
                                                       TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
                                                       TestPaths.sharedModels + "/faceapi/age_gender_model-shard1"])
         try #require(made.status == 0, "\(made.standardError)")
+        return set
+    }
+
+    @Test("evaluate and bench name the set's detector and nets, with the gender's weights, on their first lines")
+    func reportsNameTheSet() throws {
+        let directory = try TemporaryDirectory()
+        let set = try Self.makeSet(in: directory)
+        let csv = directory.file("labels.csv")
+        try writeFile(csv, Data("file,age,age_min,age_max,gender,dataset\n\(TestPaths.samples)/fairface_0152.jpg,,20,29,male,Samples\n".utf8))
+        let evaluated = try ProcessRunner.run(TestPaths.executable, ["evaluate", "--models", set, "--labels", csv])
+        #expect(evaluated.status == 0, "\(evaluated.standardError)")
+        #expect(evaluated.standardOutput.hasPrefix("models: YuNet 640x640, score ≥ 0.7; gender: gender-v1-opencv.onnx × 0.263 + "
+                                                   + "age-gender-faceapi.onnx × 0.548; age: age-gender-faceapi.onnx\n"), "\(evaluated.standardOutput)")
+        let bench = try ProcessRunner.run(TestPaths.executable, ["bench", "--models", set, "--runs", "2", TestPaths.samples + "/astronaut.png"])
+        #expect(bench.status == 0 && bench.standardOutput.contains("models: YuNet 640x640"), "\(bench.standardOutput)")
+    }
+
+    @Test("the sample video is counted as with the default set: 1, 3 and 2 people, three women and three men")
+    func sampleVideo() throws {
+        let directory = try TemporaryDirectory()
+        let set = try Self.makeSet(in: directory)
         let config = directory.file("walkers.yaml")
         let text = try String(contentsOfFile: TestPaths.samples + "/walkers.yaml", encoding: .utf8)
             .replacingOccurrences(of: "etc/samples/walkers.mp4", with: TestPaths.samples + "/walkers.mp4")
