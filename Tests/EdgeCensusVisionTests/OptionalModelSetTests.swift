@@ -8,13 +8,11 @@ import Testing
 @Suite("The optional model set, made from the upstream files", .serialized,
        .enabled(if: TestPaths.hasYuNet && TestPaths.hasFaceAPI, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
 struct OptionalModelSetTests {
-    static let script = TestPaths.models + "/tools/make-optional-set.sh"
-    static let upstream = [TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
-                           TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
-                           TestPaths.sharedModels + "/faceapi/age_gender_model-shard1"]
+    static let script = OptionalModelSet.script
+    static let upstream = OptionalModelSet.upstream
 
     static func make(_ destination: String, _ files: [String]) throws -> ProcessResult {
-        try ProcessRunner.run("/bin/bash", [script, "--from", TestPaths.models, destination] + files)
+        try OptionalModelSet.make(destination, files: files)
     }
 
     @Test("a complete set: the default files unchanged, YuNet, the rebuilt face-api.js graph, model-set.json and a SHA256SUMS that checks; the agent loads from it")

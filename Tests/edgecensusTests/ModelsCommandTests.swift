@@ -31,14 +31,11 @@ struct ModelsCommandTests {
     }
 
     @Test("the optional set made by make-optional-set.sh: YuNet and face-api.js's net each run once on the astronaut",
-          .enabled(if: TestPaths.hasYuNet && TestPaths.hasFaceAPI, "needs ../shared/models (optional models are never committed)"))
+          .enabled(if: OptionalModelSet.available, "needs ../shared/models (optional models are never committed)"))
     func optionalSet() throws {
         let directory = try TemporaryDirectory()
         let set = directory.file("optional")
-        let made = try ProcessRunner.run("/bin/bash", [TestPaths.models + "/tools/make-optional-set.sh", set,
-                                                      TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
-                                                      TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
-                                                      TestPaths.sharedModels + "/faceapi/age_gender_model-shard1"])
+        let made = try OptionalModelSet.make(set)
         try #require(made.status == 0, "\(made.standardError)")
         let result = try ProcessRunner.run(TestPaths.executable, ["models", "check", set, "--photo", TestPaths.samples + "/astronaut.png"])
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")

@@ -4,15 +4,12 @@ import Testing
 
 /// The agent (`run`) on the optional model set made from ../shared/models.
 @Suite("edgecensus run on the optional model set", .serialized,
-       .enabled(if: TestPaths.hasYuNet && TestPaths.hasFaceAPI, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
+       .enabled(if: OptionalModelSet.available, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
 struct OptionalSetAgentTests {
     /// The set, made in `directory` from the upstream files.
     static func makeSet(in directory: TemporaryDirectory) throws -> String {
         let set = directory.file("optional")
-        let made = try ProcessRunner.run("/bin/bash", [TestPaths.models + "/tools/make-optional-set.sh", set,
-                                                      TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
-                                                      TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
-                                                      TestPaths.sharedModels + "/faceapi/age_gender_model-shard1"])
+        let made = try OptionalModelSet.make(set)
         try #require(made.status == 0, "\(made.standardError)")
         return set
     }
