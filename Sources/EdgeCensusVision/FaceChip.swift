@@ -52,6 +52,22 @@ public enum FaceChip {
         return try fine.resized(width: width, height: height, smoothing: true)
     }
 
+    /// The chip a classifier sees: its crop of the face (`box`; `landmarks` for aligned
+    /// crops) at its input size.
+    public static func cut(for spec: ClassifierSpec, box: Box, landmarks: [Point]?, from image: Image) throws(VisionError) -> Image {
+        switch spec.crop {
+        case .aligned(let padding):
+            guard let landmarks else { throw .invalidSpecification(key: "crop", reason: "aligned crops need landmarks") }
+            let chipToImage = alignment(landmarks: landmarks, size: spec.inputWidth, padding: padding)
+            return try extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
+        case .box(let margin):
+            let chipToImage = boxCrop(box: box, size: spec.inputWidth, margin: margin)
+            return try extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
+        case .trimmedSquare(let trimTop):
+            return try trimmedSquare(from: image, box: box, trimTop: trimTop, width: spec.inputWidth, height: spec.inputHeight)
+        }
+    }
+
     /// face-api.js's way: the box with `trimTop` of its height cut off the top, padded
     /// to a square with black (centred), resized (bilinear) to `width`x`height`.
     /// Parts of the box outside the image are black too.

@@ -459,18 +459,7 @@ public final class FacePipeline {
     private func read(_ classifier: FaceClassifier, labels: [Gender]?, face: DetectedFace, landmarks: [Point]?,
                       image: Image) throws(VisionError) -> (NetReading, Image) {
         let spec = classifier.spec
-        let chip: Image
-        switch spec.crop {
-        case .aligned(let padding):
-            guard let landmarks else { throw .invalidSpecification(key: "crop", reason: "aligned crops need landmarks") }
-            let chipToImage = FaceChip.alignment(landmarks: landmarks, size: spec.inputWidth, padding: padding)
-            chip = try FaceChip.extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
-        case .box(let margin):
-            let chipToImage = FaceChip.boxCrop(box: face.box, size: spec.inputWidth, margin: margin)
-            chip = try FaceChip.extract(from: image, chipToImage: chipToImage, width: spec.inputWidth, height: spec.inputHeight)
-        case .trimmedSquare(let trimTop):
-            chip = try FaceChip.trimmedSquare(from: image, box: face.box, trimTop: trimTop, width: spec.inputWidth, height: spec.inputHeight)
-        }
+        let chip = try FaceChip.cut(for: spec, box: face.box, landmarks: landmarks, from: image)
         let first = try classifier.reading(for: chip)
         guard settings.flipAverage else { return (first, chip) }
         if settings.mirrorBelow < 1 {

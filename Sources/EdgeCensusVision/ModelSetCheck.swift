@@ -73,31 +73,22 @@ public enum ModelSetCheck {
         for net in manifest.nets {
             do {
                 guard let face else { throw VisionError.unexpectedOutput(model: net.file, reason: "no face to run it on") }
-                let path = try models.verifiedFile(net.file, role: "net \(net.id)", expectedSHA256: net.sha256)
-                let network = try NeuralNetwork.onnx(path: path)
+                let spec = ModelSetManifest.spec(for: net)
+                let classifier = try FaceClassifier.load(spec, from: models, role: "net \(net.id)")
                 guard net.crop.kind == "box" else {
                     throw VisionError.invalidSpecification(key: "nets.\(net.id).crop", reason: "only box crops are run by the check yet")
                 }
-                let chip = try FaceChip.trimmedSquare(from: photo, box: face, trimTop: net.crop.trimTop ?? 0,
-                                                      width: net.input.width, height: net.input.height)
+                let chip = try FaceChip.cut(for: spec, box: face, landmarks: nil, from: photo)
                 let started = ContinuousClock.now
-                let outputs = try network.forward(Blob(image: chip, order: net.input.colorOrder, mean: net.input.mean, scale: net.input.scale),
-                                                  outputs: net.outputs.map(\.name))
+                let reading = try classifier.reading(for: chip)
                 let took = (ContinuousClock.now - started).seconds * 1000
                 var read: [String] = []
-                for (output, values) in zip(net.outputs, outputs) {
+                for output in spec.outputs {
                     switch output.kind {
-                    case "age-years":
-                        guard values.count == 1, values[0].isFinite else {
-                            throw VisionError.unexpectedOutput(model: net.file, reason: "\(output.name): \(values.count) values, one age expected")
-                        }
-                        read.append(String(format: "age %.1f", values[0]))
-                    default:
-                        let labels = output.labels ?? []
-                        guard values.count == labels.count, abs(values.reduce(0, +) - 1) < 1e-3 else {
-                            throw VisionError.unexpectedOutput(model: net.file, reason: "\(output.name): \(values) is not one probability per label")
-                        }
-                        read.append(zip(labels, values).map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
+                    case .ageYears:
+                        read.append(String(format: "age %.1f", reading.ageYears ?? .nan))
+                    case .genderProbabilities(let labels):
+                        read.append(zip(labels, reading.gender ?? []).map { String(format: "%@ %.2f", $0.0, $0.1) }.joined(separator: ", "))
                     }
                 }
                 lines.append(Line(passed: true, part: "net \(net.id)", detail: read.joined(separator: "; ") + String(format: "; %.1f ms", took)))

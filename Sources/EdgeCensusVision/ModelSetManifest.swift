@@ -213,13 +213,7 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         return ids.compactMap { id in
             var spec: ClassifierSpec
             if let net = nets.first(where: { $0.id == id }) {
-                spec = ClassifierSpec(model: net.file, modelSHA256: net.sha256, inputWidth: net.input.width,
-                                      inputHeight: net.input.height, colorOrder: net.input.colorOrder, mean: net.input.mean,
-                                      scale: net.input.scale, crop: net.crop.faceCrop,
-                                      outputs: net.outputs.map { output in
-                                          ClassifierOutput(name: output.name, kind: output.kind == "age-years"
-                                                           ? .ageYears : .genderProbabilities(labels: output.labels ?? []))
-                                      })
+                spec = Self.spec(for: net)
             } else if let preset = Self.presetNets[id] {
                 spec = preset
             } else {
@@ -230,6 +224,16 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
             if id == age.net { spec.ageSpread = age.spread }
             return (spec, "\(Self.fileName) net \(id)", weight != nil, id == age.net)
         }
+    }
+
+    /// How one of the set's nets is run: its file, checksum, input, crop and outputs.
+    public static func spec(for net: Net) -> ClassifierSpec {
+        ClassifierSpec(model: net.file, modelSHA256: net.sha256, inputWidth: net.input.width, inputHeight: net.input.height,
+                       colorOrder: net.input.colorOrder, mean: net.input.mean, scale: net.input.scale, crop: net.crop.faceCrop,
+                       outputs: net.outputs.map { output in
+                           ClassifierOutput(name: output.name, kind: output.kind == "age-years"
+                                            ? .ageYears : .genderProbabilities(labels: output.labels ?? []))
+                       })
     }
 
     /// Every file the manifest names with its expected sha256.
