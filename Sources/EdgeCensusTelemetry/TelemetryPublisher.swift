@@ -81,8 +81,12 @@ public final class TelemetryPublisher: Sendable {
             case .connected:
                 connectedFlag.withLock { $0 = true }
                 logger.info("connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
-                await announce()
+                // Online, then what the participants publish on a connect (health,
+                // the configuration's state: small and awaited by dashboards), then
+                // the dozens of discovery configs, each a round trip.
+                await send(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
                 for participant in participants { await participant.connected(client: client) }
+                await announce()
             case .refused(let reason):
                 logger.error("the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
             case .disconnected(let reason):
@@ -108,8 +112,8 @@ public final class TelemetryPublisher: Sendable {
         }
     }
 
+    /// Home Assistant's discovery configs, and the clean-up of what earlier runs left.
     private func announce() async {
-        await send(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
         if discovery {
             do {
                 try client.subscribe(layout.homeAssistantStatus, qos: 1)
