@@ -35,18 +35,9 @@ cache="${EDGECENSUS_ROOT_CACHE:-/var/cache/edgecensus/roots}"
 mirror="${EDGECENSUS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 unavailable() { echo "debian-root: cannot make a $suite $arch $purpose root here: $*" >&2; exit 77; }
 
+# The packages: one list per purpose in packaging/packages.list.
 case "$purpose" in
-    build)   packages=(swiftlang lld libstdc++-14-dev libopencv-dev libjpeg-dev libpng-dev libavformat-dev libavcodec-dev
-                       libswscale-dev libavutil-dev libmosquitto-dev libv4l-dev pkg-config git
-                       fakeroot dpkg-dev chrpath binutils binutils-aarch64-linux-gnu file lintian systemd adduser) ;;
-    target)  packages=(systemd adduser) ;;
-    appliance) packages=(linux-image-amd64 initramfs-tools systemd systemd-sysv udev kmod dbus procps adduser
-                         mosquitto mosquitto-clients) ;;
-    # What the project links: three OpenCV modules (not all of libopencv-dev: far less to install
-    # emulated), libjpeg, libpng and FFmpeg's decoding libraries.
-    sysroot) packages=(libopencv-core-dev libopencv-dnn-dev libopencv-imgproc-dev libjpeg-dev libpng-dev
-                       libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-                       libmosquitto-dev libv4l-dev libstdc++-14-dev libc6-dev dpkg-dev) ;;
+    build|target|appliance|sysroot) read -r -a packages <<<"$(bash "$here/packages.sh" "$purpose")" ;;
     *) echo "debian-root: purpose is build, sysroot, target or appliance, not $purpose" >&2; exit 2 ;;
 esac
 # What a sysroot takes from swiftlang: the runtime and modules, the static runtime, and
