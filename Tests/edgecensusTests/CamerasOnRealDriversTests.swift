@@ -208,9 +208,15 @@ struct CamerasOnRealDriversTests {
         #expect(analysed.reduce(0, +) > 0)
         // At most one analysis a second: five in a 5 s window (six at a boundary).
         #expect(analysed.allSatisfy { (0...6).contains($0) }, "\(analysed)")
-        // The camera delivered in every whole window after the first (which began before it opened).
+        // The camera delivered throughout: frames in the whole windows after the first
+        // (which began before it opened), at least one a second on average, and in
+        // all of them but one. The guest is emulated: on a loaded host an analysis can
+        // hold both its vCPUs for seconds (CI once saw one 5 s window without a frame,
+        // 16 to 25 frames in each of the others).
         let whole = documents.indices.dropFirst().filter { documents[$0]["partial"] as? Bool == false }
-        #expect(whole.allSatisfy { analysed[$0] + dropped[$0] > 0 }, "analysed \(analysed), dropped \(dropped)")
+        let delivered = whole.map { analysed[$0] + dropped[$0] }
+        #expect(delivered.filter { $0 == 0 }.count <= 1, "analysed \(analysed), dropped \(dropped)")
+        #expect(delivered.reduce(0, +) >= 5 * delivered.count, "analysed \(analysed), dropped \(dropped)")
         #expect(documents.map { $0["seq"] as? Int ?? 0 } == Array(1...documents.count))
     }
 
