@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // Layers, lowest first (Sources/edgecensus/Documentation.docc/Articles/Architecture.md;
+        // Tests/EdgeCensusArchitectureTests checks every edge against them).
         // C facilities, wrapped thinly.
         // OpenCV's headers, under the sysroot: /usr/include/opencv4 natively, the arm64
         // root's copy when cross-compiling (see packaging/build-deb.sh --arch).
@@ -36,6 +38,11 @@ let package = Package(
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
 
+        // Small general helpers with no dependency: JSON text, Internet time.
+        .target(
+            name: "EdgeCensusSupport",
+            swiftSettings: strictSwift
+        ),
         // Faces in an image: models, detection, alignment, classification.
         .target(
             name: "EdgeCensusVision",
@@ -54,7 +61,14 @@ let package = Package(
         .target(
             name: "EdgeCensusConfiguration",
             dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
-                           "EdgeCensusLogging", "EdgeCensusStorage"],
+                           "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSupport"],
+            swiftSettings: strictSwift
+        ),
+        // Configuration over MQTT: the device's service (config/set, config/get,
+        // config/state) and the operator's client.
+        .target(
+            name: "EdgeCensusRemoteConfiguration",
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusLogging", "EdgeCensusTelemetry"],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.
@@ -66,7 +80,7 @@ let package = Package(
         // From faces to anonymous counts: throttle, tracker, windows, sequence numbers.
         .target(
             name: "EdgeCensusCounting",
-            dependencies: ["EdgeCensusVision", "EdgeCensusStorage"],
+            dependencies: ["EdgeCensusVision", "EdgeCensusStorage", "EdgeCensusSupport"],
             swiftSettings: strictSwift
         ),
         // The agent: frames → faces → tracks → windows, paced by the throttle.
@@ -79,9 +93,9 @@ let package = Package(
         // configuration, health, analysis, watchdog) and their start and stop order.
         .target(
             name: "EdgeCensusRuntime",
-            dependencies: ["EdgeCensusAgent", "EdgeCensusCapture", "EdgeCensusConfiguration", "EdgeCensusCounting",
-                           "EdgeCensusLogging", "EdgeCensusMotion", "EdgeCensusStorage", "EdgeCensusSystemd", "EdgeCensusTelemetry",
-                           "EdgeCensusVision"],
+            dependencies: ["EdgeCensusAgent", "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusConfiguration", "EdgeCensusCounting",
+                           "EdgeCensusLogging", "EdgeCensusMotion", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage",
+                           "EdgeCensusSupport", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
         // The agent's log lines, with their levels (journal priorities under systemd).
@@ -98,8 +112,8 @@ let package = Package(
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
-            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusVision",
-                           "EdgeCensusLogging"],
+            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusSupport",
+                           "EdgeCensusVision", "EdgeCensusLogging"],
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
@@ -107,8 +121,8 @@ let package = Package(
         // and a Home Assistant dashboard for devices.
         .target(
             name: "EdgeCensusFleet",
-            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting",
-                           .product(name: "Yams", package: "Yams")],
+            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusRemoteConfiguration",
+                           "EdgeCensusSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strictSwift
         ),
         // The offline buffer: a fixed-size ring file of windows not yet acknowledged,
@@ -129,6 +143,14 @@ let package = Package(
             dependencies: ["EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
+        // Benchmarks (a command prints their figures) and the simulated fleet they measure
+        // against: only the command uses them, never a product module.
+        .target(
+            name: "EdgeCensusBench",
+            dependencies: ["EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusFleet",
+                           "EdgeCensusLogging", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage", "EdgeCensusSupport", "EdgeCensusTelemetry", "EdgeCensusVision"],
+            swiftSettings: strictSwift
+        ),
         // The command line: parses arguments and wires the modules together.
         .executableTarget(
             name: "edgecensus",
@@ -136,6 +158,7 @@ let package = Package(
                 "EdgeCensusVision", "EdgeCensusConfiguration", "EdgeCensusEvaluation", "EdgeCensusAgent",
                 "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusTelemetry", "EdgeCensusBuffer",
                 "EdgeCensusLogging", "EdgeCensusSystemd", "EdgeCensusRuntime", "EdgeCensusFleet", "EdgeCensusMotion",
+                "EdgeCensusBench", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage", "EdgeCensusSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -180,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusAgentTests",
-            dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusMotion", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusMotion", "EdgeCensusRuntime", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -206,12 +229,27 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusConfigurationTests",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusRuntime", "EdgeCensusTelemetry",
+                           "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EdgeCensusEvaluationTests",
             dependencies: ["EdgeCensusEvaluation", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusArchitectureTests",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusSupportTests",
+            dependencies: ["EdgeCensusSupport", "EdgeCensusCounting", "EdgeCensusVision", "EdgeCensusTestSupport"],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusBenchTests",
+            dependencies: ["EdgeCensusBench", "EdgeCensusFleet", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

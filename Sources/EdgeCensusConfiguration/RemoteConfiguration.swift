@@ -91,6 +91,11 @@ public struct RemoteConfiguration: Sendable {
         public var transaction: ConfigurationValue?
         public var reason: String
         public var description: String { reason }
+
+        public init(transaction: ConfigurationValue? = nil, reason: String) {
+            self.transaction = transaction
+            self.reason = reason
+        }
     }
 
     /// Checks a `config/set` payload against the configuration in force.

@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 import EdgeCensusCounting
 import Foundation
 

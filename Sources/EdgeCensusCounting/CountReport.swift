@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 import EdgeCensusVision
 import Foundation
 

@@ -1,3 +1,4 @@
+import EdgeCensusRemoteConfiguration
 import EdgeCensusConfiguration
 import Foundation
 

@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import Foundation

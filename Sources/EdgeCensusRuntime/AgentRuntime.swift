@@ -1,3 +1,4 @@
+import EdgeCensusRemoteConfiguration
 import EdgeCensusAgent
 import EdgeCensusCapture
 public import EdgeCensusConfiguration

@@ -93,6 +93,11 @@ public struct MQTTError: Error, Equatable, CustomStringConvertible {
     public var operation: String
     public var reason: String
     public var description: String { "MQTT \(operation) failed: \(reason)" }
+
+    public init(operation: String, reason: String) {
+        self.operation = operation
+        self.reason = reason
+    }
 }
 
 /// A client over libmosquitto. A network thread of its own (`MQTTNetworkLoop`)

@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 public import EdgeCensusCounting
 public import EdgeCensusStorage
 import EdgeCensusVision

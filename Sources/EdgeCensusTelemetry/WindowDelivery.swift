@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 public import EdgeCensusBuffer
 public import EdgeCensusCounting
 public import EdgeCensusLogging

@@ -1,3 +1,4 @@
+import EdgeCensusBench
 import ArgumentParser
 import EdgeCensusAgent
 import EdgeCensusBuffer

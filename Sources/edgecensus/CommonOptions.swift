@@ -1,3 +1,4 @@
+import EdgeCensusRuntime
 import ArgumentParser
 import EdgeCensusConfiguration
 import EdgeCensusVision

@@ -1,3 +1,5 @@
+import EdgeCensusRuntime
+import EdgeCensusRemoteConfiguration
 import ArgumentParser
 import EdgeCensusConfiguration
 import EdgeCensusTelemetry

@@ -1,3 +1,4 @@
+import EdgeCensusRemoteConfiguration
 import ArgumentParser
 import EdgeCensusConfiguration
 import EdgeCensusFleet

@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 import ArgumentParser
 import Dispatch
 import EdgeCensusConfiguration

@@ -1,6 +1,7 @@
 import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
+import EdgeCensusRuntime
 import EdgeCensusCounting
 import EdgeCensusMotion
 import EdgeCensusTestSupport

@@ -74,17 +74,6 @@ struct AgentConfigurationTests {
         }
     }
 
-    @Test("frames keep their aspect ratio for the detector and are never framed by a border; photos are framed and squashed")
-    func photosAndFrames() throws {
-        let configuration = AgentConfiguration()
-        let frames = configuration.pipelineSettings(for: .frames).detection
-        let photos = configuration.pipelineSettings(for: .photos).detection
-        #expect(frames.keepAspect && frames.border == 0)
-        #expect(!photos.keepAspect && photos.border == configuration.detection.border)
-        let squashed = try AgentConfiguration.parse(yaml: "detection:\n  keep_aspect: false\n")
-        #expect(!squashed.pipelineSettings(for: .frames).detection.keepAspect)
-    }
-
     @Test("errors name the key, the value and what was expected", arguments: [
         ("detection:\n  confidence_threshold: 1.5\n", "detection.confidence_threshold", "out of range"),
         ("detection:\n  confidence_threshold: high\n", "detection.confidence_threshold", "expected a number"),

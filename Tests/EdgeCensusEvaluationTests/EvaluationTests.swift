@@ -74,13 +74,6 @@ struct DatasetScoreTests {
         score.add(label, prediction: Self.face(.male, age: 2.4, group: .from0to2))
         #expect(score.inRangeShare == 0.5)
     }
-
-    @Test("percentiles use the nearest rank")
-    func percentile() {
-        let figure = LatencyBenchmark.figure("stage", Array(1...20).map(Double.init))
-        #expect(figure.median == 10)
-        #expect(figure.p95 == 19)
-    }
 }
 
 @Suite("Accuracy against coverage, and calibration")

@@ -1,3 +1,5 @@
+import EdgeCensusFleet
+import EdgeCensusRemoteConfiguration
 public import EdgeCensusTelemetry
 import EdgeCensusConfiguration
 import Foundation

@@ -1,3 +1,4 @@
+public import EdgeCensusConfiguration
 public import EdgeCensusLogging
 public import EdgeCensusTelemetry
 import Foundation

@@ -1,3 +1,4 @@
+import EdgeCensusBench
 import EdgeCensusFleet
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport

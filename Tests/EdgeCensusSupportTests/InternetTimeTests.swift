@@ -1,4 +1,4 @@
-import EdgeCensusCounting
+import EdgeCensusSupport
 import Foundation
 import Testing
 

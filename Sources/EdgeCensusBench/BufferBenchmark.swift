@@ -1,3 +1,4 @@
+public import EdgeCensusTelemetry
 public import EdgeCensusBuffer
 import EdgeCensusCounting
 import EdgeCensusLogging

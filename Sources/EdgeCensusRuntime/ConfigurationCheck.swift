@@ -1,3 +1,4 @@
+public import EdgeCensusConfiguration
 import EdgeCensusStorage
 import EdgeCensusTelemetry
 import Foundation
@@ -17,12 +18,13 @@ public struct ConfigurationCheck: Sendable {
     /// `loadModels`: false skips loading the networks (the file checks still run).
     public static func run(file: String, modelsOverride: String? = nil, loadModels: Bool = true) -> ConfigurationCheck {
         let problems = AgentConfiguration.problems(file: file)
-        guard problems.isEmpty, let (tree, configuration) = try? AgentConfiguration.read(file: file) else {
+        guard problems.isEmpty, let read = try? ConfigurationFile(path: file) else {
             return ConfigurationCheck(configuration: nil, problems: problems, notes: [])
         }
+        let configuration = read.configuration
         var check = ConfigurationCheck(configuration: configuration, problems: [], notes: [])
         func problem(_ key: String, _ text: String) {
-            check.problems.append(ConfigurationError(key: key, problem: text, file: file, line: tree.line(of: key)))
+            check.problems.append(ConfigurationError(key: key, problem: text, file: file, line: read.line(of: key)))
         }
         if loadModels {
             do {

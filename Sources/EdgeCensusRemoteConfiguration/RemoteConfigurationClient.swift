@@ -1,3 +1,4 @@
+public import EdgeCensusConfiguration
 public import EdgeCensusTelemetry
 import Foundation
 

@@ -1,3 +1,4 @@
+public import EdgeCensusTelemetry
 import EdgeCensusCounting
 import EdgeCensusVision
 import Foundation

@@ -1,3 +1,4 @@
+public import EdgeCensusConfiguration
 public import EdgeCensusVision
 
 /// What a pipeline will look at: still photos (`detect`, `evaluate`) or the frames

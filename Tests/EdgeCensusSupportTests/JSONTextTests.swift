@@ -1,4 +1,5 @@
 import EdgeCensusCounting
+import EdgeCensusSupport
 import EdgeCensusVision
 import Foundation
 import Testing
