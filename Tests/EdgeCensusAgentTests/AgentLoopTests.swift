@@ -11,7 +11,7 @@ import Testing
 
 /// The whole loop on the composed sample video (etc/samples/walkers.mp4): six
 /// people walk past, linger, cross and leave, as walkers.json says.
-@Suite("Agent loop on the sample video", .serialized)
+@Suite("Agent loop on the sample video", .tags(.slow), .serialized)
 struct AgentLoopTests {
     struct Truth: Decodable {
         struct Person: Decodable { var gender: String; var enters: Double; var leaves: Double }

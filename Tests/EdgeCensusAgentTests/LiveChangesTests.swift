@@ -31,7 +31,7 @@ final class WatchedSource: FrameSource, @unchecked Sendable {
     }
 }
 
-@Suite("Agent loop changed while it runs", .serialized)
+@Suite("Agent loop changed while it runs", .tags(.slow), .serialized)
 struct LiveChangesTests {
     @Test("the capture reopens on a new source without losing the current window; a lower rate cap takes over")
     func reopenAndRetune() async throws {

@@ -13,7 +13,7 @@ import Testing
 /// The agent with the motion gate against the same agent without it, on the sample
 /// videos: the day-like one (etc/samples/day.mp4: six people in six minutes of a
 /// noisy, empty corridor with lighting changes), walkers.mp4 and varied.mp4.
-@Suite("Agent loop gated by motion", .serialized)
+@Suite("Agent loop gated by motion", .tags(.slow), .serialized)
 struct MotionGatedLoopTests {
     static let start = 1_767_258_000.0  // 2026-01-01T09:00:00Z, on a window boundary
 

@@ -11,7 +11,7 @@ import Testing
 /// The per-person votes on etc/samples/varied.mp4: twenty FairFace people, each
 /// about eight seconds in view, drawn in every frame at its own scale, rotation,
 /// blur, brightness, JPEG quality and partial turn (varied.json, compose_varied.py).
-@Suite("Votes across frames on the varied video", .serialized)
+@Suite("Votes across frames on the varied video", .tags(.slow), .serialized)
 struct VotesOnVariedVideoTests {
     struct Truth: Decodable {
         struct Person: Decodable {

@@ -7,7 +7,7 @@ import Testing
 
 /// The fleet scale benchmark on a small fleet: what it reports holds (its timings
 /// are only printed, never asserted: the machine is shared).
-@Suite("The fleet scale benchmark", .serialized)
+@Suite("The fleet scale benchmark", .tags(.broker), .serialized)
 struct FleetScaleBenchmarkTests {
     @Test("simulated devices announce and publish as agents do; the survey finds each, the bulk change reaches each")
     func smallFleet() async throws {

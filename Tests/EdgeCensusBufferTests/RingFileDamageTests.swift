@@ -108,7 +108,7 @@ struct OfflineBufferTests {
         #expect(try RingFile.scan(path: path) == [2, 3, 4, 5])
     }
 
-    @Test("a filesystem too small for the ring: windows wait in memory, the fault names the file and ENOSPC, and nothing is lost")
+    @Test("a filesystem too small for the ring: windows wait in memory, the fault names the file and ENOSPC, and nothing is lost", .tags(.root))
     func tooSmallForTheRing() throws {
         guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let reports = LockedList<StorageHealth.Change>()
@@ -144,7 +144,7 @@ struct OfflineBufferTests {
 
 @Suite("A read-only state directory")
 struct ReadOnlyStateTests {
-    @Test("a read-only filesystem: the buffer keeps windows in memory and the fault names the file and EROFS; once writable, they go to the ring")
+    @Test("a read-only filesystem: the buffer keeps windows in memory and the fault names the file and EROFS; once writable, they go to the ring", .tags(.root))
     func readOnly() throws {
         guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 1_048_576) else { return }
         try disk.setReadOnly(true)

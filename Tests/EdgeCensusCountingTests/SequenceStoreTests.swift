@@ -34,7 +34,7 @@ struct SequenceStoreTests {
         #expect(SequenceStore(path: path, now: 0).next() == WindowNumber(epoch: before.epoch, sequence: 3))
     }
 
-    @Test("a full disk: numbers go on in memory in a new epoch, the fault is reported once, and a restart on the old file repeats no (epoch, seq)")
+    @Test("a full disk: numbers go on in memory in a new epoch, the fault is reported once, and a restart on the old file repeats no (epoch, seq)", .tags(.root))
     func fullDisk() throws {
         guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let path = disk.file("sequence")

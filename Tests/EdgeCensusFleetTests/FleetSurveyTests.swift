@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `FleetSurvey` reads what a real broker retains for each device.
-@Suite("Surveying a fleet on a real broker", .serialized)
+@Suite("Surveying a fleet on a real broker", .tags(.broker), .serialized)
 struct FleetSurveyTests {
     @Test("every device with a retained document under the prefix is found, other topics and prefixes are not")
     func findsDevices() async throws {

@@ -13,7 +13,7 @@ import Testing
 /// The running agent, started without the command line: one owner of the parts,
 /// which starts them in order, says when it is ready, and stops them in the reverse
 /// order so that the last window reaches the broker before `stopped`.
-@Suite("The agent runtime: its parts, their start and stop order", .serialized)
+@Suite("The agent runtime: its parts, their start and stop order", .tags(.broker), .serialized)
 struct AgentRuntimeTests {
     let directory: TemporaryDirectory
 

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("State files: atomic replacement, faults by kind, and the faults in force")
 struct StorageTests {
-    @Test("a replacement on a full disk fails with ENOSPC, names the file, and leaves the old content and no temporary file")
+    @Test("a replacement on a full disk fails with ENOSPC, names the file, and leaves the old content and no temporary file", .tags(.root))
     func fullDisk() throws {
         guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let path = disk.file("sequence")

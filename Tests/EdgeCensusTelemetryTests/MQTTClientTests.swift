@@ -5,7 +5,7 @@ import EdgeCensusVision
 import Foundation
 import Testing
 
-@Suite("MQTT on a real broker", .serialized)
+@Suite("MQTT on a real broker", .tags(.broker), .serialized)
 struct MQTTClientTests {
     static func publisher(port: Int, device: String = "test-device", discovery: Bool = true,
                           discoveryRecord: String? = nil) throws -> TelemetryPublisher {
@@ -210,7 +210,7 @@ struct MQTTClientTests {
     }
 }
 
-@Suite("MQTT against a broker that does not answer")
+@Suite("MQTT against a broker that does not answer", .tags(.slow))
 struct SilentBrokerTests {
     @Test("a socket that accepts but never answers is named as such, not 'Unknown error.'")
     func muteBroker() async throws {

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// A broker with TLS and password authentication, certificates made by the test.
-@Suite("MQTT with TLS and a password", .serialized)
+@Suite("MQTT with TLS and a password", .tags(.broker), .serialized)
 struct MQTTSecurityTests {
     struct Fixture {
         let directory: TemporaryDirectory

@@ -5,7 +5,7 @@ import Testing
 
 /// `Models/tools/make-optional-set.sh` on the upstream files in ../shared/models
 /// (optional models: never committed; the set is made in a temporary directory).
-@Suite("The optional model set, made from the upstream files", .serialized,
+@Suite("The optional model set, made from the upstream files", .tags(.slow), .serialized,
        .enabled(if: TestPaths.hasYuNet && TestPaths.hasFaceAPI, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
 struct OptionalModelSetTests {
     static let script = OptionalModelSet.script

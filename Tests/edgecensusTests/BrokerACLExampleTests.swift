@@ -6,7 +6,7 @@ import Testing
 /// `etc/mosquitto/edgecensus.acl` on a real mosquitto with one password per device:
 /// a real agent does all it does without one denial, the operator's tools work,
 /// and a device's credentials reach none of another device's topics.
-@Suite("The example broker ACL", .serialized)
+@Suite("The example broker ACL", .tags(.broker), .serialized)
 struct BrokerACLExampleTests {
     let broker: MosquittoBroker
     let directory: TemporaryDirectory

@@ -9,7 +9,7 @@ import Testing
 /// emulated (no KVM), so inference there is slow: these tests check what the
 /// camera code does (negotiation, mmap streaming, conversion, losing and finding a
 /// device), and only that the agent analyses some frames, never how many per second.
-@Suite("edgecensus on real V4L2 drivers (vivid and v4l2loopback in qemu)", .serialized)
+@Suite("edgecensus on real V4L2 drivers (vivid and v4l2loopback in qemu)", .tags(.guest, .slow), .serialized)
 struct CamerasOnRealDriversTests {
     /// One webcam-like vivid device (/dev/video0), and one S-Video capture without a
     /// scaler (/dev/video1): it lists no frame sizes and sets its own (720x576, PAL).

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `edgecensus config`: the operator's tool.
-@Suite("edgecensus config", .serialized)
+@Suite("edgecensus config", .tags(.broker), .serialized)
 struct ConfigCommandTests {
     @Test("validate: a good file passes, a bad one is named with its key, exit 2")
     func validate() throws {

@@ -6,7 +6,7 @@ import Testing
 /// `edgecensus fleet`: the operator's view over a broker with several real agents,
 /// one of them gone (its will said `offline`), one stopped cleanly, and one at
 /// another configuration version that refuses a change made for version 0.
-@Suite("edgecensus fleet", .serialized)
+@Suite("edgecensus fleet", .tags(.broker), .serialized)
 struct FleetCommandTests {
     let broker: MosquittoBroker
     let directory: TemporaryDirectory

@@ -8,7 +8,7 @@ import Testing
 /// `FuzzCampaign`). None may crash, hang or go over; a refusal must name the
 /// problem; the ring's campaign also checks that no window vanishes unreported
 /// and none is invented.
-@Suite("Fuzz: hostile inputs, each in a bounded child process", .serialized)
+@Suite("Fuzz: hostile inputs, each in a bounded child process", .tags(.slow), .serialized)
 struct FuzzTests {
     static let yamlTokens: [[UInt8]] = [
         ":", ": ", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "<<: *a\n", "!!str ", "!!binary ", "!custom ", "1:1:1:1:1:1:1:1:1:1:1:1",

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The agent (`run`) on the optional model set made from ../shared/models.
-@Suite("edgecensus run on the optional model set", .serialized,
+@Suite("edgecensus run on the optional model set", .tags(.slow), .serialized,
        .enabled(if: OptionalModelSet.available, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
 struct OptionalSetAgentTests {
     /// The set, made in `directory` from the upstream files.

@@ -2,7 +2,7 @@ import EdgeCensusTestSupport
 import Foundation
 import Testing
 
-@Suite("edgecensus run and cameras", .serialized)
+@Suite("edgecensus run and cameras", .tags(.slow), .serialized)
 struct RunCommandTests {
     static func documents(_ output: String) throws -> [[String: Any]] {
         try output.split(separator: "\n").map {

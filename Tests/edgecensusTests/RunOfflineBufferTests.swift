@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `edgecensus run` with the broker away: nothing is lost.
-@Suite("edgecensus run with the broker away", .serialized)
+@Suite("edgecensus run with the broker away", .tags(.broker), .serialized)
 struct RunOfflineBufferTests {
     @Test("windows made while the broker is down survive a SIGKILL and a restart, and all arrive, in order, once each, marked replayed, when it is back")
     func outageAndKill() async throws {

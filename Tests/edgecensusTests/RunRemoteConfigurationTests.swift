@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// `edgecensus run` reconfigured over MQTT through a real broker.
-@Suite("edgecensus run configured over MQTT", .serialized)
+@Suite("edgecensus run configured over MQTT", .tags(.broker), .serialized)
 struct RunRemoteConfigurationTests {
     let broker: MosquittoBroker
     let directory: TemporaryDirectory

@@ -6,7 +6,7 @@ import Testing
 
 /// `edgecensus run` started again and again on one state directory, the broker up:
 /// what the broker acknowledged is never sent again, and window numbers never repeat.
-@Suite("edgecensus run restarted on one state directory", .serialized)
+@Suite("edgecensus run restarted on one state directory", .tags(.broker), .serialized)
 struct RunRestartTests {
     static let counts = "edgecensus/hall/counts"
     /// Each test's own broker, the dashboard watching `counts` on it, and the agent's directory.

@@ -4,7 +4,7 @@ import Testing
 
 /// `edgecensus run` as systemd runs it with Type=notify and WatchdogSec=: the test
 /// holds the notification socket, as systemd would.
-@Suite("edgecensus run under systemd's notification protocol", .serialized)
+@Suite("edgecensus run under systemd's notification protocol", .tags(.broker), .serialized)
 struct RunUnderSystemdTests {
     let broker: MosquittoBroker
     let directory: TemporaryDirectory

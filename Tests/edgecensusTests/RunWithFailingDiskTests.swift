@@ -7,7 +7,7 @@ import Testing
 /// `edgecensus run` while its state directory fails under it, the broker away:
 /// counting goes on, every window arrives once the broker is back, the fault is
 /// named (file and cause) in the log and in health, and no (epoch, seq) repeats.
-@Suite("edgecensus run on a failing state directory", .serialized)
+@Suite("edgecensus run on a failing state directory", .tags(.broker, .root), .serialized)
 struct RunWithFailingDiskTests {
     static let counts = "edgecensus/hall/counts"
 

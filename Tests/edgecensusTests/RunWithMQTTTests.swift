@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `edgecensus run` publishing to a real broker that the test starts.
-@Suite("edgecensus run with MQTT", .serialized)
+@Suite("edgecensus run with MQTT", .tags(.broker), .serialized)
 struct RunWithMQTTTests {
     static func config(_ directory: TemporaryDirectory, port: Int, realtime: Bool, device: String = "hall",
                        healthInterval: Int = 1) throws -> String {
