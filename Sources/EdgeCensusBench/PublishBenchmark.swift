@@ -27,8 +27,8 @@ public struct PublishBenchmark: Sendable {
         // A benchmark does not wait out a broker that is not there.
         for await event in client.events {
             if event == .connected { break }
-            if case .refused(let reason) = event { throw MQTTError(operation: "connect to \(settings.host):\(settings.port)", reason: reason) }
-            if case .problem(let text) = event { throw MQTTError(operation: "connect to \(settings.host):\(settings.port)", reason: text) }
+            if case .refused(let reason) = event { throw MQTTError(.refused, operation: "connect to \(settings.host):\(settings.port)", reason: reason) }
+            if case .problem(let problem) = event { throw MQTTError(.connection, operation: "connect to \(settings.host):\(settings.port)", reason: problem.text) }
         }
         var window = CountWindow(sequence: 1, start: 1_767_258_000, end: 1_767_258_060)
         window.people = 12
@@ -53,7 +53,7 @@ public struct PublishBenchmark: Sendable {
                     for _ in 0..<share {
                         let sent = Date()
                         let ack = try await client.publish(message)
-                        guard ack.isSuccess else { throw MQTTError(operation: "publish", reason: "reason code \(ack.reasonCode)") }
+                        guard ack.isSuccess else { throw MQTTError(.refused, operation: "publish", reason: "reason code \(ack.reasonCode)") }
                         times.append(Date().timeIntervalSince(sent) * 1000)
                     }
                     return times

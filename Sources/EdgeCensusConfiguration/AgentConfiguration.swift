@@ -127,7 +127,7 @@ public struct AgentConfiguration: Sendable, Equatable {
         do {
             text = try BoundedTextFile.read(path, limit: YAMLTree.largestText)
         } catch {
-            throw ConfigurationError(key: "", problem: error.kind == .missing ? "configuration file not found" : error.description, file: path)
+            throw ConfigurationError(.file, key: "", problem: error.kind == .missing ? "configuration file not found" : error.description, file: path)
         }
         do {
             return try YAMLTree.parse(text) ?? .mapping([])
@@ -182,22 +182,23 @@ extension ConfigurationError {
         }
         if let own = current as? ConfigurationError { return own }
         if let decoding = current as? DecodingError { return ConfigurationError(decoding: decoding) }
-        return ConfigurationError(key: "", problem: "not valid YAML: \(current)")
+        return ConfigurationError(.syntax, key: "", problem: "not valid YAML: \(current)")
     }
 
     init(decoding error: DecodingError) {
         func path(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
         switch error {
         case let .typeMismatch(type, context):
-            self.init(key: path(context), problem: "expected \(Self.describe(type)); \(context.debugDescription)")
+            self.init(.wrongType, key: path(context), problem: "expected \(Self.describe(type)); \(context.debugDescription)")
         case let .valueNotFound(type, context):
-            self.init(key: path(context), problem: "expected \(Self.describe(type)), found nothing")
+            self.init(.wrongType, key: path(context), problem: "expected \(Self.describe(type)), found nothing")
         case let .keyNotFound(key, context):
-            self.init(key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), problem: "required key missing")
+            self.init(.missingKey, key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), problem: "required key missing")
         case let .dataCorrupted(context):
-            self.init(key: path(context), problem: context.debugDescription)
+            self.init(context.underlyingError is WholeNumberOutOfRange ? .outOfRange : .invalidValue, key: path(context),
+                      problem: context.debugDescription)
         @unknown default:
-            self.init(key: "", problem: "\(error)")
+            self.init(.invalidValue, key: "", problem: "\(error)")
         }
     }
 

@@ -57,7 +57,7 @@ public struct ClassifierConfiguration: Sendable, Equatable {
             spec = isAge ? .leviHassnerAge(weights: weights) : .leviHassnerGender(weights: weights)
         case .custom:
             guard let model, let inputSize, let colorOrder, let mean, let scale else {
-                throw ConfigurationError(key: role, problem: "a custom classifier needs model, input_size, color_order, mean and scale")
+                throw ConfigurationError(.missingKey, key: role, problem: "a custom classifier needs model, input_size, color_order, mean and scale")
             }
             spec = ClassifierSpec(model: model, inputWidth: inputSize, inputHeight: inputSize, colorOrder: colorOrder,
                                   mean: mean, scale: scale, crop: .box(margin: 0.2))
@@ -139,7 +139,7 @@ extension ClassifierConfiguration: Decodable {
         weightsSHA256 = try c.decodeIfPresent(String.self, forKey: .weightsSHA256)
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
         if let inputSize, !(8...1024).contains(inputSize) {
-            throw ConfigurationError(key: c.path(.inputSize), problem: "\(inputSize) is out of range; expected 8 to 1024")
+            throw ConfigurationError(.outOfRange, key: c.path(.inputSize), problem: "\(inputSize) is out of range; expected 8 to 1024")
         }
         if let order = try c.decodeIfPresent(String.self, forKey: .colorOrder) {
             guard let parsed = ColorOrder(rawValue: order.lowercased()) else {
@@ -160,7 +160,7 @@ extension ClassifierConfiguration: Decodable {
         crop = try c.decodeIfPresent(String.self, forKey: .crop)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
         if let temperature, !(0.05...20).contains(temperature) {
-            throw ConfigurationError(key: c.path(.temperature), problem: "\(temperature) is out of range; expected 0.05 to 20")
+            throw ConfigurationError(.outOfRange, key: c.path(.temperature), problem: "\(temperature) is out of range; expected 0.05 to 20")
         }
         if let entries = try c.decodeIfPresent([OutputEntry].self, forKey: .outputs) {
             guard !entries.isEmpty else { throw ConfigurationError(key: c.path(.outputs), problem: "is empty; name at least one output") }
@@ -181,7 +181,7 @@ extension ClassifierConfiguration: Decodable {
                                     (.trimTop, try c.decodeIfPresent(Double.self, forKey: .trimTop), 0.0...0.9),
                                     (.genderWeight, try c.decodeIfPresent(Double.self, forKey: .genderWeight), -20.0...20.0)] {
             if let value, !range.contains(value) {
-                throw ConfigurationError(key: c.path(key), problem: "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+                throw ConfigurationError(.outOfRange, key: c.path(key), problem: "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
             }
         }
         ageSpread = try c.decodeIfPresent(Double.self, forKey: .ageSpread)
@@ -189,7 +189,7 @@ extension ClassifierConfiguration: Decodable {
         genderWeight = try c.decodeIfPresent(Double.self, forKey: .genderWeight)
         cropPadding = try c.decodeIfPresent(Double.self, forKey: .cropPadding)
         if let cropPadding, !(0...1).contains(cropPadding) {
-            throw ConfigurationError(key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")
+            throw ConfigurationError(.outOfRange, key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")
         }
     }
 }

@@ -136,7 +136,7 @@ public struct RemoteConfiguration: Sendable {
             guard RemoteKeys.key(path) != nil else {
                 // Unknown to the schema altogether, or known but local only?
                 if case .failure(let error) = Result(catching: { try AgentConfiguration.decode(base.merging(patch: .nested(path, value))) }),
-                   let error = error as? ConfigurationError, error.problem.hasPrefix("unknown key") {
+                   let error = error as? ConfigurationError, error.kind == .unknownKey {
                     return refuse("\(error.key): unknown key")
                 }
                 return refuse("\(path) can be changed only in the local configuration file\(localFile.map { " (\($0))" } ?? ""); the keys that can be changed remotely are \(RemoteKeys.all.map(\.path).joined(separator: ", "))")

@@ -32,18 +32,18 @@ indirect enum YAMLTree: Sendable, Equatable {
     /// Parses YAML text; nil for a document with nothing in it.
     static func parse(_ text: String) throws(ConfigurationError) -> YAMLTree? {
         guard text.utf8.count <= largestText else {
-            throw ConfigurationError(key: "", problem: "the text is \(text.utf8.count) bytes, more than the \(largestText) a configuration may have")
+            throw ConfigurationError(.tooLarge, key: "", problem: "the text is \(text.utf8.count) bytes, more than the \(largestText) a configuration may have")
         }
         // libyaml parses without recursion, but composing the tree recurses once per
         // level: the nesting is bounded before it starts.
         if let depth = YAMLNesting.exceeds(deepestNesting, in: text) {
-            throw ConfigurationError(key: "", problem: "nested more than \(deepestNesting) levels deep (at line \(depth.line)); a configuration needs 4")
+            throw ConfigurationError(.tooLarge, key: "", problem: "nested more than \(deepestNesting) levels deep (at line \(depth.line)); a configuration needs 4")
         }
         let node: Node?
         do {
             node = try Yams.compose(yaml: text, Resolver.basic, Constructor.default)
         } catch {
-            throw ConfigurationError(key: "", problem: "not valid YAML: \(error)")
+            throw ConfigurationError(.syntax, key: "", problem: "not valid YAML: \(error)")
         }
         var budget = largestExpansion
         return try node.map { node throws(ConfigurationError) in try YAMLTree(node, path: [], budget: &budget) }
@@ -104,11 +104,11 @@ indirect enum YAMLTree: Sendable, Equatable {
     private init(_ node: Node, path: [String], budget: inout Int) throws(ConfigurationError) {
         budget -= 1
         guard budget >= 0 else {
-            throw ConfigurationError(key: path.joined(separator: "."),
+            throw ConfigurationError(.tooLarge, key: path.joined(separator: "."),
                                      problem: "more than \(Self.largestExpansion) values once its aliases (*name) are expanded; write the values out, or use fewer aliases of aliases")
         }
         guard path.count <= Self.deepestNesting else {
-            throw ConfigurationError(key: path.prefix(8).joined(separator: ".") + "…", problem: "nested more than \(Self.deepestNesting) levels deep")
+            throw ConfigurationError(.tooLarge, key: path.prefix(8).joined(separator: ".") + "…", problem: "nested more than \(Self.deepestNesting) levels deep")
         }
         // The tag as written (Node.tag would resolve it, and Yams' Tag is a shared object).
         let tag: String
@@ -119,16 +119,16 @@ indirect enum YAMLTree: Sendable, Equatable {
         case .alias: tag = ""
         }
         guard Self.knownTags.contains(tag) else {
-            throw ConfigurationError(key: path.joined(separator: "."),
+            throw ConfigurationError(.syntax, key: path.joined(separator: "."),
                                      problem: "the tag \(tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : Substring(tag)) is not one a configuration uses (!!str, !!int, !!float, !!bool, !!null)")
         }
         switch node {
         case .scalar(let scalar):
             guard scalar.string.utf8.count <= Self.longestText else {
-                throw ConfigurationError(key: path.joined(separator: "."), problem: "a value of \(scalar.string.utf8.count) bytes; at most \(Self.longestText)")
+                throw ConfigurationError(.tooLarge, key: path.joined(separator: "."), problem: "a value of \(scalar.string.utf8.count) bytes; at most \(Self.longestText)")
             }
             guard !scalar.string.unicodeScalars.contains("\u{0}") else {
-                throw ConfigurationError(key: path.joined(separator: "."), problem: "a value holding a NUL character")
+                throw ConfigurationError(.syntax, key: path.joined(separator: "."), problem: "a value holding a NUL character")
             }
             self = .scalar(YAMLScalar(
                 text: scalar.string,
@@ -144,7 +144,7 @@ indirect enum YAMLTree: Sendable, Equatable {
             self = .mapping(try Self.entries(of: mapping, path: path, budget: &budget))
         case .alias:
             // The parser replaces every alias by the node it names.
-            throw ConfigurationError(key: path.joined(separator: "."), problem: "an alias (*name) that names no anchor (&name)")
+            throw ConfigurationError(.syntax, key: path.joined(separator: "."), problem: "an alias (*name) that names no anchor (&name)")
         }
     }
 
@@ -156,7 +156,7 @@ indirect enum YAMLTree: Sendable, Equatable {
         var merged: [YAMLEntry] = []
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let key) = keyNode else {
-                throw ConfigurationError(key: path.joined(separator: "."), problem: "a key must be text, not a list or a mapping")
+                throw ConfigurationError(.syntax, key: path.joined(separator: "."), problem: "a key must be text, not a list or a mapping")
             }
             let value = try YAMLTree(valueNode, path: path + [key.string], budget: &budget)
             guard key.string == "<<", key.style == .plain || key.style == .any else {
@@ -168,7 +168,7 @@ indirect enum YAMLTree: Sendable, Equatable {
             case .mapping: sources = [value]
             case .sequence(let elements) where elements.allSatisfy({ $0.entries != nil }): sources = elements
             default:
-                throw ConfigurationError(key: (path + ["<<"]).joined(separator: "."),
+                throw ConfigurationError(.syntax, key: (path + ["<<"]).joined(separator: "."),
                                          problem: "a merge key takes a mapping or a list of mappings (`<<: *defaults`), found \(value.summary)")
             }
             for entry in sources.flatMap({ $0.entries! }) where !merged.contains(where: { $0.key == entry.key }) {

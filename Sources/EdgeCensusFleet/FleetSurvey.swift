@@ -97,7 +97,9 @@ public struct FleetSurvey: Sendable {
                 case .refused(let reason)?:
                     throw NoBroker(host: survey.settings.host, port: survey.settings.port, seconds: survey.timeout,
                                    reason: "it refused the connection: \(reason)")
-                case .problem(let text)?, .disconnected(let text)?:
+                case .problem(let problem)?:
+                    lastProblem = problem.text
+                case .disconnected(let text)?:
                     lastProblem = text
                 default:
                     continue

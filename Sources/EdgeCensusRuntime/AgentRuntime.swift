@@ -66,6 +66,14 @@ public final class AgentRuntime: Sendable {
     /// The agent could not start: what was wrong (the configuration, the source, the
     /// state directory, the broker settings). Nothing was counted yet.
     public struct StartError: Error, CustomStringConvertible {
+        public enum Kind: Sendable, Equatable {
+            /// The source (camera, video, image folder) cannot be opened.
+            case source
+            /// The MQTT client cannot be set up (the password or TLS files).
+            case broker
+        }
+
+        public let kind: Kind
         public let description: String
     }
 
@@ -104,7 +112,7 @@ public final class AgentRuntime: Sendable {
         do {
             (source, pacing) = try FrameSources.open(configuration.source, maxPixels: configuration.maxImageMegapixels * 1_000_000)
         } catch {
-            throw StartError(description: "\(error)")
+            throw StartError(kind: .source, description: "\(error)")
         }
         openedSource = source.description
         events(.started(.capture))
@@ -145,7 +153,7 @@ public final class AgentRuntime: Sendable {
                                         logger: logger, started: events)
             } catch {
                 source.close()
-                throw StartError(description: "\(error)")
+                throw StartError(kind: .broker, description: "\(error)")
             }
             outputReference.value = output
             events(.started(.remoteConfiguration))

@@ -74,7 +74,7 @@ public enum MQTTEvent: Sendable, Equatable {
     case disconnected(reason: String)
     /// An error libmosquitto reports while connecting (a TLS handshake that fails, a
     /// name that does not resolve): said once per distinct message.
-    case problem(String)
+    case problem(MQTTProblem)
     /// The broker answered a subscription: one granted QoS per topic (128 or more = refused).
     case subscribed(messageID: Int32, grantedQoS: [Int])
     case message(MQTTMessage)
@@ -88,13 +88,61 @@ public struct PublishAcknowledgement: Sendable, Equatable {
     public var isSuccess: Bool { reasonCode < 128 }
 }
 
+/// Why a connection attempt failed, as libmosquitto reported it.
+public struct MQTTProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// TLS: a certificate that does not verify, a handshake that fails.
+        case tls
+        /// The network or the broker: refused, unreachable, a name that does not resolve, no answer.
+        case network
+    }
+
+    public var kind: Kind
+    public var text: String
+    public var description: String { text }
+
+    public init(kind: Kind, text: String) {
+        self.kind = kind
+        self.text = text
+    }
+
+    /// A line of libmosquitto's error log. TLS failures reach us only as these
+    /// lines, which libmosquitto writes as "OpenSSL Error[n]: ..." (and, for a
+    /// handshake, "... TLS ..."): this is the one place that reads them.
+    static func logged(_ text: String) -> MQTTProblem {
+        let tls = text.hasPrefix("OpenSSL Error") || text.contains("TLS") || text.contains("SSL") || text.contains("certificate")
+        return MQTTProblem(kind: tls ? .tls : .network, text: text)
+    }
+
+    /// The result of a connection attempt that the broker never answered.
+    static func attempt(_ code: Int32) -> MQTTProblem {
+        let tls = code == MOSQ_ERR_TLS.rawValue || code == MOSQ_ERR_TLS_HANDSHAKE.rawValue
+        return MQTTProblem(kind: tls ? .tls : .network, text: MQTTLibrary.describe(code))
+    }
+}
+
 /// A failure the caller must handle, saying what to do.
 public struct MQTTError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The client cannot be set up: the password or TLS files, the library.
+        case setup
+        /// The client has stopped, or stopped before the broker acknowledged.
+        case stopped
+        /// libmosquitto refused a call (not connected, a payload too large, ...).
+        case library
+        /// The broker refused the connection or a publish.
+        case refused
+        /// The connection could not be made.
+        case connection
+    }
+
+    public var kind: Kind
     public var operation: String
     public var reason: String
     public var description: String { "MQTT \(operation) failed: \(reason)" }
 
-    public init(operation: String, reason: String) {
+    public init(_ kind: Kind, operation: String, reason: String) {
+        self.kind = kind
         self.operation = operation
         self.reason = reason
     }
@@ -125,7 +173,7 @@ public final class MQTTClient: Sendable {
     public init(settings: MQTTSettings, will: MQTTMessage? = nil, eventsKept: Int? = 1024) throws(MQTTError) {
         MQTTLibrary.initialise()
         guard let handle = mosquitto_new(settings.clientID, settings.cleanSession, nil) else {
-            throw MQTTError(operation: "create client", reason: String(cString: strerror(errno)))
+            throw MQTTError(.setup, operation: "create client", reason: String(cString: strerror(errno)))
         }
         self.handle = handle
         self.settings = settings
@@ -147,7 +195,7 @@ public final class MQTTClient: Sendable {
             var password: String?
             if let file = settings.passwordFile {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw MQTTError(operation: "read password", reason: "cannot read \(file) (mqtt.password_file)")
+                    throw MQTTError(.setup, operation: "read password", reason: "cannot read \(file) (mqtt.password_file)")
                 }
                 password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             }
@@ -156,7 +204,7 @@ public final class MQTTClient: Sendable {
         if let tls = settings.tls {
             for file in [tls.caFile, tls.certificateFile, tls.keyFile].compactMap({ $0 })
             where !FileManager.default.isReadableFile(atPath: file) {
-                throw MQTTError(operation: "set up TLS", reason: "cannot read \(file)")
+                throw MQTTError(.setup, operation: "set up TLS", reason: "cannot read \(file)")
             }
             try check(mosquitto_tls_set(handle, tls.caFile, nil, tls.certificateFile, tls.keyFile, nil), "set up TLS")
         }
@@ -182,7 +230,7 @@ public final class MQTTClient: Sendable {
         }
         mosquitto_log_callback_set(handle) { _, user, level, text in
             guard level & Int32(MOSQ_LOG_ERR) != 0, let text else { return }
-            CallbackContext.from(user)?.problem(String(cString: text))
+            CallbackContext.from(user)?.problem(.logged(String(cString: text)))
         }
         mosquitto_message_v5_callback_set(handle) { _, user, message, properties in
             guard let message, let context = CallbackContext.from(user) else { return }
@@ -207,7 +255,7 @@ public final class MQTTClient: Sendable {
             loop?.start()
             return false
         }
-        if refused { throw MQTTError(operation: "start", reason: "the client has stopped") }
+        if refused { throw MQTTError(.stopped, operation: "start", reason: "the client has stopped") }
     }
 
     /// Publishes. For QoS 1 and 2, waits for the broker's acknowledgement, which comes
@@ -261,7 +309,7 @@ public final class MQTTClient: Sendable {
     deinit { stop() }
 
     private func check(_ code: Int32, _ operation: String) throws(MQTTError) {
-        guard code == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(operation: operation, reason: MQTTLibrary.describe(code)) }
+        guard code == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(.library, operation: operation, reason: MQTTLibrary.describe(code)) }
     }
 }
 
@@ -317,7 +365,7 @@ final class CallbackContext: Sendable {
         }
     }
 
-    static let stoppedBeforeAcknowledgement = MQTTError(operation: "publish", reason: "the client stopped before the broker acknowledged")
+    static let stoppedBeforeAcknowledgement = MQTTError(.stopped, operation: "publish", reason: "the client stopped before the broker acknowledged")
 
     /// How the broker answered the latest connection attempt, if it did.
     enum Answer { case none, accepted, refused }
@@ -357,14 +405,14 @@ final class CallbackContext: Sendable {
 
     func yield(_ event: MQTTEvent) { continuation.yield(event) }
 
-    private let lastProblem = Mutex<String?>(nil)
+    private let lastProblem = Mutex<MQTTProblem?>(nil)
 
-    func problem(_ text: String) {
+    func problem(_ problem: MQTTProblem) {
         let isNew = lastProblem.withLock { last in
-            defer { last = text }
-            return last != text
+            defer { last = problem }
+            return last != problem
         }
-        if isNew { continuation.yield(.problem(text)) }
+        if isNew { continuation.yield(.problem(problem)) }
     }
 
     func finish() {

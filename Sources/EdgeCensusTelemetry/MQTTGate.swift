@@ -40,7 +40,7 @@ final class MQTTGate: @unchecked Sendable {
     func publish(_ message: MQTTMessage, waiter: Waiter) {
         state.withLock { state in
             if state.closed {
-                waiter.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: "the client has stopped")))
+                waiter.resume(returning: .failure(MQTTError(.stopped, operation: "publish to \(message.topic)", reason: "the client has stopped")))
             } else if state.connecting {
                 state.heldBack.append((message, waiter))
             } else {
@@ -80,7 +80,7 @@ final class MQTTGate: @unchecked Sendable {
             guard !state.closed else { return false }
             state.closed = true
             for held in state.heldBack {
-                held.waiter.resume(returning: .failure(MQTTError(operation: "publish to \(held.message.topic)", reason: "the client has stopped")))
+                held.waiter.resume(returning: .failure(MQTTError(.stopped, operation: "publish to \(held.message.topic)", reason: "the client has stopped")))
             }
             state.heldBack = []
             return true
@@ -100,7 +100,7 @@ final class MQTTGate: @unchecked Sendable {
         // connection") and sends it after the next connection; a QoS 0 one is dropped.
         let keptForLater = code == MOSQ_ERR_NO_CONN.rawValue && message.qos > 0
         guard code == MOSQ_ERR_SUCCESS.rawValue || keptForLater else {
-            waiter.resume(returning: .failure(MQTTError(operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
+            waiter.resume(returning: .failure(MQTTError(.library, operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
             return
         }
         if message.qos == 0 {

@@ -76,7 +76,7 @@ final class MQTTNetworkLoop: @unchecked Sendable {
             switch context.takeAnswer() {
             case .accepted: delay = 1
             case .refused: break
-            case .none: context.problem(MQTTLibrary.describe(result))
+            case .none: context.problem(.attempt(result))
             }
             sleep(seconds: delay)
             delay = retryRequested.exchange(false, ordering: .sequentiallyConsistent)

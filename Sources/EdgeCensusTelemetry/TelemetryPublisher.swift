@@ -94,10 +94,10 @@ public final class TelemetryPublisher: Sendable {
                 if wasConnected && !stopping.withLock({ $0 }) {
                     logger.warning("lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
                 }
-            case .problem(let text):
-                let hint = text.contains("certificate") || text.contains("SSL") || text.contains("TLS")
+            case .problem(let problem):
+                let hint = problem.kind == .tls
                     ? "; check mqtt.tls.ca_file (and the client certificate) against the broker's certificate" : ""
-                logger.error("MQTT connection to \(settings.host):\(settings.port) failed: \(text)\(hint); retrying")
+                logger.error("MQTT connection to \(settings.host):\(settings.port) failed: \(problem.text)\(hint); retrying")
             case .subscribed(_, let granted):
                 if granted.contains(where: { $0 >= 128 }) {
                     logger.warning("the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL")

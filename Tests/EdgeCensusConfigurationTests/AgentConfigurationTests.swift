@@ -74,6 +74,34 @@ struct AgentConfigurationTests {
         }
     }
 
+    @Test("every refusal carries its kind, for callers that act on it without reading the text", arguments: [
+        ("detection:\n  min_face_sise: 30\n", ConfigurationError.Kind.unknownKey),
+        ("detection:\n  confidence_threshold: high\n", .wrongType),
+        ("detection: [1, 2\n", .syntax),
+        ("detection: *nowhere\n", .syntax),
+        ("throttle: {max_rate_hz: 0}\n", .outOfRange),
+        ("windows:\n  k_anonymity: 1:1:1:1:1:1:1:1:1:1:1:1\n", .outOfRange),
+        ("source: {kind: webcam}\n", .invalidValue),
+        ("classification:\n  gender:\n    preset: custom\n    outputs: [{name: g}]\n", .missingKey),
+        ("windows:\n" + (1...70).map { String(repeating: "  ", count: $0) + "a:\n" }.joined(), .tooLarge),
+    ])
+    func kinds(yaml: String, kind: ConfigurationError.Kind) {
+        #expect {
+            _ = try AgentConfiguration.parse(yaml: yaml)
+        } throws: { error in
+            (error as? ConfigurationError)?.kind == kind
+        }
+    }
+
+    @Test("a file that is not there is a refusal of kind file")
+    func missingFile() {
+        #expect {
+            _ = try AgentConfiguration.load(file: "/nonexistent/edgecensus.yaml")
+        } throws: { error in
+            (error as? ConfigurationError)?.kind == .file
+        }
+    }
+
     @Test("errors name the key, the value and what was expected", arguments: [
         ("detection:\n  confidence_threshold: 1.5\n", "detection.confidence_threshold", "out of range"),
         ("detection:\n  confidence_threshold: high\n", "detection.confidence_threshold", "expected a number"),

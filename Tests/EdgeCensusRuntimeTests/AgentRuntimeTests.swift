@@ -217,6 +217,7 @@ struct AgentRuntimeTests {
                                  events: { log.record($0) })
             Issue.record("the runtime started without its source")
         } catch let error as AgentRuntime.StartError {
+            #expect(error.kind == .source)
             #expect(error.description.contains("missing.mp4"), "\(error)")
         }
         #expect(log.all.isEmpty)

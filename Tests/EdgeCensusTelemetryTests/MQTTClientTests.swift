@@ -169,11 +169,12 @@ struct MQTTClientTests {
         let client = try MQTTClient(settings: .loopback(port: port, clientID: "early-bird"))
         try client.start()
         var events = client.events.makeAsyncIterator()
-        var problem: String?
+        var problem: MQTTProblem?
         while problem == nil, let event = await events.next() {
-            if case .problem(let text) = event { problem = text }
+            if case .problem(let found) = event { problem = found }
         }
-        #expect(problem?.lowercased().contains("refused") == true, "\(problem ?? "none")")
+        #expect(problem?.text.lowercased().contains("refused") == true, "\(problem?.text ?? "none")")
+        #expect(problem?.kind == .network)
         let broker = try MosquittoBroker(port: port)
         var connected = false
         while let event = await events.next() {
@@ -192,7 +193,8 @@ struct MQTTClientTests {
         let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "stopped"))
         try client.start()
         client.stop()
-        await #expect(throws: MQTTError.self) { try await client.publish(MQTTMessage(topic: "t/x", text: "late", qos: 1)) }
+        let late = await #expect(throws: MQTTError.self) { try await client.publish(MQTTMessage(topic: "t/x", text: "late", qos: 1)) }
+        #expect(late?.kind == .stopped)
         #expect(throws: MQTTError.self) { try client.subscribe("t/#") }
     }
 
@@ -232,7 +234,7 @@ struct SilentBrokerTests {
         defer { client.stop() }
         let problem = try await withDeadline(seconds: 60, "a problem event from the mute broker") { () async throws -> String in
             for await event in client.events {
-                if case .problem(let text) = event { return text }
+                if case .problem(let found) = event { return found.text }
             }
             return ""
         }

@@ -106,10 +106,12 @@ struct MQTTSecurityTests {
     @Test("an unreadable CA file or password file is refused before connecting")
     func unreadableFiles() throws {
         let fixture = try Self.fixture()
-        #expect(throws: MQTTError.self) { try MQTTClient(settings: Self.settings(fixture, ca: "missing.pem", passwordFile: "password")) }
+        let tls = #expect(throws: MQTTError.self) { try MQTTClient(settings: Self.settings(fixture, ca: "missing.pem", passwordFile: "password")) }
+        #expect(tls?.kind == .setup)
         let error = #expect(throws: MQTTError.self) {
             try MQTTClient(settings: Self.settings(fixture, ca: "ca.pem", passwordFile: "missing-password"))
         }
+        #expect(error?.kind == .setup)
         #expect(error?.description.contains("mqtt.password_file") == true)
     }
 }
