@@ -7,7 +7,8 @@ import Yams
 ///
 /// Yams parses the text (libyaml) into its node tree, composed without its regular
 /// expression tag rules: those compile with `NSRegularExpression`, which keeps
-/// about 2.4 MiB of ICU code and data resident in the agent for as long as it runs.
+/// ICU's code and data resident in the agent for as long as it runs (figures:
+/// Tests/Bench/HISTORY.md).
 /// The scalars are read here instead, by the rules Yams' own decoder follows.
 indirect enum YAMLTree: Sendable, Equatable {
     case scalar(YAMLScalar)

@@ -4,8 +4,9 @@
 ///
 /// Written out by hand, on the proleptic Gregorian calendar, rather than through
 /// Foundation's `ISO8601DateFormatter`: that formatter goes through ICU, whose
-/// calendar and time-zone data cost the agent 4–10 MiB of resident memory from the
-/// first window it publishes, for a format that needs no locale or time zone.
+/// calendar and time-zone data cost the agent megabytes of resident memory from the
+/// first window it publishes (Tests/Bench/HISTORY.md), for a format that needs no
+/// locale or time zone.
 public enum InternetTime {
     /// UTC, whole seconds (rounded to the nearest): `2026-11-29T10:15:00Z`.
     public static func string(_ unixSeconds: Double) -> String {

@@ -3,7 +3,8 @@
 /// `[.sortedKeys, .withoutEscapingSlashes]` for the documents EdgeCensus makes
 /// (ASCII keys), and does so without ICU: Foundation sorts the keys with a
 /// locale-aware collator (numeric, case-insensitive), whose first use pages in
-/// 2.6 MB of ICU's code and collation data for the rest of the agent's life.
+/// megabytes of ICU's code and collation data for the rest of the agent's life
+/// (Tests/Bench/HISTORY.md).
 ///
 /// Values: `[String: Any]`, `[Any]`, `String`, `Bool`, integers, `Double`, `Float`,
 /// `NSNull`-like nulls (anything else that is none of these, and non-finite numbers,

@@ -285,7 +285,7 @@ public final class FacePipeline {
     }
 
     /// Loading parses 30 MB of model files into buffers that are then freed; the
-    /// allocator keeps those pages (4 MiB here) unless asked to give them back.
+    /// allocator keeps those pages (megabytes: Tests/Bench/HISTORY.md) unless asked to give them back.
     private static func releaseFreedHeapPages() {
         ec_release_free_heap_pages()
     }

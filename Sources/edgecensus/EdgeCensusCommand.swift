@@ -18,8 +18,8 @@ struct EdgeCensusCommand: ParsableCommand {
     )
 
     /// Parses and runs the command, then ends the process without the teardown of the
-    /// 170 libraries it has loaded: their destructors would page in 2.7 MiB of their
-    /// code at the last moment, for nothing. Every command has closed, synced and
+    /// libraries it has loaded: their destructors would page in megabytes of their
+    /// code at the last moment, for nothing (Tests/Bench/HISTORY.md). Every command has closed, synced and
     /// disconnected what it owns before it returns; standard output is flushed here.
     /// A failure still goes through ArgumentParser's exit, with its message and code.
     static func main() {

@@ -14,9 +14,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run the agent: count people in time windows from a camera, a video or images.",
         discussion: """
-            Writes each finished window as one line of JSON to standard output (the MQTT \
-            publisher will take these over). Logs go to standard error. SIGTERM or SIGINT \
-            counts everyone still in view, writes the partial window, and exits 0.
+            Publishes each finished window over MQTT when mqtt.host (or --mqtt) names a \
+            broker, keeping it in the offline buffer until the broker has it; without a \
+            broker, writes each as one line of JSON to standard output. Logs go to \
+            standard error. SIGTERM or SIGINT counts everyone still in view, sends the \
+            partial window, and exits 0.
 
             Examples:
               edgecensus run                                   (camera from /etc/edgecensus/edgecensus.yaml)
