@@ -60,8 +60,11 @@ let package = Package(
         // The one configuration schema and its file.
         .target(
             name: "EdgeCensusConfiguration",
-            dependencies: ["EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry", .product(name: "Yams", package: "Yams"),
-                           "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSupport"],
+            dependencies: [
+                "EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry",
+                .product(name: "Yams", package: "Yams"),
+                "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSupport",
+            ],
             swiftSettings: strictSwift
         ),
         // Configuration over MQTT: the device's service (config/set, config/get,
@@ -86,16 +89,21 @@ let package = Package(
         // The agent: frames → faces → tracks → windows, paced by the throttle.
         .target(
             name: "EdgeCensusAgent",
-            dependencies: ["EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusVision", "EdgeCensusLogging"],
+            dependencies: [
+                "EdgeCensusCapture", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusVision", "EdgeCensusLogging",
+            ],
             swiftSettings: strictSwift
         ),
         // The running agent: owns its parts (capture, numbers, buffer, publisher, remote
         // configuration, health, analysis, watchdog) and their start and stop order.
         .target(
             name: "EdgeCensusRuntime",
-            dependencies: ["EdgeCensusAgent", "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusConfiguration", "EdgeCensusCounting",
-                           "EdgeCensusLogging", "EdgeCensusMotion", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage",
-                           "EdgeCensusSupport", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision"],
+            dependencies: [
+                "EdgeCensusAgent", "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusConfiguration",
+                "EdgeCensusCounting",
+                "EdgeCensusLogging", "EdgeCensusMotion", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage",
+                "EdgeCensusSupport", "EdgeCensusSystemd", "EdgeCensusTelemetry", "EdgeCensusVision",
+            ],
             swiftSettings: strictSwift
         ),
         // The agent's log lines, with their levels (journal priorities under systemd).
@@ -112,8 +120,10 @@ let package = Package(
         // MQTT: a client over libmosquitto, and the topics and payloads EdgeCensus publishes.
         .target(
             name: "EdgeCensusTelemetry",
-            dependencies: ["CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusSupport",
-                           "EdgeCensusVision", "EdgeCensusLogging"],
+            dependencies: [
+                "CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusSupport",
+                "EdgeCensusVision", "EdgeCensusLogging",
+            ],
             exclude: ["Schemas"],
             swiftSettings: strictSwift
         ),
@@ -121,8 +131,10 @@ let package = Package(
         // and a Home Assistant dashboard for devices.
         .target(
             name: "EdgeCensusFleet",
-            dependencies: ["EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusRemoteConfiguration",
-                           "EdgeCensusSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusRemoteConfiguration",
+                "EdgeCensusSupport", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strictSwift
         ),
         // The offline buffer: a fixed-size ring file of windows not yet acknowledged,
@@ -147,8 +159,11 @@ let package = Package(
         // against: only the command uses them, never a product module.
         .target(
             name: "EdgeCensusBench",
-            dependencies: ["EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusFleet",
-                           "EdgeCensusLogging", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage", "EdgeCensusSupport", "EdgeCensusTelemetry", "EdgeCensusVision"],
+            dependencies: [
+                "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusFleet",
+                "EdgeCensusLogging", "EdgeCensusRemoteConfiguration", "EdgeCensusStorage", "EdgeCensusSupport",
+                "EdgeCensusTelemetry", "EdgeCensusVision",
+            ],
             swiftSettings: strictSwift
         ),
         // The command line: parses arguments and wires the modules together.
@@ -203,13 +218,19 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusAgentTests",
-            dependencies: ["EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusMotion", "EdgeCensusRuntime", "EdgeCensusTestSupport"],
+            dependencies: [
+                "EdgeCensusAgent", "EdgeCensusConfiguration", "EdgeCensusMotion", "EdgeCensusRuntime",
+                "EdgeCensusTestSupport",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "EdgeCensusRuntimeTests",
-            dependencies: ["EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusVision", "EdgeCensusLogging", "EdgeCensusTelemetry",
-                           "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusTestSupport"],
+            dependencies: [
+                "EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusVision", "EdgeCensusLogging",
+                "EdgeCensusTelemetry",
+                "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusTestSupport",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -229,8 +250,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusConfigurationTests",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusRuntime", "EdgeCensusTelemetry",
-                           "EdgeCensusTestSupport"],
+            dependencies: [
+                "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusRuntime",
+                "EdgeCensusTelemetry",
+                "EdgeCensusTestSupport",
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -254,14 +278,18 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusFleetTests",
-            dependencies: ["EdgeCensusFleet", "EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusTestSupport",
-                           .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "EdgeCensusFleet", "EdgeCensusTelemetry", "EdgeCensusConfiguration", "EdgeCensusTestSupport",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strictSwift
         ),
         .testTarget(
             name: "edgecensusTests",
-            dependencies: ["edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusTelemetry", "EdgeCensusVision",
-                           "EdgeCensusTestSupport"],
+            dependencies: [
+                "edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusTelemetry", "EdgeCensusVision",
+                "EdgeCensusTestSupport",
+            ],
             swiftSettings: strictSwift
         ),
     ],

@@ -29,8 +29,10 @@ public struct AgentLoopSettings: Sendable {
     public var motion: MotionSettings
     public var pacing: PacingMode
 
-    public init(device: String, windowLength: Double, kAnonymity: Int, throttle: ThrottleSettings,
-                tracking: TrackingSettings, motion: MotionSettings, pacing: PacingMode) {
+    public init(
+        device: String, windowLength: Double, kAnonymity: Int, throttle: ThrottleSettings,
+        tracking: TrackingSettings, motion: MotionSettings, pacing: PacingMode
+    ) {
         self.device = device
         self.windowLength = windowLength
         self.kAnonymity = kAnonymity
@@ -94,9 +96,12 @@ public final class AgentLoop: @unchecked Sendable {
     /// Faces classified, and faces not classified because their person was settled, so far.
     public var classificationWork: ClassificationWork { work.withLock { $0 } }
 
-    public init(pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
-                inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
-                emit: @escaping (CountWindow) -> Void, idleChanged: (@Sendable (Bool) -> Void)? = nil, logger: AgentLogger = .silent) {
+    public init(
+        pipeline: FacePipeline, source: any FrameSource, settings: AgentLoopSettings, sequence: SequenceStore,
+        inputs: any ThrottleInputs = SystemThrottleInputs(), liveness: LoopLiveness? = nil,
+        emit: @escaping (CountWindow) -> Void, idleChanged: (@Sendable (Bool) -> Void)? = nil,
+        logger: AgentLogger = .silent
+    ) {
         self.pipeline = pipeline
         self.source = source
         sourceName = Mutex(source.description)
@@ -167,7 +172,8 @@ public final class AgentLoop: @unchecked Sendable {
             try state.advance(to: time, emit: emit)
             if state.gate.settings.enabled {
                 motion.settings = state.gate.settings
-                state.gate.note(motion: Self.check(frame, with: motion, at: time, lastFailure: &motionFailure, logger: logger))
+                state.gate.note(
+                    motion: Self.check(frame, with: motion, at: time, lastFailure: &motionFailure, logger: logger))
             }
             // On a recording the rate cap alone applies: CPU and temperature belong to this machine, not to the recording.
             if state.throttle.shouldAnalyse(at: time), !state.gateSkips(at: time) {
@@ -226,8 +232,10 @@ public final class AgentLoop: @unchecked Sendable {
                     streaming = true
                     lastProblem = nil
                     motion.settings = motionSettings.withLock { $0 }
-                    let moved = !motion.settings.enabled
-                        || Self.check(frame, with: motion, at: inputs.now(), lastFailure: &motionFailure, logger: logger)
+                    let moved =
+                        !motion.settings.enabled
+                        || Self.check(
+                            frame, with: motion, at: inputs.now(), lastFailure: &motionFailure, logger: logger)
                     slot.put(frame, at: inputs.now() + clockOffset, motion: moved)
                 } catch {
                     if let error = error as? CaptureError, case .unreadableFrame = error {
@@ -319,8 +327,10 @@ public struct LiveSettings: Sendable, Equatable {
 extension AgentLoop {
     /// One frame's motion check: whether it moved. A check that fails counts as
     /// motion (the detector looks rather than miss someone), said once per new reason.
-    static func check(_ frame: Frame, with motion: MotionDetector, at time: Double, lastFailure: inout String?,
-                      logger: AgentLogger) -> Bool {
+    static func check(
+        _ frame: Frame, with motion: MotionDetector, at time: Double, lastFailure: inout String?,
+        logger: AgentLogger
+    ) -> Bool {
         do {
             let seen = try motion.observe(frame.image, at: time)
             if lastFailure != nil {
@@ -330,7 +340,9 @@ extension AgentLoop {
             return seen.isMotion
         } catch {
             let reason = "\(error)"
-            if reason != lastFailure { logger.warning("the motion check failed (\(reason)); the detector runs on every analysis meanwhile") }
+            if reason != lastFailure {
+                logger.warning("the motion check failed (\(reason)); the detector runs on every analysis meanwhile")
+            }
             lastFailure = reason
             return true
         }
@@ -370,7 +382,8 @@ struct LoopState {
         throttle = ThrottlePolicy(settings: settings.throttle)
         tracker = FaceTracker(settings: settings.tracking)
         gate = AnalysisGate(settings: settings.motion)
-        aggregator = try WindowAggregator(length: settings.windowLength, startingAt: startTime, nextNumber: sequence.next)
+        aggregator = try WindowAggregator(
+            length: settings.windowLength, startingAt: startTime, nextNumber: sequence.next)
         lastTime = startTime
     }
 
@@ -384,8 +397,9 @@ struct LoopState {
     /// At a moment the throttle allows an analysis: whether the motion gate skips it
     /// (then the throttle's next chance is one rate interval on).
     mutating func gateSkips(at time: Double) -> Bool {
-        let decision = gate.decide(at: time, tracked: tracker.tracked, unsettled: tracker.unsettled,
-                                   trackTimeout: tracker.settings.trackTimeout)
+        let decision = gate.decide(
+            at: time, tracked: tracker.tracked, unsettled: tracker.unsettled,
+            trackTimeout: tracker.settings.trackTimeout)
         guard decision == .skip else { return false }
         throttle.skip(at: time)
         return true
@@ -421,4 +435,3 @@ struct LoopState {
         return try aggregator.flush(at: time, inView: 0)
     }
 }
-

@@ -1,4 +1,5 @@
 public import EdgeCensusCapture
+
 /// Says that frames were skipped without a log line per frame: the first one at
 /// once, then how many more at most once a minute.
 public struct SkippedFrameReport {
@@ -12,7 +13,8 @@ public struct SkippedFrameReport {
         unreported += 1
         if let lastReport, time - lastReport < 60 { return nil }
         defer { unreported = 0; lastReport = time }
-        return unreported == 1 ? "\(error); frame skipped"
-                               : "\(unreported) frames skipped in the last minute, the last: \(error)"
+        return unreported == 1
+            ? "\(error); frame skipped"
+            : "\(unreported) frames skipped in the last minute, the last: \(error)"
     }
 }

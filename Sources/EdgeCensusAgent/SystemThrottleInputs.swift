@@ -21,7 +21,8 @@ public struct SystemThrottleInputs: ThrottleInputs {
 
     public func temperature() -> Double? {
         guard let text = try? String(contentsOfFile: thermalZone, encoding: .utf8),
-              let milli = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+            let milli = Double(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
         return milli / 1000
     }
 }

@@ -1,7 +1,7 @@
-public import EdgeCensusTelemetry
 public import EdgeCensusBuffer
 import EdgeCensusCounting
 import EdgeCensusLogging
+public import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
 
@@ -13,7 +13,9 @@ public enum BufferBenchmark {
     static let silent = AgentLogger.silent
 
     static func document(_ sequence: UInt64) -> [UInt8] {
-        var window = CountWindow(sequence: sequence, start: 1_767_258_000 + Double(sequence) * 60, end: 1_767_258_060 + Double(sequence) * 60)
+        var window = CountWindow(
+            sequence: sequence, start: 1_767_258_000 + Double(sequence) * 60, end: 1_767_258_060 + Double(sequence) * 60
+        )
         window.people = 12
         window.gender = [.female: 7, .male: 5]
         window.ageGroups = [.from25to32: 8, .from38to43: 4]
@@ -23,7 +25,9 @@ public enum BufferBenchmark {
 
     /// Appends `count` windows with the given sync policy, each acknowledged right
     /// after it when `acknowledging` (as a connected agent does); returns a report line.
-    public static func append(directory: String, count: Int, sync: RingFile.SyncPolicy, acknowledging: Bool = false) throws -> String {
+    public static func append(directory: String, count: Int, sync: RingFile.SyncPolicy, acknowledging: Bool = false)
+        throws -> String
+    {
         let path = directory + "/bench-\(UUID().uuidString).ring"
         defer { try? FileManager.default.removeItem(atPath: path) }
         let ring = try RingFile(path: path, capacity: 16 * 1_048_576, sync: sync)
@@ -35,9 +39,10 @@ public enum BufferBenchmark {
             if acknowledging { try ring.acknowledge(sequence: UInt64(index + 1)) }
         }
         let seconds = Date().timeIntervalSince(start)
-        return String(format: "%@, fsync %@: %8.0f windows/s (%d in %.2f s), %d bytes written per window (%d-byte document)",
-                      acknowledging ? "append + acknowledge" : "append", sync.rawValue, Double(count) / seconds, count, seconds,
-                      (ring.bytesWritten - written) / count, document(1).count)
+        return String(
+            format: "%@, fsync %@: %8.0f windows/s (%d in %.2f s), %d bytes written per window (%d-byte document)",
+            acknowledging ? "append + acknowledge" : "append", sync.rawValue, Double(count) / seconds, count, seconds,
+            (ring.bytesWritten - written) / count, document(1).count)
     }
 
     /// Fills a ring of `megabytes` until it wraps, then times opening (recovering) it.
@@ -63,8 +68,9 @@ public enum BufferBenchmark {
             precondition(ring.pendingCount == records)
         }
         times.sort()
-        return String(format: "recovery of a full %d MiB ring (%d windows): median %.0f ms, slowest %.0f ms over %d opens",
-                      megabytes, records, times[times.count / 2], times.last ?? 0, runs)
+        return String(
+            format: "recovery of a full %d MiB ring (%d windows): median %.0f ms, slowest %.0f ms over %d opens",
+            megabytes, records, times[times.count / 2], times.last ?? 0, runs)
     }
 
     /// Buffers `count` windows, then times replaying them all to the broker (acknowledged).
@@ -74,8 +80,9 @@ public enum BufferBenchmark {
         let ring = OfflineBuffer(path: path, capacity: 16 * 1_048_576, sync: .never)
         let payload = document(1)
         for sequence in 1...UInt64(count) { ring.append(sequence: sequence, payload: payload) }
-        let publisher = try TelemetryPublisher(settings: settings, layout: TopicLayout(prefix: "edgecensus-bench", device: "bench"),
-                                               kAnonymity: 0, discovery: false, version: "bench", logger: Self.silent)
+        let publisher = try TelemetryPublisher(
+            settings: settings, layout: TopicLayout(prefix: "edgecensus-bench", device: "bench"),
+            kAnonymity: 0, discovery: false, version: "bench", logger: Self.silent)
         let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: 1_000_000, logger: Self.silent)
         publisher.add(delivery)
         let start = Date()
@@ -88,7 +95,10 @@ public enum BufferBenchmark {
         let left = await delivery.backlog(now: 0).windows
         await publisher.shutdown()
         _ = await running.result
-        return String(format: "replay of %d buffered windows to %@:%d: %.2f s (%.0f windows/s, each acknowledged before removal)%@",
-                      count, settings.host, settings.port, seconds, Double(count - left) / seconds, left > 0 ? ", \(left) left" : "")
+        return String(
+            format:
+                "replay of %d buffered windows to %@:%d: %.2f s (%.0f windows/s, each acknowledged before removal)%@",
+            count, settings.host, settings.port, seconds, Double(count - left) / seconds,
+            left > 0 ? ", \(left) left" : "")
     }
 }

@@ -1,6 +1,6 @@
-public import EdgeCensusTelemetry
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+public import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
 
@@ -33,7 +33,9 @@ public struct FleetSimulation: Sendable {
     /// Publishes awaiting their acknowledgement at once, per connection.
     public var inFlight = 100
 
-    public init(devices: Int, prefix: String, discoveryPrefix: String, speed: Double = 60, simulatedSeconds: Double = 3600) {
+    public init(
+        devices: Int, prefix: String, discoveryPrefix: String, speed: Double = 60, simulatedSeconds: Double = 3600
+    ) {
         self.devices = devices
         self.prefix = prefix
         self.discoveryPrefix = discoveryPrefix
@@ -42,7 +44,9 @@ public struct FleetSimulation: Sendable {
     }
 
     public func deviceID(_ index: Int) -> String { "sim-\(index + 1)" }
-    public func layout(_ index: Int) -> TopicLayout { TopicLayout(prefix: prefix, device: deviceID(index), discoveryPrefix: discoveryPrefix) }
+    public func layout(_ index: Int) -> TopicLayout {
+        TopicLayout(prefix: prefix, device: deviceID(index), discoveryPrefix: discoveryPrefix)
+    }
 
     /// Messages and bytes (topic + payload) by kind.
     public struct Tally: Sendable {
@@ -117,11 +121,15 @@ public struct FleetSimulation: Sendable {
         var batch: [MQTTMessage] = []
         for index in 0..<devices {
             let layout = layout(index)
-            batch.append(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
+            batch.append(
+                MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
             perConnect.add("status", batch.last!)
-            for entity in TelemetryDocuments.discovery(layout: layout, version: "0.1.0", healthInterval: healthInterval) {
-                batch.append(MQTTMessage(topic: layout.discovery(component: entity.component, entity: entity.id), text: entity.config,
-                                         qos: 1, retain: true))
+            for entity in TelemetryDocuments.discovery(layout: layout, version: "0.1.0", healthInterval: healthInterval)
+            {
+                batch.append(
+                    MQTTMessage(
+                        topic: layout.discovery(component: entity.component, entity: entity.id), text: entity.config,
+                        qos: 1, retain: true))
                 perConnect.add("discovery", batch.last!)
             }
             batch.append(MQTTMessage(topic: layout.configState, text: configState, qos: 1, retain: true))
@@ -163,8 +171,12 @@ public struct FleetSimulation: Sendable {
         let epoch = (Date().timeIntervalSince1970 / windowLength).rounded(.down) * windowLength
         let runStart = ContinuousClock.now
         var events: [(time: Double, kind: String)] = []
-        for k in stride(from: windowLength, through: simulatedSeconds, by: windowLength) { events.append((k, "window")) }
-        for k in stride(from: healthInterval, through: simulatedSeconds, by: healthInterval) { events.append((k, "health")) }
+        for k in stride(from: windowLength, through: simulatedSeconds, by: windowLength) {
+            events.append((k, "window"))
+        }
+        for k in stride(from: healthInterval, through: simulatedSeconds, by: healthInterval) {
+            events.append((k, "health"))
+        }
         events.sort { $0.time < $1.time || ($0.time == $1.time && $0.kind > $1.kind) }
         var sequence: UInt64 = 0
         for event in events {
@@ -176,8 +188,10 @@ public struct FleetSimulation: Sendable {
                 sequence += 1
                 for index in 0..<devices {
                     let layout = layout(index)
-                    let window = Self.window(sequence: sequence, end: epoch + event.time, length: windowLength, random: &random)
-                    let document = TelemetryDocuments.counts(window, device: layout.device, kAnonymity: 1, replayed: false)
+                    let window = Self.window(
+                        sequence: sequence, end: epoch + event.time, length: windowLength, random: &random)
+                    let document = TelemetryDocuments.counts(
+                        window, device: layout.device, kAnonymity: 1, replayed: false)
                     messages.append(MQTTMessage(topic: layout.counts, text: document, qos: 1))
                     steady.add("counts", messages.last!)
                     messages.append(MQTTMessage(topic: layout.state, text: document, qos: 1, retain: true))
@@ -188,13 +202,20 @@ public struct FleetSimulation: Sendable {
                     let layout = layout(index)
                     let health = TelemetryDocuments.Health(
                         uptime: event.time, version: "0.1.0", cameraState: "camera /dev/video0", configuredRate: 2,
-                        effectiveRate: 1.98, inferenceMilliseconds: 48.3, cpuPercent: Double.random(in: 15...35, using: &random),
-                        residentMemory: 150 << 20, temperature: Double.random(in: 45...65, using: &random), bufferedWindows: 0,
+                        effectiveRate: 1.98, inferenceMilliseconds: 48.3,
+                        cpuPercent: Double.random(in: 15...35, using: &random),
+                        residentMemory: 150 << 20, temperature: Double.random(in: 45...65, using: &random),
+                        bufferedWindows: 0,
                         oldestUnsentSeconds: nil, droppedWindows: 0,
-                        lastHour: .init(people: Int.random(in: 0...120, using: &random), windows: 60, suppressedWindows: 0))
-                    messages.append(MQTTMessage(topic: layout.health, text: TelemetryDocuments.health(health, device: layout.device,
-                                                                                                          at: epoch + event.time),
-                                                qos: 1, retain: true))
+                        lastHour: .init(
+                            people: Int.random(in: 0...120, using: &random), windows: 60, suppressedWindows: 0))
+                    messages.append(
+                        MQTTMessage(
+                            topic: layout.health,
+                            text: TelemetryDocuments.health(
+                                health, device: layout.device,
+                                at: epoch + event.time),
+                            qos: 1, retain: true))
                     steady.add("health", messages.last!)
                 }
             }
@@ -205,12 +226,17 @@ public struct FleetSimulation: Sendable {
         try? await Task.sleep(for: .seconds(1))  // the last deliveries to the consumer
         consumer.stop()
         let consumed = await consuming.value
-        return (Result(perConnect: perConnect, steady: steady, simulatedSeconds: simulatedSeconds,
-                       announceSeconds: announceSeconds, runSeconds: runSeconds, consumed: consumed), responder)
+        return (
+            Result(
+                perConnect: perConnect, steady: steady, simulatedSeconds: simulatedSeconds,
+                announceSeconds: announceSeconds, runSeconds: runSeconds, consumed: consumed), responder
+        )
     }
 
     /// A window of a few people, split by gender and age as a real one is.
-    static func window(sequence: UInt64, end: Double, length: Double, random: inout SystemRandomNumberGenerator) -> CountWindow {
+    static func window(sequence: UInt64, end: Double, length: Double, random: inout SystemRandomNumberGenerator)
+        -> CountWindow
+    {
         var window = CountWindow(sequence: sequence, start: end - length, end: end)
         window.people = Int.random(in: 0...6, using: &random)
         for _ in 0..<window.people {
@@ -276,28 +302,43 @@ public struct FleetSimulation: Sendable {
                         let version = versions[device, default: 0]
                         var answer: [String: ConfigurationValue] = ["transaction": request["transaction"] ?? .null]
                         if let expected = request["config_version"], expected != .int(version) {
-                            answer.merge(["status": .string("error"), "config_version": .int(version),
-                                          "error": .string("config_version \(expected) is stale: the configuration is at version \(version) now")]) { $1 }
+                            answer.merge([
+                                "status": .string("error"), "config_version": .int(version),
+                                "error": .string(
+                                    "config_version \(expected) is stale: the configuration is at version \(version) now"
+                                ),
+                            ]) { $1 }
                         } else {
                             versions[device] = version + 1
-                            answer.merge(["status": .string("ok"), "config_version": .int(version + 1), "restart_required": .array([]),
-                                          "applied": .object(request.filter { $0.key != "transaction" && $0.key != "config_version" })]) { $1 }
+                            answer.merge([
+                                "status": .string("ok"), "config_version": .int(version + 1),
+                                "restart_required": .array([]),
+                                "applied": .object(
+                                    request.filter { $0.key != "transaction" && $0.key != "config_version" }),
+                            ]) { $1 }
                         }
                         let text = ConfigurationValue.object(answer).json
-                        let reply = MQTTMessage(topic: message.responseTopic ?? layout.configResult, text: text, qos: 1,
-                                                correlationData: message.correlationData)
+                        let reply = MQTTMessage(
+                            topic: message.responseTopic ?? layout.configResult, text: text, qos: 1,
+                            correlationData: message.correlationData)
                         Task { _ = try? await client.publish(reply) }
                         let state = ConfigurationValue.object([
-                            "schema": .string("edgecensus.config-state/1"), "config_version": .int(versions[device, default: 0]),
+                            "schema": .string("edgecensus.config-state/1"),
+                            "config_version": .int(versions[device, default: 0]),
                             "config": .object([:]), "overrides": .object([:]),
                         ]).json
-                        Task { _ = try? await client.publish(MQTTMessage(topic: layout.configState, text: state, qos: 1, retain: true)) }
+                        Task {
+                            _ = try? await client.publish(
+                                MQTTMessage(topic: layout.configState, text: state, qos: 1, retain: true))
+                        }
                     default:
                         continue
                     }
                 }
             }
-            let timeout = Task { try? await Task.sleep(for: .seconds(30)); ready.continuation.finish() }
+            let timeout = Task {
+                try? await Task.sleep(for: .seconds(30)); ready.continuation.finish()
+            }
             for await _ in ready.stream { break }
             timeout.cancel()
             return Responder(client: client, task: task)

@@ -24,7 +24,8 @@ public struct LatencyBenchmark {
         let loadStart = ContinuousClock.now
         let pipeline = try load()
         let loadSeconds = (ContinuousClock.now - loadStart).seconds
-        var decode: [Double] = [], detect: [Double] = [], align: [Double] = [], classify: [Double] = [], total: [Double] = []
+        var decode: [Double] = [], detect: [Double] = [], align: [Double] = [], classify: [Double] = [],
+            total: [Double] = []
         var faces = 0
         for run in 0...runs {
             let start = ContinuousClock.now
@@ -48,13 +49,15 @@ public struct LatencyBenchmark {
             figures += [figure("align, per face", align), figure("classify gender+age, per face", classify)]
         }
         figures.append(figure("whole photo", total))
-        return LatencyBenchmark(modelLoadSeconds: loadSeconds, figures: figures, threads: OpenCVRuntime.threadCount,
-                                facesPerRun: faces, pipeline: pipeline.summary)
+        return LatencyBenchmark(
+            modelLoadSeconds: loadSeconds, figures: figures, threads: OpenCVRuntime.threadCount,
+            facesPerRun: faces, pipeline: pipeline.summary)
     }
 
     static func figure(_ stage: String, _ samples: [Double]) -> Figure {
         let sorted = samples.sorted()
-        return Figure(stage: stage, median: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), samples: sorted.count)
+        return Figure(
+            stage: stage, median: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), samples: sorted.count)
     }
 
     /// Nearest-rank percentile of sorted samples.
@@ -72,8 +75,9 @@ public struct LatencyBenchmark {
             "stage                              median      p95   (runs)",
         ]
         for figure in figures {
-            lines.append(figure.stage.padding(toLength: 32, withPad: " ", startingAt: 0)
-                         + String(format: "%8.2f ms %8.2f ms   (%d)", figure.median, figure.p95, figure.samples))
+            lines.append(
+                figure.stage.padding(toLength: 32, withPad: " ", startingAt: 0)
+                    + String(format: "%8.2f ms %8.2f ms   (%d)", figure.median, figure.p95, figure.samples))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,5 +1,5 @@
-public import EdgeCensusTelemetry
 import EdgeCensusCounting
+public import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
 
@@ -20,15 +20,22 @@ public struct PublishBenchmark: Sendable {
     public var payloadBytes: Int
     public var figures: [Figure]
 
-    public static func measure(settings: MQTTSettings, messages: Int, inFlight: [Int], topic: String) async throws -> PublishBenchmark {
+    public static func measure(settings: MQTTSettings, messages: Int, inFlight: [Int], topic: String) async throws
+        -> PublishBenchmark
+    {
         let client = try MQTTClient(settings: settings)
         defer { client.stop() }
         try client.start()
         // A benchmark does not wait out a broker that is not there.
         for await event in client.events {
             if event == .connected { break }
-            if case .refused(let reason) = event { throw MQTTError(.refused, operation: "connect to \(settings.host):\(settings.port)", reason: reason) }
-            if case .problem(let problem) = event { throw MQTTError(.connection, operation: "connect to \(settings.host):\(settings.port)", reason: problem.text) }
+            if case .refused(let reason) = event {
+                throw MQTTError(.refused, operation: "connect to \(settings.host):\(settings.port)", reason: reason)
+            }
+            if case .problem(let problem) = event {
+                throw MQTTError(
+                    .connection, operation: "connect to \(settings.host):\(settings.port)", reason: problem.text)
+            }
         }
         var window = CountWindow(sequence: 1, start: 1_767_258_000, end: 1_767_258_060)
         window.people = 12
@@ -36,8 +43,10 @@ public struct PublishBenchmark: Sendable {
         let payload = Array(TelemetryDocuments.counts(window, device: "bench", kAnonymity: 0, replayed: false).utf8)
         var figures: [Figure] = []
         for width in inFlight {
-            figures.append(try await run(client: client, message: MQTTMessage(topic: topic, payload: payload, qos: 1),
-                                         count: messages, inFlight: max(1, width)))
+            figures.append(
+                try await run(
+                    client: client, message: MQTTMessage(topic: topic, payload: payload, qos: 1),
+                    count: messages, inFlight: max(1, width)))
         }
         return PublishBenchmark(payloadBytes: payload.count, figures: figures)
     }
@@ -53,7 +62,9 @@ public struct PublishBenchmark: Sendable {
                     for _ in 0..<share {
                         let sent = Date()
                         let ack = try await client.publish(message)
-                        guard ack.isSuccess else { throw MQTTError(.refused, operation: "publish", reason: "reason code \(ack.reasonCode)") }
+                        guard ack.isSuccess else {
+                            throw MQTTError(.refused, operation: "publish", reason: "reason code \(ack.reasonCode)")
+                        }
                         times.append(Date().timeIntervalSince(sent) * 1000)
                     }
                     return times
@@ -65,18 +76,23 @@ public struct PublishBenchmark: Sendable {
         }
         let seconds = Date().timeIntervalSince(start)
         func percentile(_ fraction: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((Double(latencies.count - 1) * fraction).rounded()))]
+            latencies.isEmpty
+                ? 0 : latencies[min(latencies.count - 1, Int((Double(latencies.count - 1) * fraction).rounded()))]
         }
-        return Figure(inFlight: inFlight, messages: latencies.count, seconds: seconds,
-                      medianMilliseconds: percentile(0.5), p95Milliseconds: percentile(0.95))
+        return Figure(
+            inFlight: inFlight, messages: latencies.count, seconds: seconds,
+            medianMilliseconds: percentile(0.5), p95Milliseconds: percentile(0.95))
     }
 
     public var text: String {
         var lines = ["QoS 1 publishes of a \(payloadBytes)-byte counts document:"]
         for figure in figures {
-            lines.append(String(format: "  %2d in flight: %7.0f messages/s (%d in %.2f s); publish to PUBACK median %.2f ms, p95 %.2f ms",
-                                figure.inFlight, figure.messagesPerSecond, figure.messages, figure.seconds,
-                                figure.medianMilliseconds, figure.p95Milliseconds))
+            lines.append(
+                String(
+                    format:
+                        "  %2d in flight: %7.0f messages/s (%d in %.2f s); publish to PUBACK median %.2f ms, p95 %.2f ms",
+                    figure.inFlight, figure.messagesPerSecond, figure.messages, figure.seconds,
+                    figure.medianMilliseconds, figure.p95Milliseconds))
         }
         return lines.joined(separator: "\n")
     }

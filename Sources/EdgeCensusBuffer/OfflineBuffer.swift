@@ -37,7 +37,9 @@ public final class OfflineBuffer {
 
     /// Opens (or makes) the ring at `path`; never fails: where the disk refuses,
     /// the buffer starts in memory and the fault is reported to `health`.
-    public init(path: String, capacity: Int, sync: RingFile.SyncPolicy, memoryLimit: Int? = nil, health: StorageHealth? = nil) {
+    public init(
+        path: String, capacity: Int, sync: RingFile.SyncPolicy, memoryLimit: Int? = nil, health: StorageHealth? = nil
+    ) {
         self.path = path
         self.capacity = capacity
         self.sync = sync
@@ -103,7 +105,8 @@ public final class OfflineBuffer {
             let oldest = memory.removeFirst()
             memoryBytes -= oldest.payload.count
             droppedFromMemory += 1
-            dropped = merge(dropped, RingFile.Dropped(count: 1, firstSequence: oldest.sequence, lastSequence: oldest.sequence))
+            dropped = merge(
+                dropped, RingFile.Dropped(count: 1, firstSequence: oldest.sequence, lastSequence: oldest.sequence))
         }
         return dropped
     }
@@ -119,7 +122,9 @@ public final class OfflineBuffer {
         do {
             try ring?.acknowledge(sequence: sequence)
         } catch {
-            report(error, consequence: "acknowledgements are kept in memory; after a restart those windows may be sent again")
+            report(
+                error,
+                consequence: "acknowledgements are kept in memory; after a restart those windows may be sent again")
         }
     }
 
@@ -128,12 +133,15 @@ public final class OfflineBuffer {
     /// The ring, made again when it is missing or its file was deleted.
     private func usableRing() -> RingFile? {
         if let ring, !ring.isDetached { return ring }
-        let consequence = ring == nil ? "windows wait in memory until it can be made"
-                                      : "the file was deleted; its windows are kept in memory until it can be made again"
+        let consequence =
+            ring == nil
+            ? "windows wait in memory until it can be made"
+            : "the file was deleted; its windows are kept in memory until it can be made again"
         guard let fresh = openRing(consequence: consequence) else {
             // A deleted file still holds its windows for this process: keep them.
             if let ring {
-                for record in (try? ring.pendingRecords()) ?? [] where !memory.contains(where: { $0.sequence == record.sequence }) {
+                for record in (try? ring.pendingRecords()) ?? []
+                where !memory.contains(where: { $0.sequence == record.sequence }) {
                     memory.append(record)
                     memoryBytes += record.payload.count
                 }
@@ -189,7 +197,8 @@ public final class OfflineBuffer {
     }
 
     private func report(_ error: any Error, consequence: String) {
-        let fault = (error as? StorageFault) ?? (error as? RingFile.BufferError)?.fault
+        let fault =
+            (error as? StorageFault) ?? (error as? RingFile.BufferError)?.fault
             ?? StorageFault(path: path, code: EIO, operation: "write")
         health?.failed(Self.role, fault, consequence: consequence)
     }
@@ -197,7 +206,8 @@ public final class OfflineBuffer {
     private func merge(_ first: RingFile.Dropped?, _ second: RingFile.Dropped?) -> RingFile.Dropped? {
         guard let first else { return second }
         guard let second else { return first }
-        return RingFile.Dropped(count: first.count + second.count, firstSequence: min(first.firstSequence, second.firstSequence),
-                                lastSequence: max(first.lastSequence, second.lastSequence))
+        return RingFile.Dropped(
+            count: first.count + second.count, firstSequence: min(first.firstSequence, second.firstSequence),
+            lastSequence: max(first.lastSequence, second.lastSequence))
     }
 }

@@ -82,13 +82,24 @@ public final class RingFile {
             if damaged > 0 { parts.append("\(damaged) damaged or torn record(s) skipped") }
             if outOfRange > 0 { parts.append("\(outOfRange) record(s) with a window number out of range skipped") }
             if unreadableBytes > 0 {
-                parts.append("\(unreadableBytes) byte(s) among the pending windows hold no readable record"
-                             + (zeroedBytes > 0 ? " (\(zeroedBytes) of them zeroed)" : "") + ": windows there are lost")
+                parts.append(
+                    "\(unreadableBytes) byte(s) among the pending windows hold no readable record"
+                        + (zeroedBytes > 0 ? " (\(zeroedBytes) of them zeroed)" : "") + ": windows there are lost")
             }
             if missingNumbers > 0 { parts.append("\(missingNumbers) window number(s) missing between pending windows") }
-            if cutShortBytes > 0 { parts.append("the file is \(cutShortBytes) bytes shorter than its checkpoint says: cut short, windows at its end are lost") }
-            if extraBytes > 0 { parts.append("the file is \(extraBytes) bytes longer than its checkpoint says: bytes were inserted") }
-            if misplacedRecords > 0 { parts.append("\(misplacedRecords) intact record(s) out of place (bytes inserted or removed before them) not read") }
+            if cutShortBytes > 0 {
+                parts.append(
+                    "the file is \(cutShortBytes) bytes shorter than its checkpoint says: cut short, windows at its end are lost"
+                )
+            }
+            if extraBytes > 0 {
+                parts.append("the file is \(extraBytes) bytes longer than its checkpoint says: bytes were inserted")
+            }
+            if misplacedRecords > 0 {
+                parts.append(
+                    "\(misplacedRecords) intact record(s) out of place (bytes inserted or removed before them) not read"
+                )
+            }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         }
     }
@@ -122,8 +133,8 @@ public final class RingFile {
     static let slotSize = 52
     static let recordHeaderSize = 24
     static let checkpointMagic: UInt32 = 0x4543_5243  // "CRCE" little endian: "ECRC"
-    static let recordMagic: UInt32 = 0x4543_5231     // "ECR1"
-    static let wrapMagic: UInt32 = 0x4543_5257       // "ECRW"
+    static let recordMagic: UInt32 = 0x4543_5231  // "ECR1"
+    static let wrapMagic: UInt32 = 0x4543_5257  // "ECRW"
     /// An acknowledged record's magic: 10 bits away from `recordMagic`, so that no
     /// few flipped bits turn a pending record into an acknowledged one.
     static let acknowledgedMagic: UInt32 = 0x4B43_4145  // "EACK"
@@ -302,7 +313,9 @@ public final class RingFile {
     /// The pending records, oldest first, read back from the file.
     public func pendingRecords() throws -> [Record] {
         try entries.all.filter { !$0.acknowledged }.map { entry in
-            Record(sequence: entry.sequence, payload: try read(at: entry.offset + Self.recordHeaderSize, count: entry.length))
+            Record(
+                sequence: entry.sequence,
+                payload: try read(at: entry.offset + Self.recordHeaderSize, count: entry.length))
         }
     }
 
@@ -313,7 +326,10 @@ public final class RingFile {
     @discardableResult
     public func append(sequence: UInt64, payload: [UInt8]) throws -> Dropped? {
         guard payload.count <= Self.largestPayload else {
-            throw BufferError(description: "a record of \(payload.count) bytes is over the \(Self.largestPayload) a window's document may have")
+            throw BufferError(
+                description:
+                    "a record of \(payload.count) bytes is over the \(Self.largestPayload) a window's document may have"
+            )
         }
         let size = Self.padded(Self.recordHeaderSize + payload.count)
         guard size <= capacity - Self.headerSize else {
@@ -330,7 +346,9 @@ public final class RingFile {
             let oldest = entries.removeFirst()
             if !oldest.acknowledged {
                 droppedTotal += 1
-                if dropped == nil { dropped = Dropped(count: 0, firstSequence: oldest.sequence, lastSequence: oldest.sequence) }
+                if dropped == nil {
+                    dropped = Dropped(count: 0, firstSequence: oldest.sequence, lastSequence: oldest.sequence)
+                }
                 dropped?.count += 1
                 dropped?.lastSequence = oldest.sequence
             }
@@ -441,11 +459,15 @@ public final class RingFile {
 
     private func readCheckpoint(at offset: Int) -> Checkpoint? {
         guard let slot = try? read(at: offset, count: Self.slotSize),
-              Self.get(UInt32.self, from: slot, at: 0) == Self.checkpointMagic, slot[4] == Self.formatVersion,
-              Self.get(UInt32.self, from: slot, at: 48) == CRC32C.checksum(Array(slot[0..<48])) else { return nil }
-        return Checkpoint(generation: Self.get(UInt64.self, from: slot, at: 8), headSequence: Self.get(UInt64.self, from: slot, at: 24),
-                          droppedTotal: Self.get(UInt64.self, from: slot, at: 32), lastSequence: Self.get(UInt64.self, from: slot, at: 40),
-                          capacity: Self.get(UInt64.self, from: slot, at: 16), endMarkers: slot[5] == 1)
+            Self.get(UInt32.self, from: slot, at: 0) == Self.checkpointMagic, slot[4] == Self.formatVersion,
+            Self.get(UInt32.self, from: slot, at: 48) == CRC32C.checksum(Array(slot[0..<48]))
+        else { return nil }
+        return Checkpoint(
+            generation: Self.get(UInt64.self, from: slot, at: 8),
+            headSequence: Self.get(UInt64.self, from: slot, at: 24),
+            droppedTotal: Self.get(UInt64.self, from: slot, at: 32),
+            lastSequence: Self.get(UInt64.self, from: slot, at: 40),
+            capacity: Self.get(UInt64.self, from: slot, at: 16), endMarkers: slot[5] == 1)
     }
 
     // MARK: - Recovery
@@ -469,12 +491,16 @@ public final class RingFile {
             guard magic == Self.recordMagic || magic == Self.acknowledgedMagic else { continue }
             let length = Int(Self.get(UInt32.self, from: region, at: offset + 8))
             let end = offset + Self.recordHeaderSize + length
-            guard region[offset + 4] == Self.formatVersion, length <= Self.largestPayload, end <= region.count else { damaged += 1; continue }
+            guard region[offset + 4] == Self.formatVersion, length <= Self.largestPayload, end <= region.count else {
+                damaged += 1; continue
+            }
             // The CRC was computed with the record's first magic, before any acknowledgement.
             let crc = region.withUnsafeBytes { bytes in
-                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
-                                continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 20)]),
-                                                            continuing: Self.recordMagicChecksum))
+                CRC32C.checksum(
+                    UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
+                    continuing: CRC32C.checksum(
+                        UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 20)]),
+                        continuing: Self.recordMagicChecksum))
             }
             guard crc == Self.get(UInt32.self, from: region, at: offset + 20) else { damaged += 1; continue }
             let sequence = Self.get(UInt64.self, from: region, at: offset + 12)
@@ -483,18 +509,22 @@ public final class RingFile {
             intact[offset] = size
             highest = max(highest, sequence)
             if sequence >= floor {
-                found.append(Entry(sequence: sequence, offset: offset, size: size, length: length,
-                                   acknowledged: magic == Self.acknowledgedMagic))
+                found.append(
+                    Entry(
+                        sequence: sequence, offset: offset, size: size, length: length,
+                        acknowledged: magic == Self.acknowledgedMagic))
             }
         }
         highestSequence = highest
         found.sort { $0.sequence < $1.sequence }
         // One record per sequence number (the first found); acknowledged ones at the front have left.
-        var queue = EntryQueue(found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } })
+        var queue = EntryQueue(
+            found.reduce(into: []) { kept, entry in if kept.last?.sequence != entry.sequence { kept.append(entry) } })
         while let first = queue.first, first.acknowledged { _ = queue.removeFirst() }
         entries = queue
         tail = entries.last.map { $0.offset + $0.size } ?? Self.headerSize
-        var recovered = Recovery(records: entries.pending, damaged: damaged, checkpointValid: checkpoint != nil, note: nil)
+        var recovered = Recovery(
+            records: entries.pending, damaged: damaged, checkpointValid: checkpoint != nil, note: nil)
         recovered.outOfRange = outOfRange
         (recovered.unreadableBytes, recovered.zeroedBytes) = unreadableStretch(region, intact: intact)
         if endMarkers, let last = found.last {
@@ -525,7 +555,9 @@ public final class RingFile {
     /// record or wrap marker covers (the writer lays that stretch record after
     /// record), and how many of them are zero.
     private func unreadableStretch(_ region: [UInt8], intact: [Int: Int]) -> (unreadable: Int, zeroed: Int) {
-        guard let start = entries.all.first(where: { !$0.acknowledged })?.offset, region.count >= capacity else { return (0, 0) }
+        guard let start = entries.all.first(where: { !$0.acknowledged })?.offset, region.count >= capacity else {
+            return (0, 0)
+        }
         var position = start, unreadable = 0, zeroed = 0
         var steps = 0
         let limit = capacity / 8 + 2
@@ -534,7 +566,8 @@ public final class RingFile {
             if let size = intact[position] {
                 position += size
             } else if position + Self.recordHeaderSize > capacity
-                        || (position + 4 <= capacity && Self.get(UInt32.self, from: region, at: position) == Self.wrapMagic) {
+                || (position + 4 <= capacity && Self.get(UInt32.self, from: region, at: position) == Self.wrapMagic)
+            {
                 position = Self.headerSize
             } else {
                 let end = min(position + 8, capacity)
@@ -552,7 +585,8 @@ public final class RingFile {
     /// there means the writer went on at the start of the record region: a record
     /// must begin there, and what stands instead (zeros too) up to the next intact
     /// record is counted.
-    private func unreadableAfter(_ start: Int, _ region: [UInt8], intact: [Int: Int]) -> (unreadable: Int, zeroed: Int) {
+    private func unreadableAfter(_ start: Int, _ region: [UInt8], intact: [Int: Int]) -> (unreadable: Int, zeroed: Int)
+    {
         let end = min(capacity, region.count)
         var position = start, unreadable = 0, zeroed = 0
         if position + 4 <= end, Self.get(UInt32.self, from: region, at: position) == Self.wrapMagic {
@@ -584,14 +618,17 @@ public final class RingFile {
             defer { offset += 1 }
             guard offset % 8 != 0, region[offset] == 0x31 || region[offset] == 0x45 else { continue }
             let magic = Self.get(UInt32.self, from: region, at: offset)
-            guard magic == Self.recordMagic || magic == Self.acknowledgedMagic, region[offset + 4] == Self.formatVersion else { continue }
+            guard magic == Self.recordMagic || magic == Self.acknowledgedMagic, region[offset + 4] == Self.formatVersion
+            else { continue }
             let length = Int(Self.get(UInt32.self, from: region, at: offset + 8))
             let end = offset + Self.recordHeaderSize + length
             guard length <= Self.largestPayload, end <= region.count else { continue }
             let crc = region.withUnsafeBytes { bytes in
-                CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
-                                continuing: CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 20)]),
-                                                            continuing: Self.recordMagicChecksum))
+                CRC32C.checksum(
+                    UnsafeRawBufferPointer(rebasing: bytes[(offset + Self.recordHeaderSize)..<end]),
+                    continuing: CRC32C.checksum(
+                        UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 20)]),
+                        continuing: Self.recordMagicChecksum))
             }
             if crc == Self.get(UInt32.self, from: region, at: offset + 20) { count += 1 }
         }
@@ -603,20 +640,31 @@ public final class RingFile {
     public static func check(path: String) throws -> RingFile {
         var status = stat()
         guard stat(path, &status) == 0 else {
-            throw errno == ENOENT ? BufferError(description: "\(path): no such file") : BufferError(StorageFault.current(path: path, operation: "read"))
+            throw errno == ENOENT
+                ? BufferError(description: "\(path): no such file")
+                : BufferError(StorageFault.current(path: path, operation: "read"))
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw BufferError(description: "\(path) is not a ring file: not a regular file")
         }
         guard Int(status.st_size) >= headerSize else {
-            throw BufferError(description: "\(path) is not a ring file: \(status.st_size) bytes, shorter than a ring's \(headerSize)-byte header")
+            throw BufferError(
+                description:
+                    "\(path) is not a ring file: \(status.st_size) bytes, shorter than a ring's \(headerSize)-byte header"
+            )
         }
         guard UInt64(status.st_size) <= largestFile else {
-            throw BufferError(description: "\(path) is not a ring file: \(status.st_size) bytes, more than the largest ring (buffer.size_mib at most 4096)")
+            throw BufferError(
+                description:
+                    "\(path) is not a ring file: \(status.st_size) bytes, more than the largest ring (buffer.size_mib at most 4096)"
+            )
         }
         let ring = try snapshot(path: path)
         guard ring.recovery.checkpointValid || ring.lastSequence > 0 else {
-            throw BufferError(description: "\(path) is not a ring file (or one damaged beyond reading): neither checkpoint nor any record is intact")
+            throw BufferError(
+                description:
+                    "\(path) is not a ring file (or one damaged beyond reading): neither checkpoint nor any record is intact"
+            )
         }
         return ring
     }
@@ -626,15 +674,19 @@ public final class RingFile {
     public static func snapshot(path: String) throws -> RingFile {
         var status = stat()
         guard stat(path, &status) == 0 else {
-            throw BufferError(description: "\(path): \(errno == ENOENT ? "no such file" : String(cString: strerror(errno)))")
+            throw BufferError(
+                description: "\(path): \(errno == ENOENT ? "no such file" : String(cString: strerror(errno)))")
         }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw BufferError(description: "\(path) is not a ring file: not a regular file") }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw BufferError(description: "\(path) is not a ring file: not a regular file")
+        }
         let copy = NSTemporaryDirectory() + "edgecensus-ring-\(UUID().uuidString)"
         defer { unlink(copy) }  // an open descriptor keeps the copy readable
         do {
             try FileManager.default.copyItem(atPath: path, toPath: copy)
         } catch {
-            throw BufferError(description: "\(path): cannot make a private copy to read (\(error.localizedDescription))")
+            throw BufferError(
+                description: "\(path): cannot make a private copy to read (\(error.localizedDescription))")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? 0
         do {
@@ -658,7 +710,9 @@ public final class RingFile {
         var offset = headerSize
         while offset + recordHeaderSize <= bytes.count {
             let magic = get(UInt32.self, from: bytes, at: offset)
-            if magic == recordMagic || magic == acknowledgedMagic, get(UInt64.self, from: bytes, at: offset + 12) == sequence {
+            if magic == recordMagic || magic == acknowledgedMagic,
+                get(UInt64.self, from: bytes, at: offset + 12) == sequence
+            {
                 return offset
             }
             offset += 8
@@ -676,14 +730,18 @@ public final class RingFile {
     private func write(_ bytes: [UInt8], at offset: Int) throws {
         if let kept = crashDuringWrite?(offset, bytes.count) {
             for range in kept where !range.isEmpty {
-                _ = bytes[range].withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset + range.lowerBound)) }
+                _ = bytes[range].withUnsafeBytes {
+                    pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset + range.lowerBound))
+                }
             }
             throw SimulatedCrash()
         }
         let written = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
         guard written == bytes.count else {
-            throw BufferError(written >= 0 ? StorageFault(path: path, code: ENOSPC, operation: "write")
-                                           : StorageFault.current(path: path, operation: "write"))
+            throw BufferError(
+                written >= 0
+                    ? StorageFault(path: path, code: ENOSPC, operation: "write")
+                    : StorageFault.current(path: path, operation: "write"))
         }
         bytesWritten += bytes.count
     }
@@ -697,10 +755,14 @@ public final class RingFile {
     }
 
     static func put<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + MemoryLayout<T>.size), with: $0) }
+        withUnsafeBytes(of: value.littleEndian) {
+            bytes.replaceSubrange(offset..<(offset + MemoryLayout<T>.size), with: $0)
+        }
     }
 
-    static func bytes<T: FixedWidthInteger>(of value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+    static func bytes<T: FixedWidthInteger>(of value: T) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
 
     static func get<T: FixedWidthInteger>(_ type: T.Type, from bytes: [UInt8], at offset: Int) -> T {
         var value = T.zero

@@ -22,9 +22,11 @@ public enum CaptureCheck {
     }
 
     /// Reads `frames` frames, or until `timeLimit` seconds have passed.
-    public static func run(_ source: any FrameSource, frames wanted: Int, timeLimit: Double,
-                           clock: () -> Double = CaptureCheck.uptime,
-                           onFrame: (Frame) -> Void = { _ in }) -> Result {
+    public static func run(
+        _ source: any FrameSource, frames wanted: Int, timeLimit: Double,
+        clock: () -> Double = CaptureCheck.uptime,
+        onFrame: (Frame) -> Void = { _ in }
+    ) -> Result {
         let start = clock()
         var result = Result(frames: 0, firstFrameAfter: nil, streamingSeconds: 0, problems: [], timedOut: false)
         var first: Double?

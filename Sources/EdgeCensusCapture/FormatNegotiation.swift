@@ -76,7 +76,9 @@ public enum FormatNegotiation {
     /// `preferred`: "MJPG", "YUYV", or nil for automatic: MJPEG above 640x480 (YUYV
     /// at that size fills USB 2.0 at a few frames per second), YUYV up to it (no
     /// decoding cost), then whatever libv4l2 can convert to BGR.
-    public static func choose(from offers: [Offer], width: Int, height: Int, fps: Double, preferred: String?) throws(CaptureError) -> Choice {
+    public static func choose(from offers: [Offer], width: Int, height: Int, fps: Double, preferred: String?)
+        throws(CaptureError) -> Choice
+    {
         let native = offers.filter { !$0.emulated }
         let order: [String]
         if let preferred {
@@ -84,11 +86,16 @@ public enum FormatNegotiation {
         } else {
             order = width * height > 640 * 480 ? ["MJPG", "YUYV", "JPEG"] : ["YUYV", "MJPG", "JPEG"]
         }
-        let offer = order.lazy.compactMap { name in native.first { $0.fourcc == name } }.first
+        let offer =
+            order.lazy.compactMap { name in native.first { $0.fourcc == name } }.first
             ?? (preferred == nil ? offers.first { $0.fourcc == "BGR3" } : nil)
         guard let offer else {
             let available = offers.map(\.fourcc).joined(separator: ", ")
-            throw .unsupportedFormat(path: "", reason: "the camera offers \(available.isEmpty ? "no format" : available), not \(preferred ?? "MJPG, YUYV or a format libv4l2 converts")")
+            throw .unsupportedFormat(
+                path: "",
+                reason:
+                    "the camera offers \(available.isEmpty ? "no format" : available), not \(preferred ?? "MJPG, YUYV or a format libv4l2 converts")"
+            )
         }
         guard !offer.sizes.isEmpty else {
             // A range, or no list at all: ask for the size (the device may still adjust

@@ -1,5 +1,5 @@
-import Foundation
 public import EdgeCensusVision
+import Foundation
 
 /// One captured frame.
 public struct Frame {
@@ -47,7 +47,8 @@ public enum CaptureError: Error, Equatable, CustomStringConvertible {
         case let .notFound(path): return "\(path) does not exist"
         case let .cannotOpen(path, reason): return "cannot open \(path): \(reason)"
         case let .unreadableFrame(source, reason): return "\(source): unreadable frame (\(reason))"
-        case let .device(path, operation, code): return "\(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
+        case let .device(path, operation, code):
+            return "\(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
         case let .noFrames(source, seconds): return "\(source): no frame for \(Int(seconds)) s"
         case let .unsupportedFormat(path, reason): return "\(path): \(reason)"
         }

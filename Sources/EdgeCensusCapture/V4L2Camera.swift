@@ -129,7 +129,9 @@ public final class V4L2Camera: FrameSource {
         descriptor = fd
         var capability = v4l2_capability()
         try ioctl(CV4L2_VIDIOC_QUERYCAP, &capability, "VIDIOC_QUERYCAP")
-        let caps = capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0 ? capability.device_caps : capability.capabilities
+        let caps =
+            capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0
+            ? capability.device_caps : capability.capabilities
         guard caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0 else {
             throw .unsupportedFormat(path: path, reason: "not a video capture device")
         }
@@ -139,15 +141,17 @@ public final class V4L2Camera: FrameSource {
 
         // Choose from what the camera offers, then ask for it; the driver may still adjust.
         let offers = (V4L2Devices.describe(fd: fd, path: path, stableNames: [])?.formats ?? []).map(\.offer)
-        let preferred: String? = switch settings.format {
-        case .auto: nil
-        case .mjpeg: "MJPG"
-        case .yuyv: "YUYV"
-        }
+        let preferred: String? =
+            switch settings.format {
+            case .auto: nil
+            case .mjpeg: "MJPG"
+            case .yuyv: "YUYV"
+            }
         let choice: FormatNegotiation.Choice
         do {
-            choice = try FormatNegotiation.choose(from: offers, width: settings.width, height: settings.height,
-                                                  fps: settings.fps, preferred: preferred)
+            choice = try FormatNegotiation.choose(
+                from: offers, width: settings.width, height: settings.height,
+                fps: settings.fps, preferred: preferred)
         } catch {
             throw .unsupportedFormat(path: path, reason: "\(error)")
         }
@@ -161,18 +165,25 @@ public final class V4L2Camera: FrameSource {
         try ioctl(CV4L2_VIDIOC_S_FMT, &format, "VIDIOC_S_FMT")
         let fourcc = format.fmt.pix.pixelformat
         guard [CV4L2_PIX_FMT_BGR24, CV4L2_PIX_FMT_MJPEG, CV4L2_PIX_FMT_JPEG, CV4L2_PIX_FMT_YUYV].contains(fourcc) else {
-            throw .unsupportedFormat(path: path, reason: "the driver answered \(Self.fourccName(fourcc)) when asked for \(choice.fourcc)")
+            throw .unsupportedFormat(
+                path: path, reason: "the driver answered \(Self.fourccName(fourcc)) when asked for \(choice.fourcc)")
         }
         let width = Int(format.fmt.pix.width), height = Int(format.fmt.pix.height)
         let bytesPerLine = Int(format.fmt.pix.bytesperline)
-        negotiated = (width, height, fourcc, bytesPerLine > 0 ? bytesPerLine : width * (fourcc == CV4L2_PIX_FMT_YUYV ? 2 : 3))
+        negotiated = (
+            width, height, fourcc, bytesPerLine > 0 ? bytesPerLine : width * (fourcc == CV4L2_PIX_FMT_YUYV ? 2 : 3)
+        )
 
         var parameters = v4l2_streamparm()
         parameters.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-        parameters.parm.capture.timeperframe = v4l2_fract(numerator: 1000, denominator: UInt32((choice.fps ?? settings.fps) * 1000))
-        _ = withUnsafeMutablePointer(to: &parameters) { CV4L2_ioctl(descriptor, CV4L2_VIDIOC_S_PARM, $0) }  // not every driver lets the rate be set
-        let rate = parameters.parm.capture.timeperframe.numerator > 0
-            ? Double(parameters.parm.capture.timeperframe.denominator) / Double(parameters.parm.capture.timeperframe.numerator)
+        parameters.parm.capture.timeperframe = v4l2_fract(
+            numerator: 1000, denominator: UInt32((choice.fps ?? settings.fps) * 1000))
+        // Not every driver lets the rate be set.
+        _ = withUnsafeMutablePointer(to: &parameters) { CV4L2_ioctl(descriptor, CV4L2_VIDIOC_S_PARM, $0) }
+        let rate =
+            parameters.parm.capture.timeperframe.numerator > 0
+            ? Double(parameters.parm.capture.timeperframe.denominator)
+                / Double(parameters.parm.capture.timeperframe.numerator)
             : settings.fps
 
         var request = v4l2_requestbuffers()
@@ -180,15 +191,20 @@ public final class V4L2Camera: FrameSource {
         request.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
         request.memory = UInt32(V4L2_MEMORY_MMAP.rawValue)
         try ioctl(CV4L2_VIDIOC_REQBUFS, &request, "VIDIOC_REQBUFS")
-        guard request.count >= 2 else { throw .unsupportedFormat(path: path, reason: "the device granted \(request.count) buffer(s)") }
+        guard request.count >= 2 else {
+            throw .unsupportedFormat(path: path, reason: "the device granted \(request.count) buffer(s)")
+        }
         for number in 0..<request.count {
             var buffer = v4l2_buffer()
             buffer.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
             buffer.memory = UInt32(V4L2_MEMORY_MMAP.rawValue)
             buffer.index = number
             try ioctl(CV4L2_VIDIOC_QUERYBUF, &buffer, "VIDIOC_QUERYBUF")
-            guard let start = CV4L2_mmap(nil, Int(buffer.length), PROT_READ | PROT_WRITE, MAP_SHARED, descriptor,
-                                         Int64(buffer.m.offset)), start != MAP_FAILED else {
+            guard
+                let start = CV4L2_mmap(
+                    nil, Int(buffer.length), PROT_READ | PROT_WRITE, MAP_SHARED, descriptor,
+                    Int64(buffer.m.offset)), start != MAP_FAILED
+            else {
                 throw .device(path: path, operation: "mmap", errno: errno)
             }
             buffers.append((start, Int(buffer.length)))
@@ -214,7 +230,9 @@ public final class V4L2Camera: FrameSource {
         }
         let now = ProcessInfo.processInfo.systemUptime
         if ready == 0 {
-            if now - lastFrame > settings.frameTimeout { throw .noFrames(source: description, seconds: now - lastFrame) }
+            if now - lastFrame > settings.frameTimeout {
+                throw .noFrames(source: description, seconds: now - lastFrame)
+            }
             return try readFrame()
         }
         var buffer = v4l2_buffer()
@@ -277,7 +295,8 @@ public final class V4L2Camera: FrameSource {
     /// "YUYV"; a big-endian variant (the top bit set) as v4l2-ctl writes it: "Y16 -BE".
     static func fourccName(_ code: UInt32) -> String {
         let bigEndian: UInt32 = 1 << 31
-        let name = String(decoding: (0..<4).map { UInt8(truncatingIfNeeded: (code & ~bigEndian) >> (8 * $0)) }, as: UTF8.self)
+        let name = String(
+            decoding: (0..<4).map { UInt8(truncatingIfNeeded: (code & ~bigEndian) >> (8 * $0)) }, as: UTF8.self)
         return code & bigEndian != 0 ? name + "-BE" : name
     }
 }

@@ -40,7 +40,8 @@ public enum V4L2Devices {
         return names.compactMap { name in
             let path = devDirectory + "/" + name
             let stable = links.map { byID + "/" + $0 }.filter {
-                URL(fileURLWithPath: $0).resolvingSymlinksInPath().path == URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+                URL(fileURLWithPath: $0).resolvingSymlinksInPath().path
+                    == URL(fileURLWithPath: path).resolvingSymlinksInPath().path
             }
             return describe(path: path, stableNames: stable)
         }
@@ -57,36 +58,48 @@ public enum V4L2Devices {
     /// Describes an open device (libv4l2 descriptor).
     static func describe(fd: Int32, path: String, stableNames: [String]) -> V4L2DeviceInfo? {
         var capability = v4l2_capability()
-        guard withUnsafeMutablePointer(to: &capability, { CV4L2_ioctl(fd, CV4L2_VIDIOC_QUERYCAP, $0) }) == 0 else { return nil }
-        let caps = capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0 ? capability.device_caps : capability.capabilities
+        guard withUnsafeMutablePointer(to: &capability, { CV4L2_ioctl(fd, CV4L2_VIDIOC_QUERYCAP, $0) }) == 0 else {
+            return nil
+        }
+        let caps =
+            capability.capabilities & UInt32(V4L2_CAP_DEVICE_CAPS) != 0
+            ? capability.device_caps : capability.capabilities
         var formats: [V4L2DeviceInfo.FormatInfo] = []
         var index: UInt32 = 0
         while true {
             var description = v4l2_fmtdesc()
             description.index = index
             description.type = UInt32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
-            guard withUnsafeMutablePointer(to: &description, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FMT, $0) }) == 0 else { break }
+            guard withUnsafeMutablePointer(to: &description, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FMT, $0) }) == 0 else {
+                break
+            }
             let (sizes, range) = sizes(fd: fd, fourcc: description.pixelformat)
-            formats.append(.init(fourcc: V4L2Camera.fourccName(description.pixelformat),
-                                 description: string(description.description),
-                                 emulated: description.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0,
-                                 sizes: sizes, range: range))
+            formats.append(
+                .init(
+                    fourcc: V4L2Camera.fourccName(description.pixelformat),
+                    description: string(description.description),
+                    emulated: description.flags & UInt32(V4L2_FMT_FLAG_EMULATED) != 0,
+                    sizes: sizes, range: range))
             index += 1
         }
-        return V4L2DeviceInfo(path: path, stableNames: stableNames, card: string(capability.card), driver: string(capability.driver),
-                              bus: string(capability.bus_info), isCapture: caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0,
-                              formats: formats)
+        return V4L2DeviceInfo(
+            path: path, stableNames: stableNames, card: string(capability.card), driver: string(capability.driver),
+            bus: string(capability.bus_info), isCapture: caps & UInt32(V4L2_CAP_VIDEO_CAPTURE) != 0,
+            formats: formats)
     }
 
     static func sizes(fd: Int32, fourcc: UInt32)
-        -> ([FormatNegotiation.Size], (sizes: FormatNegotiation.SizeRange, rates: [Double])?) {
+        -> ([FormatNegotiation.Size], (sizes: FormatNegotiation.SizeRange, rates: [Double])?)
+    {
         var result: [FormatNegotiation.Size] = []
         var index: UInt32 = 0
         while true {
             var size = v4l2_frmsizeenum()
             size.index = index
             size.pixel_format = fourcc
-            guard withUnsafeMutablePointer(to: &size, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FRAMESIZES, $0) }) == 0 else { break }
+            guard withUnsafeMutablePointer(to: &size, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FRAMESIZES, $0) }) == 0 else {
+                break
+            }
             guard size.type == UInt32(V4L2_FRMSIZE_TYPE_DISCRETE.rawValue) else {
                 // Stepwise or continuous: one range, the only entry.
                 let s = size.stepwise
@@ -96,7 +109,8 @@ public enum V4L2Devices {
                 return ([], (range, rates(fd: fd, fourcc: fourcc, width: range.maxWidth, height: range.maxHeight)))
             }
             let width = Int(size.discrete.width), height = Int(size.discrete.height)
-            result.append(.init(width: width, height: height, rates: rates(fd: fd, fourcc: fourcc, width: width, height: height)))
+            result.append(
+                .init(width: width, height: height, rates: rates(fd: fd, fourcc: fourcc, width: width, height: height)))
             index += 1
         }
         return (result, nil)
@@ -111,7 +125,9 @@ public enum V4L2Devices {
             interval.pixel_format = fourcc
             interval.width = UInt32(width)
             interval.height = UInt32(height)
-            guard withUnsafeMutablePointer(to: &interval, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FRAMEINTERVALS, $0) }) == 0 else { break }
+            guard
+                withUnsafeMutablePointer(to: &interval, { CV4L2_ioctl(fd, CV4L2_VIDIOC_ENUM_FRAMEINTERVALS, $0) }) == 0
+            else { break }
             if interval.type == UInt32(V4L2_FRMIVAL_TYPE_DISCRETE.rawValue), interval.discrete.numerator > 0 {
                 result.append(Double(interval.discrete.denominator) / Double(interval.discrete.numerator))
             } else {

@@ -88,7 +88,9 @@ public final class ImageFolderSource: FrameSource {
             let file = files[index]
             index += 1
             do {
-                return Frame(image: try Image.load(contentsOf: file, maxPixels: maxPixels), time: Double(index - 1) * interval, index: index - 1)
+                return Frame(
+                    image: try Image.load(contentsOf: file, maxPixels: maxPixels), time: Double(index - 1) * interval,
+                    index: index - 1)
             } catch {
                 skipped.append((file, "\(error)"))
                 throw .unreadableFrame(source: description, reason: "\(error)")

@@ -1,7 +1,7 @@
 public import EdgeCensusCounting
 public import EdgeCensusMotion
-public import EdgeCensusVision
 import EdgeCensusStorage
+public import EdgeCensusVision
 import Foundation
 
 /// The one configuration schema of EdgeCensus, as read from `edgecensus.yaml`.
@@ -89,7 +89,9 @@ public struct AgentConfiguration: Sendable, Equatable {
 
     /// A configuration file's tree as written (an empty file is an empty mapping) and
     /// the configuration it gives; every error names the file.
-    static func read(file path: String) throws(ConfigurationError) -> (tree: YAMLTree, configuration: AgentConfiguration) {
+    static func read(file path: String) throws(ConfigurationError) -> (
+        tree: YAMLTree, configuration: AgentConfiguration
+    ) {
         let tree = try readTree(file: path)
         do {
             return (tree, try decode(tree))
@@ -127,7 +129,9 @@ public struct AgentConfiguration: Sendable, Equatable {
         do {
             text = try BoundedTextFile.read(path, limit: YAMLTree.largestText)
         } catch {
-            throw ConfigurationError(.file, key: "", problem: error.kind == .missing ? "configuration file not found" : error.description, file: path)
+            throw ConfigurationError(
+                .file, key: "", problem: error.kind == .missing ? "configuration file not found" : error.description,
+                file: path)
         }
         do {
             return try YAMLTree.parse(text) ?? .mapping([])
@@ -173,7 +177,8 @@ extension ConfigurationError {
         while let decoding = current as? DecodingError {
             let context: DecodingError.Context?
             switch decoding {
-            case let .dataCorrupted(c), let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c): context = c
+            case let .dataCorrupted(c), let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c):
+                context = c
             @unknown default: context = nil
             }
             // A kind of our own that carries no message stays under its decoding error.
@@ -186,17 +191,23 @@ extension ConfigurationError {
     }
 
     init(decoding error: DecodingError) {
-        func path(_ context: DecodingError.Context) -> String { context.codingPath.map(\.stringValue).joined(separator: ".") }
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
         switch error {
         case let .typeMismatch(type, context):
-            self.init(.wrongType, key: path(context), problem: "expected \(Self.describe(type)); \(context.debugDescription)")
+            self.init(
+                .wrongType, key: path(context), problem: "expected \(Self.describe(type)); \(context.debugDescription)")
         case let .valueNotFound(type, context):
             self.init(.wrongType, key: path(context), problem: "expected \(Self.describe(type)), found nothing")
         case let .keyNotFound(key, context):
-            self.init(.missingKey, key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."), problem: "required key missing")
+            self.init(
+                .missingKey, key: (context.codingPath + [key]).map(\.stringValue).joined(separator: "."),
+                problem: "required key missing")
         case let .dataCorrupted(context):
-            self.init(context.underlyingError is WholeNumberOutOfRange ? .outOfRange : .invalidValue, key: path(context),
-                      problem: context.debugDescription)
+            self.init(
+                context.underlyingError is WholeNumberOutOfRange ? .outOfRange : .invalidValue, key: path(context),
+                problem: context.debugDescription)
         @unknown default:
             self.init(.invalidValue, key: "", problem: "\(error)")
         }
@@ -217,7 +228,8 @@ extension ConfigurationError {
 
 extension AgentConfiguration: Decodable {
     enum Section: String, CodingKey, CaseIterable {
-        case models, detection, alignment, classification, device, source, throttle, motion, tracking, windows, state, buffer, mqtt
+        case models, detection, alignment, classification, device, source, throttle, motion, tracking, windows, state,
+            buffer, mqtt
     }
     enum DeviceKey: String, CodingKey, CaseIterable { case id }
     enum ThrottleKey: String, CodingKey, CaseIterable {
@@ -260,20 +272,25 @@ extension AgentConfiguration: Decodable {
         let root = try decoder.container(keyedBy: Section.self)
         self.init()
         if let models = try Self.section(.models, of: root, keys: ModelsKey.self) {
-            modelsDirectory = try models.decodeIfPresent(String.self, forKey: .directory).flatMap { $0.isEmpty ? nil : $0 }
+            modelsDirectory = try models.decodeIfPresent(String.self, forKey: .directory).flatMap {
+                $0.isEmpty ? nil : $0
+            }
         }
         if let section = try Self.section(.detection, of: root, keys: DetectionKey.self) {
-            detection.confidenceThreshold = try section.decode(.confidenceThreshold, default: detection.confidenceThreshold, in: 0.01...1)
+            detection.confidenceThreshold = try section.decode(
+                .confidenceThreshold, default: detection.confidenceThreshold, in: 0.01...1)
             detection.minFaceSize = try section.decode(.minFaceSize, default: detection.minFaceSize, in: 1...4096)
             detection.border = try section.decode(.border, default: detection.border, in: 0...1)
             detection.keepAspect = try section.decodeIfPresent(Bool.self, forKey: .keepAspect) ?? detection.keepAspect
             maxImageMegapixels = try section.decode(.maxMegapixels, default: maxImageMegapixels, in: 1...1000)
             if let mean = try section.decodeIfPresent([Double].self, forKey: .mean) {
                 guard mean.count == 3 else {
-                    throw ConfigurationError(key: section.path(.mean), problem: "expected 3 numbers (B, G, R), found \(mean.count)")
+                    throw ConfigurationError(
+                        key: section.path(.mean), problem: "expected 3 numbers (B, G, R), found \(mean.count)")
                 }
                 guard mean.allSatisfy({ (0...255).contains($0) }) else {
-                    throw ConfigurationError(key: section.path(.mean), problem: "\(mean) has a value that is not a number from 0 to 255")
+                    throw ConfigurationError(
+                        key: section.path(.mean), problem: "\(mean) has a value that is not a number from 0 to 255")
                 }
                 detection.mean = mean
             }
@@ -294,15 +311,19 @@ extension AgentConfiguration: Decodable {
         if let section = try Self.section(.device, of: root, keys: DeviceKey.self) {
             deviceID = try section.decodeIfPresent(String.self, forKey: .id).flatMap { $0.isEmpty ? nil : $0 }
             if let deviceID, let problem = TextRules.deviceIDProblem(deviceID) {
-                throw ConfigurationError(key: section.path(.id), problem: "'\(deviceID.prefix(80))\(deviceID.count > 80 ? "…" : "")' \(problem)")
+                throw ConfigurationError(
+                    key: section.path(.id),
+                    problem: "'\(deviceID.prefix(80))\(deviceID.count > 80 ? "…" : "")' \(problem)")
             }
         }
         source = try root.decodeIfPresent(SourceConfiguration.self, forKey: .source) ?? source
         mqtt = try root.decodeIfPresent(MQTTConfiguration.self, forKey: .mqtt) ?? mqtt
         if let section = try Self.section(.throttle, of: root, keys: ThrottleKey.self) {
             throttle.maxRateHz = try section.decode(.maxRateHz, default: throttle.maxRateHz, in: 0.01...30)
-            throttle.cpuBudgetPercent = try section.decode(.cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)
-            throttle.temperatureLimit = try section.decode(.temperatureLimit, default: throttle.temperatureLimit, in: 30...110)
+            throttle.cpuBudgetPercent = try section.decode(
+                .cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)
+            throttle.temperatureLimit = try section.decode(
+                .temperatureLimit, default: throttle.temperatureLimit, in: 30...110)
         }
         if let section = try Self.section(.motion, of: root, keys: MotionKey.self) {
             motion.enabled = try section.decodeIfPresent(Bool.self, forKey: .enabled) ?? motion.enabled
@@ -313,7 +334,8 @@ extension AgentConfiguration: Decodable {
             tracking.minTrackFrames = try section.decode(.minTrackFrames, default: tracking.minTrackFrames, in: 1...100)
             tracking.trackTimeout = try section.decode(.trackTimeout, default: tracking.trackTimeout, in: 0.1...600)
             tracking.minOverlap = try section.decode(.minOverlap, default: tracking.minOverlap, in: 0.01...1)
-            tracking.maxCentreDistance = try section.decode(.maxCentreDistance, default: tracking.maxCentreDistance, in: 0...5)
+            tracking.maxCentreDistance = try section.decode(
+                .maxCentreDistance, default: tracking.maxCentreDistance, in: 0...5)
             tracking.settleAfter = try section.decode(.settleAfter, default: tracking.settleAfter, in: 0...1000)
         }
         if let section = try Self.section(.windows, of: root, keys: WindowsKey.self) {
@@ -334,7 +356,8 @@ extension AgentConfiguration: Decodable {
             buffer.sizeMiB = try section.decode(.sizeMiB, default: buffer.sizeMiB, in: 1...4096)
             if let name = try section.decodeIfPresent(String.self, forKey: .sync) {
                 guard let parsed = BufferConfiguration.Sync(rawValue: name) else {
-                    throw ConfigurationError(key: section.path(.sync), problem: "'\(name)' is not a sync policy; expected always or never")
+                    throw ConfigurationError(
+                        key: section.path(.sync), problem: "'\(name)' is not a sync policy; expected always or never")
                 }
                 buffer.sync = parsed
             }

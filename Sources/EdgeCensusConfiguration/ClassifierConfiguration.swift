@@ -51,16 +51,22 @@ public struct ClassifierConfiguration: Sendable, Equatable {
             spec = isAge ? .dlibAge : .dlibGender
         case .leviHassner:
             guard let weights else {
-                throw ConfigurationError(key: "\(role).weights",
-                                         problem: "the levi-hassner preset needs the path of the authors' \(isAge ? "age_net" : "gender_net").caffemodel (not shipped)")
+                throw ConfigurationError(
+                    key: "\(role).weights",
+                    problem:
+                        "the levi-hassner preset needs the path of the authors' \(isAge ? "age_net" : "gender_net").caffemodel (not shipped)"
+                )
             }
             spec = isAge ? .leviHassnerAge(weights: weights) : .leviHassnerGender(weights: weights)
         case .custom:
             guard let model, let inputSize, let colorOrder, let mean, let scale else {
-                throw ConfigurationError(.missingKey, key: role, problem: "a custom classifier needs model, input_size, color_order, mean and scale")
+                throw ConfigurationError(
+                    .missingKey, key: role,
+                    problem: "a custom classifier needs model, input_size, color_order, mean and scale")
             }
-            spec = ClassifierSpec(model: model, inputWidth: inputSize, inputHeight: inputSize, colorOrder: colorOrder,
-                                  mean: mean, scale: scale, crop: .box(margin: 0.2))
+            spec = ClassifierSpec(
+                model: model, inputWidth: inputSize, inputHeight: inputSize, colorOrder: colorOrder,
+                mean: mean, scale: scale, crop: .box(margin: 0.2))
         }
         if let model { spec.model = model }
         if let weights { spec.weights = weights }
@@ -82,19 +88,22 @@ public struct ClassifierConfiguration: Sendable, Equatable {
             case "box": spec.crop = .box(margin: cropPadding ?? 0.15)
             case "trimmed-square": spec.crop = .trimmedSquare(trimTop: trimTop ?? 0)
             default:
-                throw ConfigurationError(key: "\(role).crop", problem: "'\(crop)' is not a crop; expected aligned, box or trimmed-square")
+                throw ConfigurationError(
+                    key: "\(role).crop", problem: "'\(crop)' is not a crop; expected aligned, box or trimmed-square")
             }
         } else if let cropPadding {
             switch spec.crop {
             case .aligned: spec.crop = .aligned(padding: cropPadding)
             case .box: spec.crop = .box(margin: cropPadding)
             case .trimmedSquare:
-                throw ConfigurationError(key: "\(role).crop_padding", problem: "a trimmed-square crop has no padding; give trim_top")
+                throw ConfigurationError(
+                    key: "\(role).crop_padding", problem: "a trimmed-square crop has no padding; give trim_top")
             }
         }
         if trimTop != nil {
             guard case .trimmedSquare = spec.crop else {
-                throw ConfigurationError(key: "\(role).trim_top", problem: "only a trimmed-square crop is trimmed; add crop: trimmed-square")
+                throw ConfigurationError(
+                    key: "\(role).trim_top", problem: "only a trimmed-square crop is trimmed; add crop: trimmed-square")
             }
         }
         return spec
@@ -129,8 +138,11 @@ extension ClassifierConfiguration: Decodable {
         let c = try decoder.container(keyedBy: Key.self)
         let presetName = try c.decodeIfPresent(String.self, forKey: .preset) ?? Preset.dlibCydral.rawValue
         guard let preset = Preset(rawValue: presetName) else {
-            throw ConfigurationError(key: c.path(.preset),
-                                     problem: "'\(presetName)' is not a preset; expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ConfigurationError(
+                key: c.path(.preset),
+                problem:
+                    "'\(presetName)' is not a preset; expected \(Preset.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         self.init(preset: preset)
         model = try c.decodeIfPresent(String.self, forKey: .model)
@@ -139,7 +151,8 @@ extension ClassifierConfiguration: Decodable {
         weightsSHA256 = try c.decodeIfPresent(String.self, forKey: .weightsSHA256)
         inputSize = try c.decodeIfPresent(Int.self, forKey: .inputSize)
         if let inputSize, !(8...1024).contains(inputSize) {
-            throw ConfigurationError(.outOfRange, key: c.path(.inputSize), problem: "\(inputSize) is out of range; expected 8 to 1024")
+            throw ConfigurationError(
+                .outOfRange, key: c.path(.inputSize), problem: "\(inputSize) is out of range; expected 8 to 1024")
         }
         if let order = try c.decodeIfPresent(String.self, forKey: .colorOrder) {
             guard let parsed = ColorOrder(rawValue: order.lowercased()) else {
@@ -160,28 +173,43 @@ extension ClassifierConfiguration: Decodable {
         crop = try c.decodeIfPresent(String.self, forKey: .crop)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
         if let temperature, !(0.05...20).contains(temperature) {
-            throw ConfigurationError(.outOfRange, key: c.path(.temperature), problem: "\(temperature) is out of range; expected 0.05 to 20")
+            throw ConfigurationError(
+                .outOfRange, key: c.path(.temperature), problem: "\(temperature) is out of range; expected 0.05 to 20")
         }
         if let entries = try c.decodeIfPresent([OutputEntry].self, forKey: .outputs) {
-            guard !entries.isEmpty else { throw ConfigurationError(key: c.path(.outputs), problem: "is empty; name at least one output") }
+            guard !entries.isEmpty else {
+                throw ConfigurationError(key: c.path(.outputs), problem: "is empty; name at least one output")
+            }
             outputs = try entries.map { entry in
                 switch entry.kind {
                 case "age-years": return ClassifierOutput(name: entry.name, kind: .ageYears)
                 case "gender-probabilities":
-                    guard let labels = entry.labels, labels.count == 2, Set(labels.map { $0.lowercased() }) == ["male", "female"] else {
-                        throw ConfigurationError(key: c.path(.outputs), problem: "output \(entry.name): labels must be male and female, in the net's order")
+                    guard let labels = entry.labels, labels.count == 2,
+                        Set(labels.map { $0.lowercased() }) == ["male", "female"]
+                    else {
+                        throw ConfigurationError(
+                            key: c.path(.outputs),
+                            problem: "output \(entry.name): labels must be male and female, in the net's order")
                     }
-                    return ClassifierOutput(name: entry.name, kind: .genderProbabilities(labels: labels.map { $0.lowercased() }))
+                    return ClassifierOutput(
+                        name: entry.name, kind: .genderProbabilities(labels: labels.map { $0.lowercased() }))
                 default:
-                    throw ConfigurationError(key: c.path(.outputs), problem: "output \(entry.name): kind '\(entry.kind)'; expected gender-probabilities or age-years")
+                    throw ConfigurationError(
+                        key: c.path(.outputs),
+                        problem:
+                            "output \(entry.name): kind '\(entry.kind)'; expected gender-probabilities or age-years")
                 }
             }
         }
-        for (key, value, range) in [(Key.ageSpread, try c.decodeIfPresent(Double.self, forKey: .ageSpread), 0.01...3.0),
-                                    (.trimTop, try c.decodeIfPresent(Double.self, forKey: .trimTop), 0.0...0.9),
-                                    (.genderWeight, try c.decodeIfPresent(Double.self, forKey: .genderWeight), -20.0...20.0)] {
+        for (key, value, range) in [
+            (Key.ageSpread, try c.decodeIfPresent(Double.self, forKey: .ageSpread), 0.01...3.0),
+            (.trimTop, try c.decodeIfPresent(Double.self, forKey: .trimTop), 0.0...0.9),
+            (.genderWeight, try c.decodeIfPresent(Double.self, forKey: .genderWeight), -20.0...20.0),
+        ] {
             if let value, !range.contains(value) {
-                throw ConfigurationError(.outOfRange, key: c.path(key), problem: "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+                throw ConfigurationError(
+                    .outOfRange, key: c.path(key),
+                    problem: "\(value) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
             }
         }
         ageSpread = try c.decodeIfPresent(Double.self, forKey: .ageSpread)
@@ -189,7 +217,8 @@ extension ClassifierConfiguration: Decodable {
         genderWeight = try c.decodeIfPresent(Double.self, forKey: .genderWeight)
         cropPadding = try c.decodeIfPresent(Double.self, forKey: .cropPadding)
         if let cropPadding, !(0...1).contains(cropPadding) {
-            throw ConfigurationError(.outOfRange, key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")
+            throw ConfigurationError(
+                .outOfRange, key: c.path(.cropPadding), problem: "\(cropPadding) is out of range; expected 0 to 1")
         }
     }
 }

@@ -65,11 +65,12 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
     /// put back with `null`), so that the overrides name only keys really changed.
     public var withoutEmptyObjects: ConfigurationValue {
         guard case .object(let members) = self else { return self }
-        return .object(members.compactMapValues { value in
-            let pruned = value.withoutEmptyObjects
-            if case .object(let inner) = pruned, inner.isEmpty { return nil }
-            return pruned
-        })
+        return .object(
+            members.compactMapValues { value in
+                let pruned = value.withoutEmptyObjects
+                if case .object(let inner) = pruned, inner.isEmpty { return nil }
+                return pruned
+            })
     }
 
     /// The dotted paths of the leaves (values that are not objects), with their values.

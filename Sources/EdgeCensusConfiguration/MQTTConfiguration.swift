@@ -42,7 +42,9 @@ extension MQTTConfiguration: Decodable {
         case passwordFile = "password_file", tls, topicPrefix = "topic_prefix", discovery
         case discoveryPrefix = "discovery_prefix", healthInterval = "health_interval"
     }
-    enum TLSKey: String, CodingKey, CaseIterable { case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file" }
+    enum TLSKey: String, CodingKey, CaseIterable {
+        case caFile = "ca_file", certFile = "cert_file", keyFile = "key_file"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(Key.self)
@@ -53,7 +55,8 @@ extension MQTTConfiguration: Decodable {
         port = try c.decode(.port, default: port, in: 1...65535)
         clientID = try c.decodeIfPresent(String.self, forKey: .clientID) ?? clientID
         guard clientID.utf8.count <= 128, !clientID.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
-            throw ConfigurationError(key: c.path(.clientID), problem: "at most 128 bytes, without NUL or control characters")
+            throw ConfigurationError(
+                key: c.path(.clientID), problem: "at most 128 bytes, without NUL or control characters")
         }
         if let version = try c.decodeIfPresent(String.self, forKey: .protocolVersion) {
             guard let parsed = MQTTSettings.ProtocolVersion(rawValue: version) else {
@@ -68,19 +71,26 @@ extension MQTTConfiguration: Decodable {
             try c.superDecoder(forKey: .tls).rejectUnknownKeys(TLSKey.self)
             let t = try c.nestedContainer(keyedBy: TLSKey.self, forKey: .tls)
             if let ca = try t.decodeIfPresent(String.self, forKey: .caFile), !ca.isEmpty {
-                tls = MQTTSettings.TLS(caFile: ca,
-                                       certificateFile: try t.decodeIfPresent(String.self, forKey: .certFile).flatMap { $0.isEmpty ? nil : $0 },
-                                       keyFile: try t.decodeIfPresent(String.self, forKey: .keyFile).flatMap { $0.isEmpty ? nil : $0 })
+                tls = MQTTSettings.TLS(
+                    caFile: ca,
+                    certificateFile: try t.decodeIfPresent(String.self, forKey: .certFile).flatMap {
+                        $0.isEmpty ? nil : $0
+                    },
+                    keyFile: try t.decodeIfPresent(String.self, forKey: .keyFile).flatMap { $0.isEmpty ? nil : $0 })
             }
         }
         topicPrefix = try c.decodeIfPresent(String.self, forKey: .topicPrefix) ?? topicPrefix
         if let problem = TextRules.topicPrefixProblem(topicPrefix) {
-            throw ConfigurationError(key: c.path(.topicPrefix), problem: "'\(topicPrefix.debugDescription.dropFirst().dropLast())' \(problem)")
+            throw ConfigurationError(
+                key: c.path(.topicPrefix),
+                problem: "'\(topicPrefix.debugDescription.dropFirst().dropLast())' \(problem)")
         }
         discovery = try c.decodeIfPresent(Bool.self, forKey: .discovery) ?? discovery
         discoveryPrefix = try c.decodeIfPresent(String.self, forKey: .discoveryPrefix) ?? discoveryPrefix
         if let problem = TextRules.topicPrefixProblem(discoveryPrefix) {
-            throw ConfigurationError(key: c.path(.discoveryPrefix), problem: "'\(discoveryPrefix.debugDescription.dropFirst().dropLast())' \(problem)")
+            throw ConfigurationError(
+                key: c.path(.discoveryPrefix),
+                problem: "'\(discoveryPrefix.debugDescription.dropFirst().dropLast())' \(problem)")
         }
         healthInterval = try c.decode(.healthInterval, default: healthInterval, in: 1...86400)
     }

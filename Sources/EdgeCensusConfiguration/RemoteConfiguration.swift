@@ -49,13 +49,16 @@ public struct RemoteConfiguration: Sendable {
             data = Data(try BoundedTextFile.read(overridesFile, limit: 4 * Self.maximumRequestBytes).utf8)
         } catch {
             if error.kind != .missing {
-                loadNote = "\(overridesFile): \(error); the remote changes in it are not applied (the local configuration is in force; the file is kept until the next accepted change)"
+                loadNote =
+                    "\(overridesFile): \(error); the remote changes in it are not applied (the local configuration is in force; the file is kept until the next accepted change)"
             }
             return
         }
         do {
             let saved = try ConfigurationValue.parse(json: data)
-            guard case .int(let savedVersion)? = saved.object?["config_version"], let kept = saved.object?["overrides"], kept.object != nil else {
+            guard case .int(let savedVersion)? = saved.object?["config_version"], let kept = saved.object?["overrides"],
+                kept.object != nil
+            else {
                 throw ConfigurationError(key: "", problem: "expected {\"config_version\": N, \"overrides\": {...}}")
             }
             version = savedVersion
@@ -68,10 +71,12 @@ public struct RemoteConfiguration: Sendable {
             overrides = allowed
             effective = merged
             if !foreign.isEmpty {
-                loadNote = "\(overridesFile) names \(foreign.joined(separator: ", ")), which cannot be changed remotely: ignored, the local configuration is in force for \(foreign.count == 1 ? "it" : "them") (the other remote changes in the file apply)"
+                loadNote =
+                    "\(overridesFile) names \(foreign.joined(separator: ", ")), which cannot be changed remotely: ignored, the local configuration is in force for \(foreign.count == 1 ? "it" : "them") (the other remote changes in the file apply)"
             }
         } catch {
-            loadNote = "\(overridesFile): \(error); the remote changes in it are not applied (the local configuration is in force; the file is kept until the next accepted change)"
+            loadNote =
+                "\(overridesFile): \(error); the remote changes in it are not applied (the local configuration is in force; the file is kept until the next accepted change)"
         }
     }
 
@@ -101,26 +106,44 @@ public struct RemoteConfiguration: Sendable {
     /// Checks a `config/set` payload against the configuration in force.
     public func evaluate(_ payload: [UInt8], retained: Bool) -> Result<Change, Refusal> {
         guard payload.count <= Self.maximumRequestBytes else {
-            return .failure(Refusal(reason: "the request is \(payload.count) bytes; at most \(Self.maximumRequestBytes) are accepted"))
+            return .failure(
+                Refusal(
+                    reason: "the request is \(payload.count) bytes; at most \(Self.maximumRequestBytes) are accepted"))
         }
         let request: ConfigurationValue
         do {
             request = try ConfigurationValue.parse(json: Data(payload))
         } catch {
-            return .failure(Refusal(reason: "the request is not valid JSON (\(Self.describe(error))); expected an object such as {\"throttle\": {\"max_rate_hz\": 1}}"))
+            return .failure(
+                Refusal(
+                    reason:
+                        "the request is not valid JSON (\(Self.describe(error))); expected an object such as {\"throttle\": {\"max_rate_hz\": 1}}"
+                ))
         }
         guard var members = request.object else {
-            return .failure(Refusal(reason: "the request is \(request), not a JSON object; expected an object such as {\"throttle\": {\"max_rate_hz\": 1}}"))
+            return .failure(
+                Refusal(
+                    reason:
+                        "the request is \(request), not a JSON object; expected an object such as {\"throttle\": {\"max_rate_hz\": 1}}"
+                ))
         }
         let transaction = members.removeValue(forKey: "transaction")
-        func refuse(_ reason: String) -> Result<Change, Refusal> { .failure(Refusal(transaction: transaction, reason: reason)) }
+        func refuse(_ reason: String) -> Result<Change, Refusal> {
+            .failure(Refusal(transaction: transaction, reason: reason))
+        }
         if retained {
-            return refuse("a retained config/set message is never applied (it would apply itself again on every reconnect); clear it (publish an empty retained message to the same topic) and publish the change without the retain flag")
+            return refuse(
+                "a retained config/set message is never applied (it would apply itself again on every reconnect); clear it (publish an empty retained message to the same topic) and publish the change without the retain flag"
+            )
         }
         if let expected = members.removeValue(forKey: "config_version") {
-            guard case .int(let number) = expected else { return refuse("config_version = \(expected): expected a whole number") }
+            guard case .int(let number) = expected else {
+                return refuse("config_version = \(expected): expected a whole number")
+            }
             guard number == version else {
-                return refuse("config_version \(number) is stale: the configuration is at version \(version) now; read config/state and send the change again")
+                return refuse(
+                    "config_version \(number) is stale: the configuration is at version \(version) now; read config/state and send the change again"
+                )
             }
         }
         let patch = ConfigurationValue.object(members)
@@ -129,17 +152,24 @@ public struct RemoteConfiguration: Sendable {
                 return refuse("\(path) = \(ConfigurationValue.object(inner)): expected a value, not an object")
             }
             if inner.isEmpty {
-                return refuse("\(path) = {}: an empty object changes nothing; name the keys to change, or give null to put a key back")
+                return refuse(
+                    "\(path) = {}: an empty object changes nothing; name the keys to change, or give null to put a key back"
+                )
             }
         }
         for (path, value) in patch.leaves {
             guard RemoteKeys.key(path) != nil else {
                 // Unknown to the schema altogether, or known but local only?
-                if case .failure(let error) = Result(catching: { try AgentConfiguration.decode(base.merging(patch: .nested(path, value))) }),
-                   let error = error as? ConfigurationError, error.kind == .unknownKey {
+                if case .failure(let error) = Result(catching: {
+                    try AgentConfiguration.decode(base.merging(patch: .nested(path, value)))
+                }),
+                    let error = error as? ConfigurationError, error.kind == .unknownKey
+                {
                     return refuse("\(error.key): unknown key")
                 }
-                return refuse("\(path) can be changed only in the local configuration file\(localFile.map { " (\($0))" } ?? ""); the keys that can be changed remotely are \(RemoteKeys.all.map(\.path).joined(separator: ", "))")
+                return refuse(
+                    "\(path) can be changed only in the local configuration file\(localFile.map { " (\($0))" } ?? ""); the keys that can be changed remotely are \(RemoteKeys.all.map(\.path).joined(separator: ", "))"
+                )
             }
         }
         let overrides = self.overrides.merging(patch: patch).withoutEmptyObjects
@@ -150,11 +180,14 @@ public struct RemoteConfiguration: Sendable {
             let value = patch.value(at: error.key).map { " = \($0)" } ?? ""
             return refuse("\(error.key)\(value): \(error.problem)")
         }
-        let changed = patch.leaves.map(\.path).filter { RemoteKeys.key($0)!.read(configuration) != RemoteKeys.key($0)!.read(effective) }
-        return .success(Change(
-            transaction: transaction, applied: patch, overrides: overrides, configuration: configuration,
-            restartRequired: changed.filter { RemoteKeys.key($0)?.effect == .restart },
-            reopenCapture: changed.contains { RemoteKeys.key($0)?.effect == .reopenCapture }))
+        let changed = patch.leaves.map(\.path).filter {
+            RemoteKeys.key($0)!.read(configuration) != RemoteKeys.key($0)!.read(effective)
+        }
+        return .success(
+            Change(
+                transaction: transaction, applied: patch, overrides: overrides, configuration: configuration,
+                restartRequired: changed.filter { RemoteKeys.key($0)?.effect == .restart },
+                reopenCapture: changed.contains { RemoteKeys.key($0)?.effect == .reopenCapture }))
     }
 
     /// Persists the change (atomically), then makes it the configuration in force.
@@ -163,7 +196,8 @@ public struct RemoteConfiguration: Sendable {
         guard change.overrides != overrides else { return }
         let next = version + 1
         let document = ConfigurationValue.object(["config_version": .int(next), "overrides": change.overrides])
-        try FileManager.default.createDirectory(atPath: (overridesFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (overridesFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicFile.replace(overridesFile, with: document.json + "\n")
         version = next
         overrides = change.overrides

@@ -26,7 +26,9 @@ public enum RemoteKeys {
         RemoteKey(path: "throttle.max_rate_hz", effect: .live) { .double($0.throttle.maxRateHz) },
         RemoteKey(path: "throttle.cpu_budget_percent", effect: .live) { .double($0.throttle.cpuBudgetPercent) },
         RemoteKey(path: "throttle.temperature_limit", effect: .live) { .double($0.throttle.temperatureLimit) },
-        RemoteKey(path: "detection.confidence_threshold", effect: .restart) { .double($0.detection.confidenceThreshold) },
+        RemoteKey(path: "detection.confidence_threshold", effect: .restart) {
+            .double($0.detection.confidenceThreshold)
+        },
         RemoteKey(path: "detection.min_face_size", effect: .restart) { .int($0.detection.minFaceSize) },
         RemoteKey(path: "motion.enabled", effect: .live) { .bool($0.motion.enabled) },
         RemoteKey(path: "motion.threshold", effect: .live) { .double($0.motion.threshold) },
@@ -52,6 +54,8 @@ public enum RemoteKeys {
 
     /// The remote keys and their effective values, as one nested object.
     public static func values(of configuration: AgentConfiguration) -> ConfigurationValue {
-        all.reduce(ConfigurationValue.object([:])) { tree, key in tree.merging(patch: .nested(key.path, key.read(configuration))) }
+        all.reduce(ConfigurationValue.object([:])) { tree, key in
+            tree.merging(patch: .nested(key.path, key.read(configuration)))
+        }
     }
 }

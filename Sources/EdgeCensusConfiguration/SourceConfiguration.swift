@@ -1,5 +1,5 @@
-import EdgeCensusSupport
 import EdgeCensusCounting
+import EdgeCensusSupport
 import Foundation
 
 /// `source`: where frames come from.
@@ -50,20 +50,26 @@ extension SourceConfiguration: Decodable {
         self.init()
         if let name = try c.decodeIfPresent(String.self, forKey: .kind) {
             guard let parsed = Kind(rawValue: name) else {
-                throw ConfigurationError(key: c.path(.kind), problem: "'\(name)' is not a source; expected \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigurationError(
+                    key: c.path(.kind),
+                    problem:
+                        "'\(name)' is not a source; expected \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             kind = parsed
         }
         device = try c.decodeIfPresent(String.self, forKey: .device) ?? device
         if let problem = TextRules.absolutePathProblem(device) {
-            throw ConfigurationError(key: c.path(.device), problem: "\(problem); a camera is a device path such as /dev/video0 or /dev/v4l/by-id/...")
+            throw ConfigurationError(
+                key: c.path(.device),
+                problem: "\(problem); a camera is a device path such as /dev/video0 or /dev/v4l/by-id/...")
         }
         width = try c.decode(.width, default: width, in: 16...7680)
         height = try c.decode(.height, default: height, in: 16...4320)
         fps = try c.decode(.fps, default: fps, in: 0.1...240)
         if let name = try c.decodeIfPresent(String.self, forKey: .format) {
             guard let parsed = PixelFormat(rawValue: name) else {
-                throw ConfigurationError(key: c.path(.format), problem: "'\(name)' is not a pixel format; expected auto, mjpeg or yuyv")
+                throw ConfigurationError(
+                    key: c.path(.format), problem: "'\(name)' is not a pixel format; expected auto, mjpeg or yuyv")
             }
             format = parsed
         }
@@ -71,7 +77,8 @@ extension SourceConfiguration: Decodable {
         realtime = try c.decodeIfPresent(Bool.self, forKey: .realtime) ?? realtime
         if let text = try c.decodeIfPresent(String.self, forKey: .startTime), !text.isEmpty {
             guard let seconds = InternetTime.seconds(text) else {
-                throw ConfigurationError(key: c.path(.startTime), problem: "'\(text)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
+                throw ConfigurationError(
+                    key: c.path(.startTime), problem: "'\(text)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
             }
             startTime = seconds
         }

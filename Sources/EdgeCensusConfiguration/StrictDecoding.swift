@@ -17,7 +17,9 @@ extension Decoder {
         let allowed = Set(Keys.allCases.map(\.stringValue))
         if let unknown = present.first(where: { !allowed.contains($0) }) {
             let path = (codingPath.map(\.stringValue) + [unknown]).joined(separator: ".")
-            throw ConfigurationError(.unknownKey, key: path, problem: "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
+            throw ConfigurationError(
+                .unknownKey, key: path,
+                problem: "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
         }
     }
 }
@@ -31,12 +33,16 @@ extension KeyedDecodingContainer {
         } catch DecodingError.dataCorrupted(let context) where context.underlyingError is WholeNumberOutOfRange {
             // Too large for any integer: say the key's own range.
             let found = (context.underlyingError as? WholeNumberOutOfRange)?.text ?? "the value"
-            throw ConfigurationError(.outOfRange, key: path(key), problem: "\(found) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(
+                .outOfRange, key: path(key),
+                problem: "\(found) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
         }
         guard let decoded else { return value }
         guard range.contains(decoded) else {
             let path = (codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
-            throw ConfigurationError(.outOfRange, key: path, problem: "\(decoded) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigurationError(
+                .outOfRange, key: path,
+                problem: "\(decoded) is out of range; expected \(range.lowerBound) to \(range.upperBound)")
         }
         return decoded
     }

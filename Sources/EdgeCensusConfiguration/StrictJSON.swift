@@ -16,8 +16,12 @@ enum StrictJSON {
     static let deepestNesting = 32
 
     static func parse(_ bytes: [UInt8]) throws(Failure) -> ConfigurationValue {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { throw Failure(offset: 0, problem: "a byte-order mark (send UTF-8 without one)") }
-        if bytes.count >= 2, bytes[0] == 0 || bytes[1] == 0 { throw Failure(offset: 0, problem: "UTF-16 or UTF-32 text (send UTF-8)") }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw Failure(offset: 0, problem: "a byte-order mark (send UTF-8 without one)")
+        }
+        if bytes.count >= 2, bytes[0] == 0 || bytes[1] == 0 {
+            throw Failure(offset: 0, problem: "UTF-16 or UTF-32 text (send UTF-8)")
+        }
         var parser = Parser(bytes: bytes)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -47,7 +51,9 @@ enum StrictJSON {
         }
 
         mutating func value(depth: Int) throws(Failure) -> ConfigurationValue {
-            guard depth < StrictJSON.deepestNesting else { throw failure("nested more than \(StrictJSON.deepestNesting) levels deep") }
+            guard depth < StrictJSON.deepestNesting else {
+                throw failure("nested more than \(StrictJSON.deepestNesting) levels deep")
+            }
             guard let byte = current else { throw failure("the text ends where a value should be") }
             switch byte {
             case UInt8(ascii: "{"): return try object(depth: depth)
@@ -69,11 +75,14 @@ enum StrictJSON {
             while true {
                 skipSpace()
                 guard current == UInt8(ascii: "\"") else {
-                    throw failure(current == UInt8(ascii: "}") ? "a trailing comma" : "a key must be a string in double quotes")
+                    throw failure(
+                        current == UInt8(ascii: "}") ? "a trailing comma" : "a key must be a string in double quotes")
                 }
                 let keyOffset = offset
                 let key = try string()
-                guard members[key] == nil else { throw Failure(offset: keyOffset, problem: "the key \"\(key)\" twice in one object") }
+                guard members[key] == nil else {
+                    throw Failure(offset: keyOffset, problem: "the key \"\(key)\" twice in one object")
+                }
                 skipSpace()
                 guard current == UInt8(ascii: ":") else { throw failure("a colon should follow the key \"\(key)\"") }
                 offset += 1
@@ -147,15 +156,21 @@ enum StrictJSON {
             case UInt8(ascii: "u"):
                 let first = try hex4()
                 if (0xD800...0xDBFF).contains(first) {
-                    guard current == UInt8(ascii: "\\"), offset + 1 < bytes.count, bytes[offset + 1] == UInt8(ascii: "u") else {
+                    guard current == UInt8(ascii: "\\"), offset + 1 < bytes.count,
+                        bytes[offset + 1] == UInt8(ascii: "u")
+                    else {
                         throw failure("a lone surrogate (\\u\(String(first, radix: 16)))")
                     }
                     offset += 2
                     let second = try hex4()
-                    guard (0xDC00...0xDFFF).contains(second) else { throw failure("a lone surrogate (\\u\(String(first, radix: 16)))") }
+                    guard (0xDC00...0xDFFF).contains(second) else {
+                        throw failure("a lone surrogate (\\u\(String(first, radix: 16)))")
+                    }
                     return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
                 }
-                guard let scalar = Unicode.Scalar(first) else { throw failure("a lone surrogate (\\u\(String(first, radix: 16)))") }
+                guard let scalar = Unicode.Scalar(first) else {
+                    throw failure("a lone surrogate (\\u\(String(first, radix: 16)))")
+                }
                 return scalar
             default:
                 throw failure("an unknown escape \\\(Character(Unicode.Scalar(byte)))")
@@ -166,7 +181,9 @@ enum StrictJSON {
             guard offset + 4 <= bytes.count else { throw failure("a \\u escape needs four hexadecimal digits") }
             var value: UInt32 = 0
             for byte in bytes[offset..<(offset + 4)] {
-                guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else { throw failure("a \\u escape needs four hexadecimal digits") }
+                guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else {
+                    throw failure("a \\u escape needs four hexadecimal digits")
+                }
                 value = value << 4 | UInt32(digit)
             }
             offset += 4
@@ -178,12 +195,16 @@ enum StrictJSON {
             if current == UInt8(ascii: "-") { offset += 1 }
             func digits(_ parser: inout Parser) -> Int {
                 let from = parser.offset
-                while let byte = parser.current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { parser.offset += 1 }
+                while let byte = parser.current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                    parser.offset += 1
+                }
                 return parser.offset - from
             }
             let whole = offset
             guard digits(&self) > 0 else { throw failure("a number needs digits") }
-            if bytes[whole] == UInt8(ascii: "0") && offset - whole > 1 { throw Failure(offset: whole, problem: "a number with a leading zero") }
+            if bytes[whole] == UInt8(ascii: "0") && offset - whole > 1 {
+                throw Failure(offset: whole, problem: "a number with a leading zero")
+            }
             var fractional = false
             if current == UInt8(ascii: ".") {
                 offset += 1
@@ -201,7 +222,9 @@ enum StrictJSON {
             guard let number = Double(text), number.isFinite else {
                 throw Failure(offset: start, problem: "the number \(text.prefix(40)) is out of range")
             }
-            if !fractional { throw Failure(offset: start, problem: "the whole number \(text.prefix(40)) is out of range") }
+            if !fractional {
+                throw Failure(offset: start, problem: "the whole number \(text.prefix(40)) is out of range")
+            }
             return .double(number)
         }
     }

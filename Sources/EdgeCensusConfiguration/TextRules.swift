@@ -6,8 +6,14 @@ enum TextRules {
     static let longestDeviceID = 64
 
     static func deviceIDProblem(_ id: String) -> String? {
-        guard id.utf8.count <= longestDeviceID else { return "is \(id.utf8.count) characters long; at most \(longestDeviceID)" }
-        guard id.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }) else {
+        guard id.utf8.count <= longestDeviceID else {
+            return "is \(id.utf8.count) characters long; at most \(longestDeviceID)"
+        }
+        guard
+            id.unicodeScalars.allSatisfy({
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+            })
+        else {
             return "may hold only ASCII letters, digits, '-' and '_' (it becomes an MQTT topic level)"
         }
         return nil
@@ -23,7 +29,9 @@ enum TextRules {
         guard !prefix.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
             return "may not contain NUL or control characters"
         }
-        guard !prefix.hasPrefix("$") else { return "may not start with $ (topics starting with $ are the broker's own, such as $SYS)" }
+        guard !prefix.hasPrefix("$") else {
+            return "may not start with $ (topics starting with $ are the broker's own, such as $SYS)"
+        }
         guard !prefix.split(separator: "/", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
             return "has an empty level (a leading or trailing '/', or '//')"
         }

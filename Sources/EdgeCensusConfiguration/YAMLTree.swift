@@ -26,19 +26,26 @@ indirect enum YAMLTree: Sendable, Equatable {
     /// The longest value read (bytes): paths, ids and names are far shorter.
     static let longestText = 4096
     /// The tags a configuration may carry: none, `!` (text), and the core schema's.
-    static let knownTags: Set<String> = ["", Tag.Name.nonSpecific.rawValue, Tag.Name.str.rawValue, Tag.Name.int.rawValue,
-                                         Tag.Name.float.rawValue, Tag.Name.bool.rawValue, Tag.Name.null.rawValue,
-                                         Tag.Name.seq.rawValue, Tag.Name.map.rawValue, Tag.Name.merge.rawValue]
+    static let knownTags: Set<String> = [
+        "", Tag.Name.nonSpecific.rawValue, Tag.Name.str.rawValue, Tag.Name.int.rawValue,
+        Tag.Name.float.rawValue, Tag.Name.bool.rawValue, Tag.Name.null.rawValue,
+        Tag.Name.seq.rawValue, Tag.Name.map.rawValue, Tag.Name.merge.rawValue,
+    ]
 
     /// Parses YAML text; nil for a document with nothing in it.
     static func parse(_ text: String) throws(ConfigurationError) -> YAMLTree? {
         guard text.utf8.count <= largestText else {
-            throw ConfigurationError(.tooLarge, key: "", problem: "the text is \(text.utf8.count) bytes, more than the \(largestText) a configuration may have")
+            throw ConfigurationError(
+                .tooLarge, key: "",
+                problem: "the text is \(text.utf8.count) bytes, more than the \(largestText) a configuration may have")
         }
         // libyaml parses without recursion, but composing the tree recurses once per
         // level: the nesting is bounded before it starts.
         if let depth = YAMLNesting.exceeds(deepestNesting, in: text) {
-            throw ConfigurationError(.tooLarge, key: "", problem: "nested more than \(deepestNesting) levels deep (at line \(depth.line)); a configuration needs 4")
+            throw ConfigurationError(
+                .tooLarge, key: "",
+                problem:
+                    "nested more than \(deepestNesting) levels deep (at line \(depth.line)); a configuration needs 4")
         }
         let node: Node?
         do {
@@ -84,7 +91,8 @@ indirect enum YAMLTree: Sendable, Equatable {
         case .string(let text): self = .scalar(YAMLScalar(text: text, isPlain: false, isTaggedString: true))
         case .bool, .int, .double: self = .scalar(YAMLScalar(text: value.json, isPlain: true, isTaggedString: false))
         case .array(let elements): self = .sequence(elements.map(YAMLTree.init))
-        case .object(let members): self = .mapping(members.keys.sorted().map { YAMLEntry(key: $0, value: YAMLTree(members[$0]!)) })
+        case .object(let members):
+            self = .mapping(members.keys.sorted().map { YAMLEntry(key: $0, value: YAMLTree(members[$0]!)) })
         }
     }
 
@@ -105,11 +113,16 @@ indirect enum YAMLTree: Sendable, Equatable {
     private init(_ node: Node, path: [String], budget: inout Int) throws(ConfigurationError) {
         budget -= 1
         guard budget >= 0 else {
-            throw ConfigurationError(.tooLarge, key: path.joined(separator: "."),
-                                     problem: "more than \(Self.largestExpansion) values once its aliases (*name) are expanded; write the values out, or use fewer aliases of aliases")
+            throw ConfigurationError(
+                .tooLarge, key: path.joined(separator: "."),
+                problem:
+                    "more than \(Self.largestExpansion) values once its aliases (*name) are expanded; write the values out, or use fewer aliases of aliases"
+            )
         }
         guard path.count <= Self.deepestNesting else {
-            throw ConfigurationError(.tooLarge, key: path.prefix(8).joined(separator: ".") + "…", problem: "nested more than \(Self.deepestNesting) levels deep")
+            throw ConfigurationError(
+                .tooLarge, key: path.prefix(8).joined(separator: ".") + "…",
+                problem: "nested more than \(Self.deepestNesting) levels deep")
         }
         // The tag as written (Node.tag would resolve it, and Yams' Tag is a shared object).
         let tag: String
@@ -120,21 +133,28 @@ indirect enum YAMLTree: Sendable, Equatable {
         case .alias: tag = ""
         }
         guard Self.knownTags.contains(tag) else {
-            throw ConfigurationError(.syntax, key: path.joined(separator: "."),
-                                     problem: "the tag \(tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : Substring(tag)) is not one a configuration uses (!!str, !!int, !!float, !!bool, !!null)")
+            throw ConfigurationError(
+                .syntax, key: path.joined(separator: "."),
+                problem:
+                    "the tag \(tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst(18) : Substring(tag)) is not one a configuration uses (!!str, !!int, !!float, !!bool, !!null)"
+            )
         }
         switch node {
         case .scalar(let scalar):
             guard scalar.string.utf8.count <= Self.longestText else {
-                throw ConfigurationError(.tooLarge, key: path.joined(separator: "."), problem: "a value of \(scalar.string.utf8.count) bytes; at most \(Self.longestText)")
+                throw ConfigurationError(
+                    .tooLarge, key: path.joined(separator: "."),
+                    problem: "a value of \(scalar.string.utf8.count) bytes; at most \(Self.longestText)")
             }
             guard !scalar.string.unicodeScalars.contains("\u{0}") else {
-                throw ConfigurationError(.syntax, key: path.joined(separator: "."), problem: "a value holding a NUL character")
+                throw ConfigurationError(
+                    .syntax, key: path.joined(separator: "."), problem: "a value holding a NUL character")
             }
-            self = .scalar(YAMLScalar(
-                text: scalar.string,
-                isPlain: scalar.style == .plain || scalar.style == .any,
-                isTaggedString: tag == Tag.Name.str.rawValue || tag == Tag.Name.nonSpecific.rawValue))
+            self = .scalar(
+                YAMLScalar(
+                    text: scalar.string,
+                    isPlain: scalar.style == .plain || scalar.style == .any,
+                    isTaggedString: tag == Tag.Name.str.rawValue || tag == Tag.Name.nonSpecific.rawValue))
         case .sequence(let sequence):
             var elements: [YAMLTree] = []
             for (index, element) in sequence.enumerated() {
@@ -145,19 +165,23 @@ indirect enum YAMLTree: Sendable, Equatable {
             self = .mapping(try Self.entries(of: mapping, path: path, budget: &budget))
         case .alias:
             // The parser replaces every alias by the node it names.
-            throw ConfigurationError(.syntax, key: path.joined(separator: "."), problem: "an alias (*name) that names no anchor (&name)")
+            throw ConfigurationError(
+                .syntax, key: path.joined(separator: "."), problem: "an alias (*name) that names no anchor (&name)")
         }
     }
 
     /// A mapping's entries with its merge keys (`<<: *defaults`) resolved as YAML 1.1
     /// says: the mapping's own keys win over merged ones, and in a list of merged
     /// mappings the earlier ones win over the later.
-    private static func entries(of mapping: Node.Mapping, path: [String], budget: inout Int) throws(ConfigurationError) -> [YAMLEntry] {
+    private static func entries(of mapping: Node.Mapping, path: [String], budget: inout Int) throws(ConfigurationError)
+        -> [YAMLEntry]
+    {
         var own: [YAMLEntry] = []
         var merged: [YAMLEntry] = []
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let key) = keyNode else {
-                throw ConfigurationError(.syntax, key: path.joined(separator: "."), problem: "a key must be text, not a list or a mapping")
+                throw ConfigurationError(
+                    .syntax, key: path.joined(separator: "."), problem: "a key must be text, not a list or a mapping")
             }
             let value = try YAMLTree(valueNode, path: path + [key.string], budget: &budget)
             guard key.string == "<<", key.style == .plain || key.style == .any else {
@@ -169,8 +193,10 @@ indirect enum YAMLTree: Sendable, Equatable {
             case .mapping: sources = [value]
             case .sequence(let elements) where elements.allSatisfy({ $0.entries != nil }): sources = elements
             default:
-                throw ConfigurationError(.syntax, key: (path + ["<<"]).joined(separator: "."),
-                                         problem: "a merge key takes a mapping or a list of mappings (`<<: *defaults`), found \(value.summary)")
+                throw ConfigurationError(
+                    .syntax, key: (path + ["<<"]).joined(separator: "."),
+                    problem:
+                        "a merge key takes a mapping or a list of mappings (`<<: *defaults`), found \(value.summary)")
             }
             for entry in sources.flatMap({ $0.entries! }) where !merged.contains(where: { $0.key == entry.key }) {
                 merged.append(entry)
@@ -269,7 +295,9 @@ extension YAMLTree {
             if parts.count == 1 {
                 entries.removeAll { $0.key == first }
             } else {
-                guard let inner = entries[index].value.removing(parts.dropFirst().joined(separator: ".")) else { return nil }
+                guard let inner = entries[index].value.removing(parts.dropFirst().joined(separator: ".")) else {
+                    return nil
+                }
                 entries[index].value = inner
             }
             return .mapping(entries)
@@ -335,7 +363,9 @@ struct YAMLScalar: Sendable, Equatable {
     private var integerText: Bool {
         guard isPlain, !isTaggedString else { return false }
         let (_, unsigned) = Self.sign(of: text.filter { $0 != "_" })
-        let body = unsigned.hasPrefix("0x") || unsigned.hasPrefix("0o") || unsigned.hasPrefix("0b") ? unsigned.dropFirst(2) : unsigned
+        let body =
+            unsigned.hasPrefix("0x") || unsigned.hasPrefix("0o") || unsigned.hasPrefix("0b")
+            ? unsigned.dropFirst(2) : unsigned
         return !body.isEmpty && body.allSatisfy { $0.isHexDigit || $0 == ":" }
     }
 
@@ -430,10 +460,15 @@ private struct YAMLTreeDecoder: Decoder, SingleValueDecodingContainer {
         case is Double.Type: return try scalar(as: type) { $0.double }
         case is Float.Type: return try scalar(as: type) { $0.double.map(Float.init) }
         case let integer as any FixedWidthInteger.Type:
-            if case .scalar(let scalar) = tree, scalar.isNumeric, scalar.integer.flatMap({ integer.init(exactly: $0) }) == nil {
-                throw DecodingError.dataCorrupted(DecodingError.Context(
-                    codingPath: codingPath, debugDescription: "\(scalar.text) is not a whole number in range (\(integer.min)…\(integer.max))",
-                    underlyingError: WholeNumberOutOfRange(text: scalar.text)))
+            if case .scalar(let scalar) = tree, scalar.isNumeric,
+                scalar.integer.flatMap({ integer.init(exactly: $0) }) == nil
+            {
+                throw DecodingError.dataCorrupted(
+                    DecodingError.Context(
+                        codingPath: codingPath,
+                        debugDescription:
+                            "\(scalar.text) is not a whole number in range (\(integer.min)…\(integer.max))",
+                        underlyingError: WholeNumberOutOfRange(text: scalar.text)))
             }
             return try scalar(as: type) { scalar in scalar.integer.flatMap { integer.init(exactly: $0) } }
         default: return try T(from: self)
@@ -450,7 +485,8 @@ private struct YAMLTreeDecoder: Decoder, SingleValueDecodingContainer {
     }
 
     private func mismatch(_ expected: Any.Type) -> DecodingError {
-        .typeMismatch(expected, DecodingError.Context(codingPath: codingPath, debugDescription: "found \(tree.summary)"))
+        .typeMismatch(
+            expected, DecodingError.Context(codingPath: codingPath, debugDescription: "found \(tree.summary)"))
     }
 }
 
@@ -467,11 +503,15 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).decode(type) }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try child(key).container(keyedBy: type)
     }
 
-    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try child(key).unkeyedContainer()
+    }
 
     func superDecoder() throws -> any Decoder { try child(AnyKey(stringValue: "super")) }
 
@@ -479,7 +519,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func child(_ key: some CodingKey) throws -> YAMLTreeDecoder {
         guard let entry = entries.last(where: { $0.key == key.stringValue }) else {
-            throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "no key \"\(key.stringValue)\""))
+            throw DecodingError.keyNotFound(
+                key, DecodingError.Context(codingPath: codingPath, debugDescription: "no key \"\(key.stringValue)\""))
         }
         return decoder.child(entry.value, key: key)
     }
@@ -511,7 +552,9 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         return value
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
         let container = try current().container(keyedBy: type)
         currentIndex += 1
         return container
@@ -532,7 +575,10 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     private func current() throws -> YAMLTreeDecoder {
         let key = AnyKey(intValue: currentIndex)!
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, DecodingError.Context(codingPath: codingPath + [key], debugDescription: "the list has only \(elements.count) items"))
+            throw DecodingError.valueNotFound(
+                Any.self,
+                DecodingError.Context(
+                    codingPath: codingPath + [key], debugDescription: "the list has only \(elements.count) items"))
         }
         return decoder.child(elements[currentIndex], key: key)
     }

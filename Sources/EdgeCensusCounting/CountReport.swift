@@ -21,10 +21,14 @@ public enum CountReport {
     }
 
     /// `replayed`: true when the window is sent again from the offline buffer rather than as it closes.
-    public static func document(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> [String: Any] {
+    public static func document(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false)
+        -> [String: Any]
+    {
         var suppressed: [String] = []
-        func cells<Key: Hashable>(_ keys: [Key], _ counts: [Key: Int], name: (Key) -> String, path: String,
-                                  totalShown: Bool) -> [String: Any] {
+        func cells<Key: Hashable>(
+            _ keys: [Key], _ counts: [Key: Int], name: (Key) -> String, path: String,
+            totalShown: Bool
+        ) -> [String: Any] {
             var hidden = Set<Key>()
             if k > 1 {
                 for key in keys where (counts[key] ?? 0) > 0 && (counts[key] ?? 0) < k { hidden.insert(key) }
@@ -53,7 +57,8 @@ public enum CountReport {
         for gender in genders {
             let counts = window.genderAge[gender] ?? [:]
             let shown = !(k > 1 && (window.gender[gender] ?? 0) > 0 && (window.gender[gender] ?? 0) < k)
-            byGender[genderName(gender)] = cells(groups, counts, name: groupName, path: "gender_age.\(genderName(gender))", totalShown: shown)
+            byGender[genderName(gender)] = cells(
+                groups, counts, name: groupName, path: "gender_age.\(genderName(gender))", totalShown: shown)
         }
         var document: [String: Any] = [
             "schema": schema,
@@ -64,7 +69,8 @@ public enum CountReport {
             "window_end": timestamp(window.end),
             "people": peopleHidden ? NSNull() : window.people,
             "gender": cells(genders, window.gender, name: genderName, path: "gender", totalShown: !peopleHidden),
-            "age_groups": cells(groups, window.ageGroups, name: groupName, path: "age_groups", totalShown: !peopleHidden),
+            "age_groups": cells(
+                groups, window.ageGroups, name: groupName, path: "age_groups", totalShown: !peopleHidden),
             "gender_age": byGender,
             "dwell_seconds": dwellSummary(window.dwells, hidden: peopleHidden),
             "in_view": window.inView,
@@ -81,7 +87,9 @@ public enum CountReport {
     }
 
     /// The document as one line of JSON (keys sorted).
-    public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false) -> String {
+    public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false)
+        -> String
+    {
         JSONText.line(document(window, device: device, kAnonymity: k, replayed: replayed))
     }
 
@@ -91,7 +99,10 @@ public enum CountReport {
         let middle = sorted.count / 2
         let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         let round = { (value: Double) in (value * 10).rounded() / 10 }
-        return ["mean": round(sorted.reduce(0, +) / Double(sorted.count)), "median": round(median), "max": round(sorted.last!)]
+        return [
+            "mean": round(sorted.reduce(0, +) / Double(sorted.count)), "median": round(median),
+            "max": round(sorted.last!),
+        ]
     }
 
     /// UTC, ISO 8601, whole seconds: 2026-11-29T10:15:00Z.

@@ -108,10 +108,12 @@ public struct PersonVote: Sendable, Equatable {
     static func evidence(from face: FaceObservation) -> FaceEvidence {
         let confidence = min(max(face.genderConfidence, 1e-6), 1 - 1e-6)
         let logOdds = log(confidence / (1 - confidence)) * (face.likelyGender == .male ? 1 : -1)
-        var groups = [Double](repeating: (1 - face.ageConfidence) / Double(AgeGroup.allCases.count - 1), count: AgeGroup.allCases.count)
+        var groups = [Double](
+            repeating: (1 - face.ageConfidence) / Double(AgeGroup.allCases.count - 1), count: AgeGroup.allCases.count)
         groups[face.likelyAgeGroup.rawValue] = face.ageConfidence
-        return FaceEvidence(genderLogOdds: logOdds, ageDistribution: [], ageGroupProbabilities: groups,
-                            quality: FaceQuality(width: Double(face.box.width), turn: nil, sharpness: .infinity))
+        return FaceEvidence(
+            genderLogOdds: logOdds, ageDistribution: [], ageGroupProbabilities: groups,
+            quality: FaceQuality(width: Double(face.box.width), turn: nil, sharpness: .infinity))
     }
 }
 
@@ -207,7 +209,9 @@ public struct FaceTracker {
 
     /// Step one of a frame: matches its faces to the tracks and says which faces need classifying.
     public func match(boxes pixelBoxes: [PixelBox], at time: Double) -> FrameMatch {
-        let boxes = pixelBoxes.map { Box(x: Double($0.x), y: Double($0.y), width: Double($0.width), height: Double($0.height)) }
+        let boxes = pixelBoxes.map {
+            Box(x: Double($0.x), y: Double($0.y), width: Double($0.width), height: Double($0.height))
+        }
         // Candidate pairs, best first: overlap, or failing that nearness of centres.
         var pairs: [(score: Double, track: Int, face: Int)] = []
         for (t, track) in tracks.enumerated() {
@@ -264,8 +268,9 @@ public struct FaceTracker {
             let previous = tracks[t]
             let elapsed = time - previous.lastSeen
             if elapsed > 0 {
-                tracks[t].velocity = Point(x: (box.centre.x - previous.box.centre.x) / elapsed,
-                                           y: (box.centre.y - previous.box.centre.y) / elapsed)
+                tracks[t].velocity = Point(
+                    x: (box.centre.x - previous.box.centre.x) / elapsed,
+                    y: (box.centre.y - previous.box.centre.y) / elapsed)
             }
             tracks[t].box = box
             tracks[t].lastSeen = time
@@ -279,10 +284,12 @@ public struct FaceTracker {
                 // A check: an answer sure of the other gender, or of another age group,
                 // means the track may now follow someone else. Vote on.
                 let settled = tracks[t].vote.decided(settings.decision)
-                let otherGender = observation.gender != nil && settled.gender != nil && observation.gender != settled.gender
-                let otherAge = observation.ageGroup.flatMap { group in
-                    settled.ageGroup.map { abs(group.rawValue - $0.rawValue) > 1 }
-                } ?? false
+                let otherGender =
+                    observation.gender != nil && settled.gender != nil && observation.gender != settled.gender
+                let otherAge =
+                    observation.ageGroup.flatMap { group in
+                        settled.ageGroup.map { abs(group.rawValue - $0.rawValue) > 1 }
+                    } ?? false
                 if otherGender || otherAge {
                     tracks[t].settled = false
                     tracks[t].weightAtDoubt = tracks[t].vote.weight
@@ -316,8 +323,9 @@ public struct FaceTracker {
 
     func visit(of track: Track) -> PersonVisit {
         let decided = track.vote.decided(settings.decision)
-        var visit = PersonVisit(gender: decided.gender, age: track.vote.age?.age, ageGroup: decided.ageGroup,
-                                dwell: track.lastSeen - track.firstSeen, end: track.lastSeen)
+        var visit = PersonVisit(
+            gender: decided.gender, age: track.vote.age?.age, ageGroup: decided.ageGroup,
+            dwell: track.lastSeen - track.firstSeen, end: track.lastSeen)
         visit.likelyGender = track.vote.gender?.likely
         return visit
     }

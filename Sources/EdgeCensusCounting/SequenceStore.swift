@@ -88,7 +88,8 @@ public final class SequenceStore {
         if last >= Self.largestSequence {
             epoch = Self.newEpoch()
             last = 0
-            recoveryNote = "window numbers reached \(Self.largestSequence); starting again from 1 in a new epoch, \(epoch)"
+            recoveryNote =
+                "window numbers reached \(Self.largestSequence); starting again from 1 in a new epoch, \(epoch)"
         }
         let value = last + 1
         persist(value)
@@ -109,7 +110,9 @@ public final class SequenceStore {
             // The file now lags: the numbers from here on go to a new epoch.
             epoch = Self.newEpoch()
             fault = error
-            health?.failed(Self.role, error, consequence: "window numbers go on in memory, in a new epoch (\(epoch)), until it can be written")
+            health?.failed(
+                Self.role, error,
+                consequence: "window numbers go on in memory, in a new epoch (\(epoch)), until it can be written")
         }
     }
 
@@ -123,14 +126,20 @@ public final class SequenceStore {
     private static func read(_ path: String) -> Contents {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
-            return errno == ENOENT ? .missing : .unreadable("cannot be read (\(StorageFault.current(path: path, operation: "read").cause))")
+            return errno == ENOENT
+                ? .missing
+                : .unreadable("cannot be read (\(StorageFault.current(path: path, operation: "read").cause))")
         }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return .unreadable("is not a regular file") }
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            return .unreadable("is not a regular file")
+        }
         var bytes = [UInt8](repeating: 0, count: 128)
         let count = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
-        guard count >= 0 else { return .unreadable("cannot be read (\(StorageFault.current(path: path, operation: "read").cause))") }
+        guard count >= 0 else {
+            return .unreadable("cannot be read (\(StorageFault.current(path: path, operation: "read").cause))")
+        }
         guard count < bytes.count, let text = String(validating: bytes[..<count], as: UTF8.self) else {
             return .unreadable("does not hold a window number")
         }
@@ -138,7 +147,9 @@ public final class SequenceStore {
         guard (1...2).contains(fields.count), fields[0].allSatisfy(\.isASCII), let number = UInt64(fields[0]) else {
             return .unreadable("does not hold a window number")
         }
-        guard number <= largestSequence else { return .unreadable("holds \(number), above the largest window number (\(largestSequence))") }
+        guard number <= largestSequence else {
+            return .unreadable("holds \(number), above the largest window number (\(largestSequence))")
+        }
         guard fields.count == 2 else { return .found(number, epoch: nil) }
         guard isEpoch(fields[1]) else { return .unreadable("holds an epoch that is not 16 hexadecimal digits") }
         return .found(number, epoch: String(fields[1]))

@@ -35,8 +35,10 @@ public struct DatasetScore: Sendable {
     public init(name: String) { self.name = name }
 
     /// `uncalibrated`: the gender and age confidences before temperature scaling.
-    public mutating func add(_ label: LabelledFace, prediction: FaceObservation?,
-                             uncalibrated: (gender: Double, age: Double)? = nil) {
+    public mutating func add(
+        _ label: LabelledFace, prediction: FaceObservation?,
+        uncalibrated: (gender: Double, age: Double)? = nil
+    ) {
         images += 1
         guard let prediction else { return }
         detected += 1

@@ -5,9 +5,11 @@ import Foundation
 public enum Evaluation {
     /// Scores every labelled photo on its largest face (by area inside the image).
     /// `progress` is told after each photo (done, total).
-    public static func run(_ pipeline: FacePipeline, on set: LabelledSet,
-                           progress: (Int, Int) -> Void = { _, _ in },
-                           observe: (LabelledFace, FaceAnalysis?) -> Void = { _, _ in }) -> [DatasetScore] {
+    public static func run(
+        _ pipeline: FacePipeline, on set: LabelledSet,
+        progress: (Int, Int) -> Void = { _, _ in },
+        observe: (LabelledFace, FaceAnalysis?) -> Void = { _, _ in }
+    ) -> [DatasetScore] {
         var scores: [String: DatasetScore] = [:]
         var order: [String] = []
         for (index, face) in set.faces.enumerated() {
@@ -19,11 +21,16 @@ public enum Evaluation {
                 let image = try Image.load(contentsOf: face.path)
                 var timings = StageTimings()
                 let analyses = try pipeline.analyseInDetail(image, timings: &timings)
-                let detail = analyses.max { $0.observation.box.width * $0.observation.box.height < $1.observation.box.width * $1.observation.box.height }
+                let detail = analyses.max {
+                    $0.observation.box.width * $0.observation.box.height < $1.observation.box.width
+                        * $1.observation.box.height
+                }
                 let largest = detail?.observation
-                scores[face.dataset]?.add(face, prediction: largest, uncalibrated: largest.flatMap {
-                    uncalibratedConfidences($0, pipeline: pipeline)
-                })
+                scores[face.dataset]?.add(
+                    face, prediction: largest,
+                    uncalibrated: largest.flatMap {
+                        uncalibratedConfidences($0, pipeline: pipeline)
+                    })
                 observe(face, detail)
             } catch {
                 scores[face.dataset]?.addUnreadable(face)
@@ -53,33 +60,46 @@ public enum EvaluationReport {
         var lines: [String] = pipeline.map { ["models: \($0)"] } ?? []
         for score in scores {
             lines.append("\(score.name): \(score.images) photos")
-            lines.append("  face detected          \(percent(score.detectionRate)) (\(score.detected)/\(score.images))"
-                         + (score.unreadable > 0 ? ", \(score.unreadable) unreadable" : ""))
+            lines.append(
+                "  face detected          \(percent(score.detectionRate)) (\(score.detected)/\(score.images))"
+                    + (score.unreadable > 0 ? ", \(score.unreadable) unreadable" : ""))
             lines.append("  gender accuracy        \(percent(score.genderAccuracy))")
             if score.exactAgeFaces > 0 {
-                lines.append("  age MAE                \(score.ageMeanAbsoluteError.map { String(format: "%.2f y", $0) } ?? "–")")
+                lines.append(
+                    "  age MAE                \(score.ageMeanAbsoluteError.map { String(format: "%.2f y", $0) } ?? "–")"
+                )
                 lines.append("  Adience group exact    \(percent(score.groupExactAccuracy))")
                 lines.append("  Adience group one-off  \(percent(score.groupOneOffAccuracy))")
             }
             if score.rangeFaces > 0 {
-                lines.append("  age in labelled range  \(percent(score.inRangeShare)) (\(score.inRange)/\(score.rangeFaces))")
+                lines.append(
+                    "  age in labelled range  \(percent(score.inRangeShare)) (\(score.inRange)/\(score.rangeFaces))")
             }
-            lines.append("  gender, decided        \(percent(score.decidedGenderAccuracy)) right, \(percent(score.genderCoverage)) of faces decided")
+            lines.append(
+                "  gender, decided        \(percent(score.decidedGenderAccuracy)) right, \(percent(score.genderCoverage)) of faces decided"
+            )
             lines.append("  gender by coverage     " + coverageRow(score.gender))
-            lines.append("  gender calibration     ECE \(number(score.genderUncalibrated.expectedCalibrationError(lowest: 0.5))) uncalibrated, \(number(score.gender.expectedCalibrationError(lowest: 0.5))) calibrated")
+            lines.append(
+                "  gender calibration     ECE \(number(score.genderUncalibrated.expectedCalibrationError(lowest: 0.5))) uncalibrated, \(number(score.gender.expectedCalibrationError(lowest: 0.5))) calibrated"
+            )
             let ageScore = score.exactAgeFaces > 0 ? score.ageGroup : score.ageInRange
             let ageWhat = score.exactAgeFaces > 0 ? "group exact" : "in range"
-            lines.append("  age, decided           \(percent(score.decidedAgeAccuracy)) \(ageWhat), \(percent(score.ageCoverage)) of faces decided")
+            lines.append(
+                "  age, decided           \(percent(score.decidedAgeAccuracy)) \(ageWhat), \(percent(score.ageCoverage)) of faces decided"
+            )
             lines.append("  age by coverage        " + coverageRow(ageScore))
             if score.exactAgeFaces > 0 {
-                lines.append("  age group calibration  ECE \(number(score.ageGroupUncalibrated.expectedCalibrationError())) uncalibrated, \(number(score.ageGroup.expectedCalibrationError())) calibrated")
+                lines.append(
+                    "  age group calibration  ECE \(number(score.ageGroupUncalibrated.expectedCalibrationError())) uncalibrated, \(number(score.ageGroup.expectedCalibrationError())) calibrated"
+                )
             }
             lines.append("  gender confusion (rows: truth, columns: predicted)")
             lines.append("              male  female")
             for truth in [Gender.male, .female] {
                 let row = score.confusion[truth] ?? [:]
-                lines.append("    " + truth.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
-                             + String(format: "%6d  %6d", row[.male] ?? 0, row[.female] ?? 0))
+                lines.append(
+                    "    " + truth.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + String(format: "%6d  %6d", row[.male] ?? 0, row[.female] ?? 0))
             }
         }
         return lines.joined(separator: "\n")
@@ -90,9 +110,10 @@ public enum EvaluationReport {
         let objects: [[String: Any]] = scores.map { score in
             var confusion: [String: [String: Int]] = [:]
             for truth in Gender.allCases {
-                confusion[truth.rawValue] = Dictionary(uniqueKeysWithValues: Gender.allCases.map {
-                    ($0.rawValue, score.confusion[truth]?[$0] ?? 0)
-                })
+                confusion[truth.rawValue] = Dictionary(
+                    uniqueKeysWithValues: Gender.allCases.map {
+                        ($0.rawValue, score.confusion[truth]?[$0] ?? 0)
+                    })
             }
             return [
                 "pipeline": pipeline ?? NSNull(),
@@ -115,14 +136,18 @@ public enum EvaluationReport {
                 "age_group_ece_uncalibrated": score.ageGroupUncalibrated.expectedCalibrationError() ?? NSNull(),
             ]
         }
-        let data = (try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
     static let coverages = [1.0, 0.9, 0.8, 0.7]
 
     static func coverageObject(_ score: SelectiveScore) -> [String: Any] {
-        Dictionary(uniqueKeysWithValues: coverages.map { (String(Int($0 * 100)), score.accuracy(atCoverage: $0) as Any? ?? NSNull()) })
+        Dictionary(
+            uniqueKeysWithValues: coverages.map {
+                (String(Int($0 * 100)), score.accuracy(atCoverage: $0) as Any? ?? NSNull())
+            })
     }
 
     /// "100 %: 80.7 %  90 %: 83.1 %  ..." — accuracy of the most confident share.

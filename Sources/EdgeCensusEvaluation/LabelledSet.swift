@@ -37,7 +37,8 @@ public struct LabelledSet: Sendable {
         guard let header = rows.first else { throw FormatError(path: source, line: 1, reason: "the file is empty") }
         func column(_ name: String) throws -> Int {
             guard let index = header.firstIndex(of: name) else {
-                throw FormatError(path: source, line: 1, reason: "no '\(name)' column (need file,age,age_min,age_max,gender,dataset)")
+                throw FormatError(
+                    path: source, line: 1, reason: "no '\(name)' column (need file,age,age_min,age_max,gender,dataset)")
             }
             return index
         }
@@ -47,22 +48,27 @@ public struct LabelledSet: Sendable {
         for (number, row) in rows.enumerated().dropFirst() where !(row.count == 1 && row[0].isEmpty) {
             let line = number + 1
             guard row.count > max(file, age, ageMin, ageMax, gender, dataset) else {
-                throw FormatError(path: source, line: line, reason: "expected \(header.count) fields, found \(row.count)")
+                throw FormatError(
+                    path: source, line: line, reason: "expected \(header.count) fields, found \(row.count)")
             }
             guard let truth = Gender(rawValue: row[gender].lowercased()) else {
-                throw FormatError(path: source, line: line, reason: "gender '\(row[gender])' is neither male nor female")
+                throw FormatError(
+                    path: source, line: line, reason: "gender '\(row[gender])' is neither male nor female")
             }
             let exact = row[age].isEmpty ? nil : Double(row[age])
             if !row[age].isEmpty && exact == nil {
                 throw FormatError(path: source, line: line, reason: "age '\(row[age])' is not a number")
             }
             guard let low = Int(row[ageMin]), let high = Int(row[ageMax]), low <= high else {
-                throw FormatError(path: source, line: line, reason: "age_min/age_max '\(row[ageMin])'/'\(row[ageMax])' is not a range")
+                throw FormatError(
+                    path: source, line: line, reason: "age_min/age_max '\(row[ageMin])'/'\(row[ageMax])' is not a range"
+                )
             }
             let relative = row[file]
-            faces.append(LabelledFace(
-                path: relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative),
-                gender: truth, exactAge: exact, ageRange: low...high, dataset: row[dataset]))
+            faces.append(
+                LabelledFace(
+                    path: relative.hasPrefix("/") ? relative : (folder as NSString).appendingPathComponent(relative),
+                    gender: truth, exactAge: exact, ageRange: low...high, dataset: row[dataset]))
         }
         return LabelledSet(faces: faces)
     }
@@ -80,8 +86,12 @@ enum CSV {
                 if character == "\"" {
                     if let next = iterator.next() {
                         if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
-                    } else { quoted = false }
-                } else { field.append(character) }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(character)
+                }
                 continue
             }
             switch character {

@@ -24,7 +24,10 @@ public struct SelectiveScore: Sendable {
     public func accuracy(atCoverage coverage: Double) -> Double? {
         let count = Int((coverage * Double(answers.count)).rounded())
         guard count > 0 else { return nil }
-        let sorted = answers.enumerated().sorted { $0.element.confidence != $1.element.confidence ? $0.element.confidence > $1.element.confidence : $0.offset < $1.offset }
+        let sorted = answers.enumerated().sorted {
+            $0.element.confidence != $1.element.confidence
+                ? $0.element.confidence > $1.element.confidence : $0.offset < $1.offset
+        }
         return accuracy(of: sorted.prefix(count).map(\.element))
     }
 
@@ -43,11 +46,15 @@ public struct SelectiveScore: Sendable {
         var table: [Bin] = []
         for index in 0..<bins {
             let low = lowest + Double(index) * width, high = index == bins - 1 ? 1 : low + width
-            let members = answers.filter { $0.confidence >= low && ($0.confidence < high || (index == bins - 1 && $0.confidence <= high)) }
+            let members = answers.filter {
+                $0.confidence >= low && ($0.confidence < high || (index == bins - 1 && $0.confidence <= high))
+            }
             guard !members.isEmpty else { continue }
-            table.append(Bin(range: low...high, count: members.count,
-                             meanConfidence: members.map(\.confidence).reduce(0, +) / Double(members.count),
-                             accuracy: accuracy(of: members) ?? 0))
+            table.append(
+                Bin(
+                    range: low...high, count: members.count,
+                    meanConfidence: members.map(\.confidence).reduce(0, +) / Double(members.count),
+                    accuracy: accuracy(of: members) ?? 0))
         }
         return table
     }
@@ -57,7 +64,9 @@ public struct SelectiveScore: Sendable {
     public func expectedCalibrationError(bins: Int = 10, lowest: Double = 0) -> Double? {
         guard !answers.isEmpty else { return nil }
         let total = Double(answers.count)
-        return reliability(bins: bins, lowest: lowest).reduce(0) { $0 + Double($1.count) / total * abs($1.meanConfidence - $1.accuracy) }
+        return reliability(bins: bins, lowest: lowest).reduce(0) {
+            $0 + Double($1.count) / total * abs($1.meanConfidence - $1.accuracy)
+        }
     }
 
     private func accuracy(of answers: [(confidence: Double, right: Bool)]) -> Double? {

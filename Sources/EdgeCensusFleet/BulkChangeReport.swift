@@ -1,5 +1,5 @@
-import EdgeCensusRemoteConfiguration
 import EdgeCensusConfiguration
+import EdgeCensusRemoteConfiguration
 import Foundation
 
 /// What each device said to one change sent to many (`fleet config set`).
@@ -24,7 +24,11 @@ public struct BulkChangeReport: Sendable {
                 if case .array(let keys)? = members["restart_required"] {
                     restart = keys.compactMap { if case .string(let key) = $0 { key } else { nil } }
                 }
-                return (device, .applied(configVersion: members["config_version"].flatMap(DeviceReport.int), restartRequired: restart))
+                return (
+                    device,
+                    .applied(
+                        configVersion: members["config_version"].flatMap(DeviceReport.int), restartRequired: restart)
+                )
             }
             let reason = members["error"].flatMap(DeviceReport.string) ?? "the answer was not understood: \(text)"
             return (device, .refused(reason: reason))
@@ -43,20 +47,25 @@ public struct BulkChangeReport: Sendable {
             switch outcome {
             case .applied(let version, let restart):
                 applied += 1
-                rows.append([device, "applied", version.map { "v\($0)" } ?? "-",
-                             restart.isEmpty ? "" : "restart needed for " + restart.joined(separator: ", ")])
+                rows.append([
+                    device, "applied", version.map { "v\($0)" } ?? "-",
+                    restart.isEmpty ? "" : "restart needed for " + restart.joined(separator: ", "),
+                ])
             case .refused(let reason):
                 refused += 1
                 rows.append([device, "refused", "-", reason])
             case .noAnswer:
                 silent += 1
-                rows.append([device, "no answer", "-", "not running, not connected to this broker, or another device.id"])
+                rows.append([
+                    device, "no answer", "-", "not running, not connected to this broker, or another device.id",
+                ])
             }
         }
         var widths = [0, 0, 0]
         for row in rows { for i in 0..<3 { widths[i] = max(widths[i], row[i].count) } }
         var lines = rows.map { row in
-            (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + row[3]
+            (0..<3).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                + "  " + row[3]
         }.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
         lines.append("\(outcomes.count) device(s): \(applied) applied, \(refused) refused, \(silent) did not answer")
         return lines.joined(separator: "\n")

@@ -1,6 +1,6 @@
-import EdgeCensusSupport
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusSupport
 import Foundation
 
 /// What the broker holds about one device: its retained `status`, `state` (the

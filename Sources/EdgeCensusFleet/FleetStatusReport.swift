@@ -1,6 +1,6 @@
-import EdgeCensusSupport
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusSupport
 import Foundation
 
 /// `fleet status` as a table (one line per device) or as JSON, at a given time.
@@ -15,7 +15,9 @@ public struct FleetStatusReport: Sendable {
         self.now = now
     }
 
-    public static let columns = ["DEVICE", "STATUS", "LAST WINDOW", "PEOPLE/1H", "BUFFERED", "VERSION", "CONFIG", "CPU", "TEMP", "HEALTH"]
+    public static let columns = [
+        "DEVICE", "STATUS", "LAST WINDOW", "PEOPLE/1H", "BUFFERED", "VERSION", "CONFIG", "CPU", "TEMP", "HEALTH",
+    ]
 
     /// `12 s`, `4 min`, `3 h`, `2 d`: how long ago.
     public static func age(_ seconds: Double) -> String {
@@ -52,18 +54,24 @@ public struct FleetStatusReport: Sendable {
         var widths = Array(repeating: 0, count: Self.columns.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         var lines = rows.map { row in
-            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ")
         }
         var byStatus: [String: Int] = [:]
         for report in devices { byStatus[report.status ?? "unknown", default: 0] += 1 }
-        lines.append("\(devices.count) device(s): " + byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+        lines.append(
+            "\(devices.count) device(s): "
+                + byStatus.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
 
     /// `edgecensus.fleet-status/1`: the same figures, ages in seconds, nulls where unknown.
     public var json: String {
-        func optional<T>(_ value: T?, _ make: (T) -> ConfigurationValue) -> ConfigurationValue { value.map(make) ?? .null }
+        func optional<T>(_ value: T?, _ make: (T) -> ConfigurationValue) -> ConfigurationValue {
+            value.map(make) ?? .null
+        }
         let rounded = { (value: Double) in ConfigurationValue.double((value * 10).rounded() / 10) }
         let items: [ConfigurationValue] = devices.map { report in
             .object([

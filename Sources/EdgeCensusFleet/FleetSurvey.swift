@@ -29,7 +29,8 @@ public struct FleetSurvey: Sendable {
         public var reason: String?
         public var description: String {
             "could not read the fleet from the broker \(host):\(port) within \(Int(seconds)) s"
-                + (reason.map { ": \($0)" } ?? "") + "; check --mqtt, mqtt.host/port and the credentials in the configuration file"
+                + (reason.map { ": \($0)" } ?? "")
+                + "; check --mqtt, mqtt.host/port and the credentials in the configuration file"
         }
     }
 
@@ -45,7 +46,8 @@ public struct FleetSurvey: Sendable {
 
     /// Every device with at least one retained document, sorted by id.
     public func run() async throws -> [DeviceReport] {
-        let client = try MQTTClient(settings: settings, eventsKept: nil)  // every retained message of the fleet, in a burst
+        // Every retained message of the fleet arrives in a burst: keep all the events.
+        let client = try MQTTClient(settings: settings, eventsKept: nil)
         defer { client.stop() }
         try client.start()
         let filters = DeviceReport.topicKinds.map { "\(prefix)/+/\($0)" }
@@ -67,16 +69,24 @@ public struct FleetSurvey: Sendable {
             }
             defer { ticker.cancel() }
             let merged = AsyncStream<MQTTEvent?> { continuation in
-                let a = Task { for await event in client.events { continuation.yield(event) }; continuation.finish() }
+                let a = Task {
+                    for await event in client.events { continuation.yield(event) }; continuation.finish()
+                }
                 let b = Task { for await _ in ticks { continuation.yield(nil) } }
-                continuation.onTermination = { _ in a.cancel(); b.cancel() }
+                continuation.onTermination = { _ in
+                    a.cancel(); b.cancel()
+                }
             }
             for await event in merged {
                 let now = ContinuousClock.now
-                if subscribed && awaited.isEmpty && now - lastRetained >= .seconds(survey.quietPeriod) { return reports }
+                if subscribed && awaited.isEmpty && now - lastRetained >= .seconds(survey.quietPeriod) {
+                    return reports
+                }
                 if now >= deadline {
                     if subscribed && awaited.isEmpty { return reports }
-                    throw NoBroker(host: survey.settings.host, port: survey.settings.port, seconds: survey.timeout, reason: lastProblem)
+                    throw NoBroker(
+                        host: survey.settings.host, port: survey.settings.port, seconds: survey.timeout,
+                        reason: lastProblem)
                 }
                 switch event {
                 case .connected?:
@@ -91,12 +101,15 @@ public struct FleetSurvey: Sendable {
                     lastRetained = ContinuousClock.now
                 case .message(let message)?:
                     // An empty message clears a retained one (a device renamed, its old topics cleared): no document.
-                    guard !message.payload.isEmpty, let (device, kind) = survey.split(topic: message.topic) else { continue }
+                    guard !message.payload.isEmpty, let (device, kind) = survey.split(topic: message.topic) else {
+                        continue
+                    }
                     if message.retain { lastRetained = ContinuousClock.now }
                     reports[device, default: DeviceReport(device: device)].absorb(kind: kind, payload: message.payload)
                 case .refused(let reason)?:
-                    throw NoBroker(host: survey.settings.host, port: survey.settings.port, seconds: survey.timeout,
-                                   reason: "it refused the connection: \(reason)")
+                    throw NoBroker(
+                        host: survey.settings.host, port: survey.settings.port, seconds: survey.timeout,
+                        reason: "it refused the connection: \(reason)")
                 case .problem(let problem)?:
                     lastProblem = problem.text
                 case .disconnected(let text)?:

@@ -1,5 +1,5 @@
-import Foundation
 import EdgeCensusTelemetry
+import Foundation
 import Yams
 
 /// A Home Assistant dashboard for one or more devices, made of Home Assistant's
@@ -45,8 +45,9 @@ public struct HomeAssistantDashboard: Sendable {
 
     /// The entity ids of one device, by the agent's own id for each (`people`, `connected`, …).
     public static func entityIDs(device: String) -> [String: String] {
-        Dictionary(TelemetryDocuments.discovery(layout: TopicLayout(device: device), version: "").map { ($0.id, $0.entityID) },
-                   uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            TelemetryDocuments.discovery(layout: TopicLayout(device: device), version: "").map { ($0.id, $0.entityID) },
+            uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: - Views
@@ -60,55 +61,88 @@ public struct HomeAssistantDashboard: Sendable {
                 entityRow(ids["people_last_hour"]!, name: "People in the last hour"),
             ]
         }
-        return Node([
-            ("title", "Devices"), ("path", "edgecensus-devices"), ("icon", "mdi:devices"),
-            ("cards", Node([card("entities", title: "Devices", [("entities", Node(rows))])])),
-        ] as [(Node, Node)])
+        return Node(
+            [
+                ("title", "Devices"), ("path", "edgecensus-devices"), ("icon", "mdi:devices"),
+                ("cards", Node([card("entities", title: "Devices", [("entities", Node(rows))])])),
+            ] as [(Node, Node)])
     }
 
     private func deviceView(_ device: String) -> Node {
         let ids = Self.entityIDs(device: device)
         func id(_ key: String) -> String { ids[key]! }
         let ageGroups = ids.keys.filter { $0.hasPrefix("age_") }.sorted(by: Self.ageOrder)
-        let now = card("entities", title: "EdgeCensus \(device)", [
-            ("state_color", Node("true", Tag(.bool))),
-            ("entities", Node([
-                entityRow(id("connected"), name: "Connected"),
-                entityRow(id("people_last_hour"), name: "People in the last hour"),
-                entityRow(id("in_view"), name: "People in view"),
-                entityRow(id("people"), name: "People, last window"),
-                Node([("type", "attribute"), ("entity", Node(id("people"))), ("attribute", "window_end"),
-                      ("name", "Last window ended"), ("format", "relative")] as [(Node, Node)]),
-                entityRow(id("dwell_median"), name: "Median dwell, last window"),
-            ])),
-        ])
+        let now = card(
+            "entities", title: "EdgeCensus \(device)",
+            [
+                ("state_color", Node("true", Tag(.bool))),
+                (
+                    "entities",
+                    Node([
+                        entityRow(id("connected"), name: "Connected"),
+                        entityRow(id("people_last_hour"), name: "People in the last hour"),
+                        entityRow(id("in_view"), name: "People in view"),
+                        entityRow(id("people"), name: "People, last window"),
+                        Node(
+                            [
+                                ("type", "attribute"), ("entity", Node(id("people"))), ("attribute", "window_end"),
+                                ("name", "Last window ended"), ("format", "relative"),
+                            ] as [(Node, Node)]),
+                        entityRow(id("dwell_median"), name: "Median dwell, last window"),
+                    ])
+                ),
+            ])
         let perHour = statisticsGraph("People per hour", entities: [(id("people"), "People")], period: "hour")
-        let genderPerDay = statisticsGraph("Women and men per day", entities: [
-            (id("gender_female"), "Women"), (id("gender_male"), "Men"), (id("gender_unknown"), "Gender unknown"),
-        ], period: "day")
-        let agePerDay = statisticsGraph("Age groups per day", entities: ageGroups.map { (id($0), Self.ageName($0)) }, period: "day")
-        let lastWindowGender = card("glance", title: "Last window: gender", [
-            ("entities", Node([
-                entityRow(id("gender_female"), name: "Women"), entityRow(id("gender_male"), name: "Men"),
-                entityRow(id("gender_unknown"), name: "Unknown"),
-            ])),
-        ])
-        let lastWindowAge = card("glance", title: "Last window: age groups", [
-            ("columns", 3),
-            ("entities", Node(ageGroups.map { entityRow(id($0), name: Self.ageName($0)) })),
-        ])
-        let health = card("entities", title: "Health", [
-            ("entities", Node([
-                ("cpu", "CPU"), ("temperature", "Temperature"), ("inference_time", "Inference time"), ("memory", "Memory"),
-                ("analysis_rate", "Analysis rate"), ("buffered_windows", "Buffered windows"),
-                ("dropped_windows", "Dropped windows"),
-            ].map { entityRow(id($0.0), name: $0.1) })),
-        ])
-        return Node([
-            ("title", Node(device)), ("path", Node("edgecensus-" + TelemetryDocuments.homeAssistantSlug(device).replacingOccurrences(of: "_", with: "-"))),
-            ("icon", "mdi:account-group"),
-            ("cards", Node([now, perHour, genderPerDay, agePerDay, lastWindowGender, lastWindowAge, health])),
-        ] as [(Node, Node)])
+        let genderPerDay = statisticsGraph(
+            "Women and men per day",
+            entities: [
+                (id("gender_female"), "Women"), (id("gender_male"), "Men"), (id("gender_unknown"), "Gender unknown"),
+            ], period: "day")
+        let agePerDay = statisticsGraph(
+            "Age groups per day", entities: ageGroups.map { (id($0), Self.ageName($0)) }, period: "day")
+        let lastWindowGender = card(
+            "glance", title: "Last window: gender",
+            [
+                (
+                    "entities",
+                    Node([
+                        entityRow(id("gender_female"), name: "Women"), entityRow(id("gender_male"), name: "Men"),
+                        entityRow(id("gender_unknown"), name: "Unknown"),
+                    ])
+                )
+            ])
+        let lastWindowAge = card(
+            "glance", title: "Last window: age groups",
+            [
+                ("columns", 3),
+                ("entities", Node(ageGroups.map { entityRow(id($0), name: Self.ageName($0)) })),
+            ])
+        let health = card(
+            "entities", title: "Health",
+            [
+                (
+                    "entities",
+                    Node(
+                        [
+                            ("cpu", "CPU"), ("temperature", "Temperature"), ("inference_time", "Inference time"),
+                            ("memory", "Memory"),
+                            ("analysis_rate", "Analysis rate"), ("buffered_windows", "Buffered windows"),
+                            ("dropped_windows", "Dropped windows"),
+                        ].map { entityRow(id($0.0), name: $0.1) })
+                )
+            ])
+        return Node(
+            [
+                ("title", Node(device)),
+                (
+                    "path",
+                    Node(
+                        "edgecensus-"
+                            + TelemetryDocuments.homeAssistantSlug(device).replacingOccurrences(of: "_", with: "-"))
+                ),
+                ("icon", "mdi:account-group"),
+                ("cards", Node([now, perHour, genderPerDay, agePerDay, lastWindowGender, lastWindowAge, health])),
+            ] as [(Node, Node)])
     }
 
     // MARK: - Cards
@@ -126,13 +160,15 @@ public struct HomeAssistantDashboard: Sendable {
     /// A bar graph of each entity's change per period (the sum of its windows): the
     /// statistic Home Assistant keeps for `total` sensors.
     private func statisticsGraph(_ title: String, entities: [(String, String)], period: String) -> Node {
-        card("statistics-graph", title: title, [
-            ("entities", Node(entities.map { entityRow($0.0, name: $0.1) })),
-            ("stat_types", Node([Node("change")])),
-            ("period", Node(period)),
-            ("days_to_show", Node(String(days), Tag(.int))),
-            ("chart_type", "bar"),
-        ])
+        card(
+            "statistics-graph", title: title,
+            [
+                ("entities", Node(entities.map { entityRow($0.0, name: $0.1) })),
+                ("stat_types", Node([Node("change")])),
+                ("period", Node(period)),
+                ("days_to_show", Node(String(days), Tag(.int))),
+                ("chart_type", "bar"),
+            ])
     }
 
     /// `age_0_2` → `0–2`, `age_unknown` → `unknown`.

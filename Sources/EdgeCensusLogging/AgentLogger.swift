@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How serious a log line is; the raw value is its syslog priority.
@@ -56,7 +56,8 @@ public struct AgentLogger: Sendable {
 
     /// Standard error, with journal priorities when `environment`'s `$JOURNAL_STREAM`
     /// names it.
-    public static func standardError(environment: [String: String] = [:], program: String = "edgecensus") -> AgentLogger {
+    public static func standardError(environment: [String: String] = [:], program: String = "edgecensus") -> AgentLogger
+    {
         let toJournal = standardErrorIsJournal(environment: environment)
         return AgentLogger { level, message in
             let text = line(program: program, level: level, message: message, priorityPrefix: toJournal) + "\n"

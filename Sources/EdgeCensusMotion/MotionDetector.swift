@@ -63,11 +63,13 @@ public final class MotionDetector {
         guard status == 0 else {
             throw .imageOperationFailed(operation: "motion check", reason: String(cString: ec_last_error()))
         }
-        let region = result.width > 0 && result.height > 0
+        let region =
+            result.width > 0 && result.height > 0
             ? PixelBox(x: Int(result.x), y: Int(result.y), width: Int(result.width), height: Int(result.height)) : nil
         let relearned = result.relearned != 0
-        return MotionObservation(changedShare: result.changed_share, region: region,
-                                 isMotion: relearned || result.changed_share * 100 >= settings.minAreaPercent,
-                                 relearned: relearned, brightnessShift: result.brightness_shift)
+        return MotionObservation(
+            changedShare: result.changed_share, region: region,
+            isMotion: relearned || result.changed_share * 100 >= settings.minAreaPercent,
+            relearned: relearned, brightnessShift: result.brightness_shift)
     }
 }

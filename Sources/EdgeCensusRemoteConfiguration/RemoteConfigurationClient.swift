@@ -27,7 +27,9 @@ public enum RemoteConfigurationClient {
     }
 
     /// Returns the answer document (JSON text).
-    public static func send(_ request: Request, settings: MQTTSettings, layout: TopicLayout, timeout: Double) async throws -> String {
+    public static func send(_ request: Request, settings: MQTTSettings, layout: TopicLayout, timeout: Double)
+        async throws -> String
+    {
         let answers: [String: String]
         do {
             answers = try await send(request, settings: settings, layouts: [layout], timeout: timeout)
@@ -44,8 +46,10 @@ public enum RemoteConfigurationClient {
     /// with MQTT 5 the answers come on one response topic level of this run's
     /// (`<prefix>/<device>/config/result/<run>`, correlation data = the transaction),
     /// with 3.1.1 they are picked from `config/result` by transaction.
-    public static func send(_ request: Request, settings: MQTTSettings, layouts: [TopicLayout],
-                            timeout: Double) async throws -> [String: String] {
+    public static func send(
+        _ request: Request, settings: MQTTSettings, layouts: [TopicLayout],
+        timeout: Double
+    ) async throws -> [String: String] {
         guard let first = layouts.first else { return [:] }
         let run = "cli-" + UUID().uuidString.prefix(8).lowercased()
         let isV5 = settings.protocolVersion == .v5
@@ -63,9 +67,11 @@ public enum RemoteConfigurationClient {
             case .get:
                 topic = layout.configGet
             }
-            messages.append(MQTTMessage(topic: topic, text: ConfigurationValue.object(body).json, qos: 1,
-                                        responseTopic: isV5 ? layout.configResult + "/" + run : nil,
-                                        correlationData: isV5 ? Array(transaction.utf8) : nil))
+            messages.append(
+                MQTTMessage(
+                    topic: topic, text: ConfigurationValue.object(body).json, qos: 1,
+                    responseTopic: isV5 ? layout.configResult + "/" + run : nil,
+                    correlationData: isV5 ? Array(transaction.utf8) : nil))
         }
         // One subscription for every device's answers (all devices share the prefix).
         let prefix = first.prefix
@@ -104,8 +110,10 @@ public enum RemoteConfigurationClient {
                     }
                 case .message(let message):
                     let answer = try? ConfigurationValue.parse(json: Data(message.payload))
-                    if case .string(let transaction)? = answer?.object?["transaction"], let layout = transactions[transaction],
-                       message.topic.hasPrefix(layout.base + "/") {
+                    if case .string(let transaction)? = answer?.object?["transaction"],
+                        let layout = transactions[transaction],
+                        message.topic.hasPrefix(layout.base + "/")
+                    {
                         answers[layout.device] = message.text
                         if answers.count == expected { return answers }
                     }

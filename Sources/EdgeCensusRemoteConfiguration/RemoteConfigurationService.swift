@@ -17,8 +17,10 @@ public final class RemoteConfigurationService: MQTTParticipant {
     private let apply: @Sendable (RemoteConfiguration.Change) -> Void
     private let logger: AgentLogger
 
-    public init(remote: RemoteConfiguration, layout: TopicLayout,
-                apply: @escaping @Sendable (RemoteConfiguration.Change) -> Void, logger: AgentLogger) {
+    public init(
+        remote: RemoteConfiguration, layout: TopicLayout,
+        apply: @escaping @Sendable (RemoteConfiguration.Change) -> Void, logger: AgentLogger
+    ) {
         self.remote = Mutex(remote)
         self.layout = layout
         self.apply = apply
@@ -69,14 +71,17 @@ public final class RemoteConfigurationService: MQTTParticipant {
                 } catch {
                     let refusal = RemoteConfiguration.Refusal(
                         transaction: change.transaction,
-                        reason: "the change could not be saved to \(remote.overridesFile) (\(error)); nothing was changed")
+                        reason:
+                            "the change could not be saved to \(remote.overridesFile) (\(error)); nothing was changed")
                     return (remote.resultDocument(for: refusal), nil)
                 }
                 return (remote.resultDocument(for: change), change)
             }
         }
         if let accepted {
-            let restart = accepted.restartRequired.isEmpty ? "" : "; in force after a restart: \(accepted.restartRequired.joined(separator: ", "))"
+            let restart =
+                accepted.restartRequired.isEmpty
+                ? "" : "; in force after a restart: \(accepted.restartRequired.joined(separator: ", "))"
             logger.info("configuration version \(current.version): \(accepted.applied)\(restart)")
             apply(accepted)
         } else {
@@ -89,7 +94,8 @@ public final class RemoteConfigurationService: MQTTParticipant {
         let transaction = (try? ConfigurationValue.parse(json: Data(message.payload)))?.object?["transaction"]
         let remote = current
         var document: [String: ConfigurationValue] = [
-            "status": .string("ok"), "config_version": .int(remote.version), "config": RemoteKeys.values(of: remote.effective),
+            "status": .string("ok"), "config_version": .int(remote.version),
+            "config": RemoteKeys.values(of: remote.effective),
         ]
         document["transaction"] = transaction
         return ConfigurationValue.object(document).json
@@ -98,12 +104,15 @@ public final class RemoteConfigurationService: MQTTParticipant {
     private func respond(_ answer: String, to request: MQTTMessage, client: MQTTClient) async {
         await send(MQTTMessage(topic: layout.configResult, text: answer, qos: 1), client: client)
         if let responseTopic = request.responseTopic, !responseTopic.isEmpty {
-            await send(MQTTMessage(topic: responseTopic, text: answer, qos: 1, correlationData: request.correlationData), client: client)
+            await send(
+                MQTTMessage(topic: responseTopic, text: answer, qos: 1, correlationData: request.correlationData),
+                client: client)
         }
     }
 
     private func publishState(client: MQTTClient) async {
-        await send(MQTTMessage(topic: layout.configState, text: current.stateDocument, qos: 1, retain: true), client: client)
+        await send(
+            MQTTMessage(topic: layout.configState, text: current.stateDocument, qos: 1, retain: true), client: client)
     }
 
     private func send(_ message: MQTTMessage, client: MQTTClient) async {

@@ -18,8 +18,9 @@ extension AgentConfiguration {
     public func makePipeline(modelsOverride: String? = nil, for use: PipelineUse = .frames) throws -> FacePipeline {
         let models = try ModelDirectory.locate(explicit: modelsOverride ?? modelsDirectory)
         if inferenceThreads > 0 { OpenCVRuntime.setThreadCount(inferenceThreads) }
-        return try FacePipeline.load(from: models, gender: try gender.spec(isAge: false), age: try age.spec(isAge: true),
-                                     settings: pipelineSettings(for: use))
+        return try FacePipeline.load(
+            from: models, gender: try gender.spec(isAge: false), age: try age.spec(isAge: true),
+            settings: pipelineSettings(for: use))
     }
 
     /// The pipeline settings for photos or for frames.

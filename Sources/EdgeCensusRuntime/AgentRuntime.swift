@@ -1,11 +1,10 @@
-import EdgeCensusRemoteConfiguration
 import EdgeCensusAgent
 import EdgeCensusCapture
 public import EdgeCensusConfiguration
 import EdgeCensusCounting
 public import EdgeCensusLogging
 import EdgeCensusMotion
-import EdgeCensusMotion
+import EdgeCensusRemoteConfiguration
 import EdgeCensusStorage
 import EdgeCensusSystemd
 import EdgeCensusTelemetry
@@ -43,7 +42,8 @@ import Synchronization
 /// 13's swiftlang 6.0.3 cannot build; the order here is short and fixed.)
 public final class AgentRuntime: Sendable {
     public enum Part: String, Sendable, CaseIterable {
-        case capture, sequence, delivery, publisher, remoteConfiguration = "remote configuration", health, analysis, watchdog
+        case capture, sequence, delivery, publisher, remoteConfiguration = "remote configuration", health, analysis,
+            watchdog
     }
 
     /// What happened to the runtime, in the order it happened (for tests and logs).
@@ -99,10 +99,12 @@ public final class AgentRuntime: Sendable {
     /// - `localWindows`: where each window's JSON line goes when MQTT is off.
     /// - `environment`: `NOTIFY_SOCKET` and `WATCHDOG_USEC` under systemd.
     /// - `events`: told of each start and stop, in order.
-    public init(configuration: AgentConfiguration, remote: RemoteConfiguration, pipeline: FacePipeline, version: String,
-                environment: [String: String], logger: AgentLogger,
-                localWindows: @escaping @Sendable (String) -> Void,
-                events: @escaping @Sendable (Event) -> Void = { _ in }) throws {
+    public init(
+        configuration: AgentConfiguration, remote: RemoteConfiguration, pipeline: FacePipeline, version: String,
+        environment: [String: String], logger: AgentLogger,
+        localWindows: @escaping @Sendable (String) -> Void,
+        events: @escaping @Sendable (Event) -> Void = { _ in }
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         self.record = events
@@ -110,7 +112,8 @@ public final class AgentRuntime: Sendable {
         let pacing: PacingMode
         let source: any FrameSource
         do {
-            (source, pacing) = try FrameSources.open(configuration.source, maxPixels: configuration.maxImageMegapixels * 1_000_000)
+            (source, pacing) = try FrameSources.open(
+                configuration.source, maxPixels: configuration.maxImageMegapixels * 1_000_000)
         } catch {
             throw StartError(kind: .source, description: "\(error)")
         }
@@ -123,15 +126,19 @@ public final class AgentRuntime: Sendable {
             case .began(let condition):
                 logger.error("state directory: \(condition.fault); \(condition.consequence)")
             case .cleared(let condition):
-                logger.info("state directory: the \(condition.role) file \(condition.fault.path) is written again (after \(condition.fault.cause))")
+                logger.info(
+                    "state directory: the \(condition.role) file \(condition.fault.path) is written again (after \(condition.fault.cause))"
+                )
             }
         }
-        let sequence = SequenceStore(path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970, health: storage)
+        let sequence = SequenceStore(
+            path: configuration.stateDirectory + "/sequence", now: Date().timeIntervalSince1970, health: storage)
         if let note = sequence.recoveryNote { logger.warning("\(note)") }
         events(.started(.sequence))
         let settings = AgentLoopSettings(
             device: configuration.effectiveDeviceID, windowLength: configuration.windowLength,
-            kAnonymity: configuration.kAnonymity, throttle: configuration.throttle, tracking: configuration.trackingSettings,
+            kAnonymity: configuration.kAnonymity, throttle: configuration.throttle,
+            tracking: configuration.trackingSettings,
             motion: configuration.motion, pacing: pacing)
         device = settings.device
         let kAnonymity = Setting(configuration.kAnonymity)
@@ -141,16 +148,21 @@ public final class AgentRuntime: Sendable {
         if configuration.mqtt.isEnabled {
             let mqtt = configuration.mqtt
             let layout = TopicLayout(prefix: mqtt.topicPrefix, device: device, discoveryPrefix: mqtt.discoveryPrefix)
-            let changes = RemoteChangeApplier(runningSource: configuration.source, loop: loopReference,
-                                              output: outputReference, kAnonymity: kAnonymity, logger: logger)
-            let service = RemoteConfigurationService(remote: remote, layout: layout, apply: { changes.apply($0) }, logger: logger)
+            let changes = RemoteChangeApplier(
+                runningSource: configuration.source, loop: loopReference,
+                output: outputReference, kAnonymity: kAnonymity, logger: logger)
+            let service = RemoteConfigurationService(
+                remote: remote, layout: layout, apply: { changes.apply($0) }, logger: logger)
             let output: MQTTOutput
             do {
-                output = try MQTTOutput(configuration: configuration, device: device, version: version, storage: storage,
-                                        participants: [service],
-                                        loop: { loopReference.value },
-                                        cameraState: { [description = source.description] in loopReference.value?.sourceDescription ?? description },
-                                        logger: logger, started: events)
+                output = try MQTTOutput(
+                    configuration: configuration, device: device, version: version, storage: storage,
+                    participants: [service],
+                    loop: { loopReference.value },
+                    cameraState: { [description = source.description] in
+                        loopReference.value?.sourceDescription ?? description
+                    },
+                    logger: logger, started: events)
             } catch {
                 source.close()
                 throw StartError(kind: .broker, description: "\(error)")
@@ -163,7 +175,9 @@ public final class AgentRuntime: Sendable {
             // was lost or reset): go on above them, so that no number is used twice.
             let before = sequence.lastUsed
             if sequence.continueAfter(output.ringLastSequence) {
-                logger.warning("the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)")
+                logger.warning(
+                    "the sequence file \(sequence.path) was at \(before), below the offline buffer's \(output.ringLastSequence); windows go on from \(output.ringLastSequence + 1)"
+                )
             }
         } else {
             output = nil
@@ -176,35 +190,43 @@ public final class AgentRuntime: Sendable {
         let gateAtLastWindow = Setting(AnalysisGate.Figures())
         let broker: @Sendable () -> String = { output?.statusSummary ?? "MQTT off" }
         let sourceDescription = source.description
-        loop = AgentLoop(pipeline: pipeline, source: source, settings: settings, sequence: sequence, liveness: liveness,
-                         emit: { [device] window in
-            if let output {
-                output.publish(window)
-            } else {
-                localWindows(CountReport.jsonLine(window, device: device, kAnonymity: kAnonymity.value))
-            }
-            let seconds = max(window.end - window.start, 0.001)
-            let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
-            let partial = window.partial ? " (partial)" : ""
-            logger.info("window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed (\(rate)/s effective), \(window.framesDropped) dropped\(partial)")
-            // Idle or active, and the share of the window gated; nothing when no frame came.
-            let activity = loopReference.value.map { loop in
-                let gate = loop.motionGate
-                let previous = gateAtLastWindow.value
-                gateAtLastWindow.value = gate
-                guard gate.passes + gate.skipped > previous.passes + previous.skipped else { return "" }
-                let observed = gate.observedSeconds - previous.observedSeconds
-                let share = observed > 0 ? (gate.gatedSeconds - previous.gatedSeconds) / observed : 0
-                return (gate.idle ? "; idle (only the motion check runs)" : "; active")
-                    + String(format: ", %.0f %% of the window gated", share * 100)
-            } ?? ""
-            systemd.status("\(loopReference.value?.sourceDescription ?? sourceDescription); window \(window.sequence):"
-                           + " \(window.people) people\(activity); \(broker())")
-        }, idleChanged: { idle in
-            let source = loopReference.value?.sourceDescription ?? sourceDescription
-            systemd.status(idle ? "\(source); idle: nothing moves, only the motion check runs; \(broker())"
-                                : "\(source); active: something moves or people are in view; \(broker())")
-        }, logger: logger)
+        loop = AgentLoop(
+            pipeline: pipeline, source: source, settings: settings, sequence: sequence, liveness: liveness,
+            emit: { [device] window in
+                if let output {
+                    output.publish(window)
+                } else {
+                    localWindows(CountReport.jsonLine(window, device: device, kAnonymity: kAnonymity.value))
+                }
+                let seconds = max(window.end - window.start, 0.001)
+                let rate = String(format: "%.2f", Double(window.framesAnalysed) / seconds)
+                let partial = window.partial ? " (partial)" : ""
+                logger.info(
+                    "window \(window.sequence): \(window.people) people, \(window.framesAnalysed) frames analysed (\(rate)/s effective), \(window.framesDropped) dropped\(partial)"
+                )
+                // Idle or active, and the share of the window gated; nothing when no frame came.
+                let activity =
+                    loopReference.value.map { loop in
+                        let gate = loop.motionGate
+                        let previous = gateAtLastWindow.value
+                        gateAtLastWindow.value = gate
+                        guard gate.passes + gate.skipped > previous.passes + previous.skipped else { return "" }
+                        let observed = gate.observedSeconds - previous.observedSeconds
+                        let share = observed > 0 ? (gate.gatedSeconds - previous.gatedSeconds) / observed : 0
+                        return (gate.idle ? "; idle (only the motion check runs)" : "; active")
+                            + String(format: ", %.0f %% of the window gated", share * 100)
+                    } ?? ""
+                systemd.status(
+                    "\(loopReference.value?.sourceDescription ?? sourceDescription); window \(window.sequence):"
+                        + " \(window.people) people\(activity); \(broker())")
+            },
+            idleChanged: { idle in
+                let source = loopReference.value?.sourceDescription ?? sourceDescription
+                systemd.status(
+                    idle
+                        ? "\(source); idle: nothing moves, only the motion check runs; \(broker())"
+                        : "\(source); active: something moves or people are in view; \(broker())")
+            }, logger: logger)
         loopReference.value = loop
         events(.started(.analysis))
     }
@@ -216,14 +238,17 @@ public final class AgentRuntime: Sendable {
     /// in order. Throws what stopped the analysis loop, after the ordered stop.
     public func run() throws {
         let broker = { [output] in output?.statusSummary ?? "MQTT off" }
-        systemd.ready(status: "\(openedSource); counting in windows of \(Int(configuration.windowLength)) s; \(broker())")
+        systemd.ready(
+            status: "\(openedSource); counting in windows of \(Int(configuration.windowLength)) s; \(broker())")
         record(.ready)
         let liveness = self.liveness
         let watchdog = systemd.watchdogInterval.map { interval in
-            WatchdogPinger(notifier: systemd, interval: interval, check: {
-                guard let stuck = liveness.stuckLoops().first else { return nil }
-                return "the \(stuck.loop) loop has not gone round for \(Int(stuck.silentFor)) s"
-            }, logger: logger)
+            WatchdogPinger(
+                notifier: systemd, interval: interval,
+                check: {
+                    guard let stuck = liveness.stuckLoops().first else { return nil }
+                    return "the \(stuck.loop) loop has not gone round for \(Int(stuck.silentFor)) s"
+                }, logger: logger)
         }
         watchdog?.start()
         if watchdog != nil { record(.started(.watchdog)) }
@@ -233,7 +258,8 @@ public final class AgentRuntime: Sendable {
         } catch {
             failure = error
         }
-        beginStopping(status: failure.map { "stopping after an error: \($0)" } ?? "the source ended; publishing the last window")
+        beginStopping(
+            status: failure.map { "stopping after an error: \($0)" } ?? "the source ended; publishing the last window")
         record(.stopped(.capture))
         record(.stopped(.analysis))
         if let watchdog {
@@ -253,7 +279,11 @@ public final class AgentRuntime: Sendable {
     }
 
     private func beginStopping(status: String) {
-        guard stopBegun.withLock({ begun in defer { begun = true }; return !begun }) else { return }
+        guard
+            stopBegun.withLock({ begun in
+                defer { begun = true }; return !begun
+            })
+        else { return }
         systemd.stopping(status: status)
         record(.stopping)
         if let changes {

@@ -36,7 +36,9 @@ public struct ConfigurationCheck: Sendable {
         let source = configuration.source
         switch source.kind {
         case .video:
-            if let trouble = Self.fileProblem(source.path) { problem("source.path", "the video '\(source.path)' \(trouble)") }
+            if let trouble = Self.fileProblem(source.path) {
+                problem("source.path", "the video '\(source.path)' \(trouble)")
+            }
         case .images:
             var isFolder: ObjCBool = false
             if !FileManager.default.fileExists(atPath: source.path, isDirectory: &isFolder) || !isFolder.boolValue {
@@ -44,7 +46,9 @@ public struct ConfigurationCheck: Sendable {
             }
         case .camera:
             if !FileManager.default.fileExists(atPath: source.device) {
-                check.notes.append("source.device \(source.device) does not exist now; the agent waits for it and opens it when it appears")
+                check.notes.append(
+                    "source.device \(source.device) does not exist now; the agent waits for it and opens it when it appears"
+                )
             }
         }
         let mqtt = configuration.mqtt
@@ -60,7 +64,10 @@ public struct ConfigurationCheck: Sendable {
                 }
             }
             if let tls = mqtt.tls {
-                for (key, path) in [("mqtt.tls.ca_file", tls.caFile), ("mqtt.tls.cert_file", tls.certificateFile), ("mqtt.tls.key_file", tls.keyFile)] {
+                for (key, path) in [
+                    ("mqtt.tls.ca_file", tls.caFile), ("mqtt.tls.cert_file", tls.certificateFile),
+                    ("mqtt.tls.key_file", tls.keyFile),
+                ] {
                     if let path, let trouble = Self.fileProblem(path) { problem(key, "'\(path)' \(trouble)") }
                 }
             }
@@ -82,7 +89,9 @@ public struct ConfigurationCheck: Sendable {
         }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return "is not a regular file" }
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            return "is not a regular file"
+        }
         return nil
     }
 }

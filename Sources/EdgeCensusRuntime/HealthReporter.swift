@@ -59,7 +59,8 @@ actor HealthReporter: MQTTParticipant {
             inferenceMilliseconds: agent?.lastInferenceSeconds.map { $0 * 1000 },
             cpuPercent: (cpu - lastCPU) / max(wall - lastWall, 0.001) * 100,
             residentMemory: ResidentMemory.now()?.current, temperature: inputs.temperature(),
-            bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds, droppedWindows: buffered.dropped,
+            bufferedWindows: buffered.windows, oldestUnsentSeconds: buffered.oldestSeconds,
+            droppedWindows: buffered.dropped,
             lastHour: sources.recentPeople.value.total(at: now), storageFaults: sources.storage.current, motion: motion)
         (lastCPU, lastWall, lastGate) = (cpu, wall, gate)
         await publisher.publishHealth(health, at: now)

@@ -41,11 +41,13 @@ final class MQTTOutput: Sendable {
         set { publisher.kAnonymity = newValue }
     }
 
-    init(configuration: AgentConfiguration, device: String, version: String, storage: StorageHealth,
-         participants: [any MQTTParticipant] = [],
-         loop: @escaping @Sendable () -> AgentLoop?,
-         cameraState: @escaping @Sendable () -> String, logger: AgentLogger,
-         started: @Sendable (AgentRuntime.Event) -> Void = { _ in }) throws {
+    init(
+        configuration: AgentConfiguration, device: String, version: String, storage: StorageHealth,
+        participants: [any MQTTParticipant] = [],
+        loop: @escaping @Sendable () -> AgentLoop?,
+        cameraState: @escaping @Sendable () -> String, logger: AgentLogger,
+        started: @Sendable (AgentRuntime.Event) -> Void = { _ in }
+    ) throws {
         let mqtt = configuration.mqtt
         let publisher = try TelemetryPublisher(
             settings: mqtt.settings(device: device),
@@ -57,13 +59,18 @@ final class MQTTOutput: Sendable {
         self.publisher = publisher
         // The offline buffer: every window is on disk before it is published (in
         // memory while the disk refuses, which `storage` reports).
-        let ring = OfflineBuffer(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576,
-                                 sync: configuration.buffer.sync == .always ? .always : .never, health: storage)
+        let ring = OfflineBuffer(
+            path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576,
+            sync: configuration.buffer.sync == .always ? .always : .never, health: storage)
         if let note = ring.recovery?.note { logger.warning("\(note)") }
-        if ring.pendingCount > 0 { logger.info("\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there") }
+        if ring.pendingCount > 0 {
+            logger.info(
+                "\(ring.pendingCount) window(s) from before are buffered; they are sent once the broker is there")
+        }
         ringLastSequence = ring.lastSequence
         let buffered = Setting(ring.pendingCount)
-        let delivery = WindowDelivery(ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, logger: logger)
+        let delivery = WindowDelivery(
+            ring: ring, publisher: publisher, replayRateHz: configuration.buffer.replayRateHz, logger: logger)
         self.delivery = delivery
         publisher.add(delivery)
         started(.started(.delivery))
@@ -75,15 +82,18 @@ final class MQTTOutput: Sendable {
         healthInterval = interval
         let recentPeople = Setting(RecentPeople())
         self.recentPeople = recentPeople
-        let reporter = HealthReporter(publisher: publisher, sources: .init(
-            version: version, startTime: startTime, loop: loop, cameraState: cameraState, configuredRate: rate,
-            motionEnabled: motionEnabled, recentPeople: recentPeople, storage: storage, delivery: delivery))
+        let reporter = HealthReporter(
+            publisher: publisher,
+            sources: .init(
+                version: version, startTime: startTime, loop: loop, cameraState: cameraState, configuredRate: rate,
+                motionEnabled: motionEnabled, recentPeople: recentPeople, storage: storage, delivery: delivery))
         // A participant before the client starts, so that the first connect reports health at once.
         publisher.add(reporter)
         connection = Task {
             do { try await publisher.run() } catch { logger.error("\(error)") }
         }
-        let (stream, continuation) = AsyncStream<(window: CountWindow, brokerWasThere: Bool)>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let (stream, continuation) = AsyncStream<(window: CountWindow, brokerWasThere: Bool)>.makeStream(
+            bufferingPolicy: .bufferingNewest(10_000))
         windows = continuation
         bufferedWindows = buffered
         publishing = Task {
@@ -122,7 +132,9 @@ final class MQTTOutput: Sendable {
         Task {
             let deadline = ContinuousClock.now + .seconds(seconds)
             let drained = Task { await publishing.value }
-            let timeout = Task { try? await Task.sleep(for: .seconds(seconds)); drained.cancel() }
+            let timeout = Task {
+                try? await Task.sleep(for: .seconds(seconds)); drained.cancel()
+            }
             _ = await drained.value
             timeout.cancel()
             // Windows buffered while the broker was not there yet (a connect still under

@@ -17,8 +17,10 @@ final class RemoteChangeApplier: Sendable {
     /// False once the agent is stopping: the loop and the capture are no longer changed.
     private let active = Setting(true)
 
-    init(runningSource: SourceConfiguration, loop: Setting<AgentLoop?>, output: Setting<MQTTOutput?>,
-         kAnonymity: Setting<Int>, logger: AgentLogger) {
+    init(
+        runningSource: SourceConfiguration, loop: Setting<AgentLoop?>, output: Setting<MQTTOutput?>,
+        kAnonymity: Setting<Int>, logger: AgentLogger
+    ) {
         self.runningSource = runningSource
         self.loop = loop
         self.output = output
@@ -32,12 +34,15 @@ final class RemoteChangeApplier: Sendable {
 
     func apply(_ change: RemoteConfiguration.Change) {
         guard active.value else {
-            logger.info("a remote change came while the agent is stopping: it is saved and in force from the next start")
+            logger.info(
+                "a remote change came while the agent is stopping: it is saved and in force from the next start")
             return
         }
         let configuration = change.configuration
-        loop.value?.update(LiveSettings(throttle: configuration.throttle, tracking: configuration.trackingSettings,
-                                       motion: configuration.motion, windowLength: configuration.windowLength))
+        loop.value?.update(
+            LiveSettings(
+                throttle: configuration.throttle, tracking: configuration.trackingSettings,
+                motion: configuration.motion, windowLength: configuration.windowLength))
         kAnonymity.value = configuration.kAnonymity
         if let output = output.value {
             output.publisherKAnonymity = configuration.kAnonymity
@@ -47,7 +52,9 @@ final class RemoteChangeApplier: Sendable {
         }
         guard change.reopenCapture else { return }
         guard runningSource.kind == .camera else {
-            logger.info("the camera settings are kept; they take effect when the source is a camera (it is a \(runningSource.kind.rawValue) now)")
+            logger.info(
+                "the camera settings are kept; they take effect when the source is a camera (it is a \(runningSource.kind.rawValue) now)"
+            )
             return
         }
         var source = runningSource
@@ -60,7 +67,8 @@ final class RemoteChangeApplier: Sendable {
             let (reopened, _) = try FrameSources.open(source)
             loop.value?.replaceSource(with: reopened)
         } catch {
-            logger.warning("the camera could not be reopened with the new settings (\(error)); the current capture goes on")
+            logger.warning(
+                "the camera could not be reopened with the new settings (\(error)); the current capture goes on")
         }
     }
 }

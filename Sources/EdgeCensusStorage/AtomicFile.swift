@@ -17,8 +17,10 @@ public enum AtomicFile {
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {
                 // A write of 0 bytes on a regular file means the device is full.
-                let fault = written == 0 ? StorageFault(path: temporary, code: ENOSPC, operation: "write")
-                                         : StorageFault.current(path: temporary, operation: "write")
+                let fault =
+                    written == 0
+                    ? StorageFault(path: temporary, code: ENOSPC, operation: "write")
+                    : StorageFault.current(path: temporary, operation: "write")
                 close(descriptor)
                 unlink(temporary)
                 throw fault

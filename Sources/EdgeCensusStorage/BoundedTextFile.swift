@@ -21,7 +21,9 @@ public enum BoundedTextFile {
             switch code {
             case ENOENT: throw Failure(kind: .missing, description: "not found")
             case ELOOP: throw Failure(kind: .unreadable, description: "a loop of symbolic links (ELOOP)")
-            case EACCES, EPERM: throw Failure(kind: .unreadable, description: "permission denied: the user running edgecensus cannot read it")
+            case EACCES, EPERM:
+                throw Failure(
+                    kind: .unreadable, description: "permission denied: the user running edgecensus cannot read it")
             case EISDIR: throw Failure(kind: .folder, description: "a folder, not a file")
             default:
                 let fault = StorageFault(path: path, code: code, operation: "read")
@@ -37,12 +39,16 @@ public enum BoundedTextFile {
         default: throw Failure(kind: .notRegular, description: "not a regular file (a device, pipe or socket)")
         }
         guard Int(status.st_size) <= limit else {
-            throw Failure(kind: .tooLarge, description: "\(status.st_size) bytes, more than the \(limit) a file of this kind may have")
+            throw Failure(
+                kind: .tooLarge,
+                description: "\(status.st_size) bytes, more than the \(limit) a file of this kind may have")
         }
         var bytes = [UInt8](repeating: 0, count: limit + 1)
         var count = 0
         while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            let got = bytes.withUnsafeMutableBytes {
+                Foundation.read(descriptor, $0.baseAddress! + count, $0.count - count)
+            }
             if got < 0 && errno == EINTR { continue }
             guard got >= 0 else {
                 let fault = StorageFault.current(path: path, operation: "read")

@@ -33,8 +33,11 @@ public final class StorageHealth: Sendable {
     /// A write for `role` failed. Reported when the role had no fault or a different cause.
     public func failed(_ role: String, _ fault: StorageFault, consequence: String) {
         let began: Condition? = conditions.withLock { conditions in
-            if let existing = conditions[role], existing.fault.code == fault.code, existing.fault.path == fault.path { return nil }
-            let condition = Condition(role: role, fault: fault, consequence: consequence, since: conditions[role]?.since ?? clock())
+            if let existing = conditions[role], existing.fault.code == fault.code, existing.fault.path == fault.path {
+                return nil
+            }
+            let condition = Condition(
+                role: role, fault: fault, consequence: consequence, since: conditions[role]?.since ?? clock())
             conditions[role] = condition
             return condition
         }

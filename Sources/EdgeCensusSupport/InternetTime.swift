@@ -14,7 +14,8 @@ public enum InternetTime {
         let (days, secondOfDay) = floorDivide(whole, 86_400)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         let hour = secondOfDay / 3600, minute = secondOfDay % 3600 / 60, second = secondOfDay % 60
-        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))T\(padded(hour, 2)):\(padded(minute, 2)):\(padded(second, 2))Z"
+        return
+            "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))T\(padded(hour, 2)):\(padded(minute, 2)):\(padded(second, 2))Z"
     }
 
     /// Unix seconds of an internet date-time, or nil when `text` is not one:
@@ -22,13 +23,15 @@ public enum InternetTime {
     public static func seconds(_ text: String) -> Double? {
         var scanner = Scanner(Array(text.utf8))
         guard let year = scanner.number(digits: 4), scanner.take("-"),
-              let month = scanner.number(digits: 2), scanner.take("-"),
-              let day = scanner.number(digits: 2), scanner.take("T") || scanner.take("t"),
-              let hour = scanner.number(digits: 2), scanner.take(":"),
-              let minute = scanner.number(digits: 2), scanner.take(":"),
-              let second = scanner.number(digits: 2) else { return nil }
+            let month = scanner.number(digits: 2), scanner.take("-"),
+            let day = scanner.number(digits: 2), scanner.take("T") || scanner.take("t"),
+            let hour = scanner.number(digits: 2), scanner.take(":"),
+            let minute = scanner.number(digits: 2), scanner.take(":"),
+            let second = scanner.number(digits: 2)
+        else { return nil }
         guard (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day),
-              (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second) else { return nil }
+            (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second)
+        else { return nil }
         var fraction = 0.0
         if scanner.take(".") {
             guard let digits = scanner.digitRun(), !digits.isEmpty else { return nil }
@@ -39,7 +42,9 @@ public enum InternetTime {
         if scanner.take("Z") || scanner.take("z") {
             offset = 0
         } else if let sign = scanner.sign(), let offsetHours = scanner.number(digits: 2), scanner.take(":"),
-                  let offsetMinutes = scanner.number(digits: 2), (0...23).contains(offsetHours), (0...59).contains(offsetMinutes) {
+            let offsetMinutes = scanner.number(digits: 2), (0...23).contains(offsetHours),
+            (0...59).contains(offsetMinutes)
+        {
             offset = sign * Int64(offsetHours * 3600 + offsetMinutes * 60)
         } else {
             return nil

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells systemd how the service is doing, with the `sd_notify` protocol: one
@@ -23,7 +23,9 @@ public final class SystemdNotifier: Sendable {
         let path = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         socketPath = path
         let watchedHere = environment["WATCHDOG_PID"].map { Int32($0) == processID } ?? true
-        if path != nil, watchedHere, let text = environment["WATCHDOG_USEC"], let microseconds = Double(text), microseconds > 0 {
+        if path != nil, watchedHere, let text = environment["WATCHDOG_USEC"], let microseconds = Double(text),
+            microseconds > 0
+        {
             watchdogTimeout = microseconds / 1_000_000
             watchdogInterval = microseconds / 2_000_000
         } else {

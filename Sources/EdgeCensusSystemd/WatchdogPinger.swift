@@ -16,8 +16,10 @@ public final class WatchdogPinger: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(notifier: SystemdNotifier, interval: Double, check: @escaping @Sendable () -> String?,
-                logger: AgentLogger) {
+    public init(
+        notifier: SystemdNotifier, interval: Double, check: @escaping @Sendable () -> String?,
+        logger: AgentLogger
+    ) {
         self.notifier = notifier
         self.interval = interval
         self.check = check
@@ -29,7 +31,10 @@ public final class WatchdogPinger: Sendable {
             var withheld = false
             while !stopped.load(ordering: .sequentiallyConsistent) {
                 if let problem = check() {
-                    if !withheld { logger.error("\(problem); the watchdog is no longer told the agent is alive, so systemd restarts it") }
+                    if !withheld {
+                        logger.error(
+                            "\(problem); the watchdog is no longer told the agent is alive, so systemd restarts it")
+                    }
                     withheld = true
                 } else {
                     if withheld { logger.info("the agent's loops go round again; watchdog pings resume") }

@@ -47,8 +47,10 @@ public struct MQTTMessage: Sendable, Equatable {
     public var responseTopic: String?
     public var correlationData: [UInt8]?
 
-    public init(topic: String, payload: [UInt8], qos: Int = 0, retain: Bool = false,
-                responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
+    public init(
+        topic: String, payload: [UInt8], qos: Int = 0, retain: Bool = false,
+        responseTopic: String? = nil, correlationData: [UInt8]? = nil
+    ) {
         self.topic = topic
         self.payload = payload
         self.qos = qos
@@ -57,10 +59,13 @@ public struct MQTTMessage: Sendable, Equatable {
         self.correlationData = correlationData
     }
 
-    public init(topic: String, text: String, qos: Int = 0, retain: Bool = false,
-                responseTopic: String? = nil, correlationData: [UInt8]? = nil) {
-        self.init(topic: topic, payload: Array(text.utf8), qos: qos, retain: retain,
-                  responseTopic: responseTopic, correlationData: correlationData)
+    public init(
+        topic: String, text: String, qos: Int = 0, retain: Bool = false,
+        responseTopic: String? = nil, correlationData: [UInt8]? = nil
+    ) {
+        self.init(
+            topic: topic, payload: Array(text.utf8), qos: qos, retain: retain,
+            responseTopic: responseTopic, correlationData: correlationData)
     }
 
     public var text: String { String(decoding: payload, as: UTF8.self) }
@@ -110,7 +115,9 @@ public struct MQTTProblem: Sendable, Equatable, CustomStringConvertible {
     /// lines, which libmosquitto writes as "OpenSSL Error[n]: ..." (and, for a
     /// handshake, "... TLS ..."): this is the one place that reads them.
     static func logged(_ text: String) -> MQTTProblem {
-        let tls = text.hasPrefix("OpenSSL Error") || text.contains("TLS") || text.contains("SSL") || text.contains("certificate")
+        let tls =
+            text.hasPrefix("OpenSSL Error") || text.contains("TLS") || text.contains("SSL")
+            || text.contains("certificate")
         return MQTTProblem(kind: tls ? .tls : .network, text: text)
     }
 
@@ -195,7 +202,8 @@ public final class MQTTClient: Sendable {
             var password: String?
             if let file = settings.passwordFile {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw MQTTError(.setup, operation: "read password", reason: "cannot read \(file) (mqtt.password_file)")
+                    throw MQTTError(
+                        .setup, operation: "read password", reason: "cannot read \(file) (mqtt.password_file)")
                 }
                 password = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             }
@@ -210,7 +218,8 @@ public final class MQTTClient: Sendable {
         }
         if let will {
             let code = will.payload.withUnsafeBytes { bytes in
-                mosquitto_will_set(handle, will.topic, Int32(bytes.count), bytes.baseAddress, Int32(will.qos), will.retain)
+                mosquitto_will_set(
+                    handle, will.topic, Int32(bytes.count), bytes.baseAddress, Int32(will.qos), will.retain)
             }
             try check(code, "set last will")
         }
@@ -236,7 +245,8 @@ public final class MQTTClient: Sendable {
             guard let message, let context = CallbackContext.from(user) else { return }
             let m = message.pointee
             let payload = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(m.payloadlen))) } ?? []
-            var received = MQTTMessage(topic: String(cString: m.topic), payload: payload, qos: Int(m.qos), retain: m.retain)
+            var received = MQTTMessage(
+                topic: String(cString: m.topic), payload: payload, qos: Int(m.qos), retain: m.retain)
             (received.responseTopic, received.correlationData) = MQTTProperties.read(properties)
             context.received(received)
         }
@@ -276,8 +286,10 @@ public final class MQTTClient: Sendable {
     /// at subscription time flagged, and later ones unflagged. Returns the message id
     /// that the broker's answer (`MQTTEvent.subscribed`) carries.
     @discardableResult
-    public func subscribe(_ topic: String, qos: Int = 1, retainedToo: Bool = true,
-                          retainAsPublished: Bool = false) throws(MQTTError) -> Int32 {
+    public func subscribe(
+        _ topic: String, qos: Int = 1, retainedToo: Bool = true,
+        retainAsPublished: Bool = false
+    ) throws(MQTTError) -> Int32 {
         var options: Int32 = 0
         if settings.protocolVersion == .v5 {
             if !retainedToo { options |= Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue) }
@@ -309,7 +321,9 @@ public final class MQTTClient: Sendable {
     deinit { stop() }
 
     private func check(_ code: Int32, _ operation: String) throws(MQTTError) {
-        guard code == MOSQ_ERR_SUCCESS.rawValue else { throw MQTTError(.library, operation: operation, reason: MQTTLibrary.describe(code)) }
+        guard code == MOSQ_ERR_SUCCESS.rawValue else {
+            throw MQTTError(.library, operation: operation, reason: MQTTLibrary.describe(code))
+        }
     }
 }
 
@@ -365,7 +379,8 @@ final class CallbackContext: Sendable {
         }
     }
 
-    static let stoppedBeforeAcknowledgement = MQTTError(.stopped, operation: "publish", reason: "the client stopped before the broker acknowledged")
+    static let stoppedBeforeAcknowledgement = MQTTError(
+        .stopped, operation: "publish", reason: "the client stopped before the broker acknowledged")
 
     /// How the broker answered the latest connection attempt, if it did.
     enum Answer { case none, accepted, refused }
@@ -373,7 +388,9 @@ final class CallbackContext: Sendable {
 
     /// The broker's answer since the last time this was asked.
     func takeAnswer() -> Answer {
-        answer.withLock { value in defer { value = .none }; return value }
+        answer.withLock { value in
+            defer { value = .none }; return value
+        }
     }
 
     func connected(code: Int32) {
@@ -382,7 +399,8 @@ final class CallbackContext: Sendable {
             lastProblem.withLock { $0 = nil }
             continuation.yield(.connected)
         } else {
-            continuation.yield(.refused(reason: isV5 ? MQTTLibrary.reason(code) : String(cString: mosquitto_connack_string(code))))
+            continuation.yield(
+                .refused(reason: isV5 ? MQTTLibrary.reason(code) : String(cString: mosquitto_connack_string(code))))
         }
     }
 
@@ -392,7 +410,8 @@ final class CallbackContext: Sendable {
     }
 
     func published(mid: Int32, reason: Int32) {
-        let waiter = pending.withLock { state -> CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>? in
+        let waiter = pending.withLock {
+            state -> CheckedContinuation<Result<PublishAcknowledgement, MQTTError>, Never>? in
             if let waiter = state.waiting.removeValue(forKey: mid) { return waiter }
             if state.ignored.remove(mid) != nil { return nil }
             state.early[mid] = reason
@@ -434,7 +453,8 @@ enum MQTTLibrary {
         // libmosquitto 2.0.11 (Debian 12) says "Unknown error." for these.
         switch code {
         case MOSQ_ERR_KEEPALIVE.rawValue:
-            return "no answer from the broker within the keepalive (mqtt.keepalive): it accepted the connection but said nothing; is it an MQTT broker, and is it overloaded?"
+            return
+                "no answer from the broker within the keepalive (mqtt.keepalive): it accepted the connection but said nothing; is it an MQTT broker, and is it overloaded?"
         case MOSQ_ERR_LOOKUP.rawValue: return "the broker's host name could not be looked up"
         case MOSQ_ERR_MALFORMED_PACKET.rawValue: return "the broker sent a malformed packet"
         case MOSQ_ERR_TIMEOUT.rawValue: return "timed out"
@@ -455,14 +475,18 @@ enum MQTTProperties {
         guard let properties else { return (nil, nil) }
         var topic: UnsafeMutablePointer<CChar>?
         var responseTopic: String?
-        if mosquitto_property_read_string(properties, Int32(MQTT_PROP_RESPONSE_TOPIC.rawValue), &topic, false) != nil, let topic {
+        if mosquitto_property_read_string(properties, Int32(MQTT_PROP_RESPONSE_TOPIC.rawValue), &topic, false) != nil,
+            let topic
+        {
             responseTopic = String(cString: topic)
             free(topic)
         }
         var data: UnsafeMutableRawPointer?
         var length: UInt16 = 0
         var correlation: [UInt8]?
-        if mosquitto_property_read_binary(properties, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), &data, &length, false) != nil {
+        if mosquitto_property_read_binary(properties, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), &data, &length, false)
+            != nil
+        {
             correlation = data.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(length))) } ?? []
             free(data)
         }
@@ -477,7 +501,9 @@ enum MQTTProperties {
         }
         if let data = message.correlationData {
             data.withUnsafeBytes { bytes in
-                _ = mosquitto_property_add_binary(&list, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), bytes.baseAddress, UInt16(min(bytes.count, 65535)))
+                _ = mosquitto_property_add_binary(
+                    &list, Int32(MQTT_PROP_CORRELATION_DATA.rawValue), bytes.baseAddress,
+                    UInt16(min(bytes.count, 65535)))
             }
         }
         return list

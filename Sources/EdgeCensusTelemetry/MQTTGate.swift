@@ -40,7 +40,10 @@ final class MQTTGate: @unchecked Sendable {
     func publish(_ message: MQTTMessage, waiter: Waiter) {
         state.withLock { state in
             if state.closed {
-                waiter.resume(returning: .failure(MQTTError(.stopped, operation: "publish to \(message.topic)", reason: "the client has stopped")))
+                waiter.resume(
+                    returning: .failure(
+                        MQTTError(.stopped, operation: "publish to \(message.topic)", reason: "the client has stopped"))
+                )
             } else if state.connecting {
                 state.heldBack.append((message, waiter))
             } else {
@@ -80,7 +83,10 @@ final class MQTTGate: @unchecked Sendable {
             guard !state.closed else { return false }
             state.closed = true
             for held in state.heldBack {
-                held.waiter.resume(returning: .failure(MQTTError(.stopped, operation: "publish to \(held.message.topic)", reason: "the client has stopped")))
+                held.waiter.resume(
+                    returning: .failure(
+                        MQTTError(
+                            .stopped, operation: "publish to \(held.message.topic)", reason: "the client has stopped")))
             }
             state.heldBack = []
             return true
@@ -93,14 +99,17 @@ final class MQTTGate: @unchecked Sendable {
         var properties = isV5 ? MQTTProperties.list(for: message) : nil
         defer { mosquitto_property_free_all(&properties) }
         let code = message.payload.withUnsafeBytes { bytes in
-            mosquitto_publish_v5(handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos), message.retain,
-                                 properties)
+            mosquitto_publish_v5(
+                handle, &mid, message.topic, Int32(bytes.count), bytes.baseAddress, Int32(message.qos), message.retain,
+                properties)
         }
         // While disconnected libmosquitto keeps a QoS 1 or 2 message (saying "no
         // connection") and sends it after the next connection; a QoS 0 one is dropped.
         let keptForLater = code == MOSQ_ERR_NO_CONN.rawValue && message.qos > 0
         guard code == MOSQ_ERR_SUCCESS.rawValue || keptForLater else {
-            waiter.resume(returning: .failure(MQTTError(.library, operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
+            waiter.resume(
+                returning: .failure(
+                    MQTTError(.library, operation: "publish to \(message.topic)", reason: MQTTLibrary.describe(code))))
             return
         }
         if message.qos == 0 {

@@ -79,7 +79,8 @@ final class MQTTNetworkLoop: @unchecked Sendable {
             case .none: context.problem(.attempt(result))
             }
             sleep(seconds: delay)
-            delay = retryRequested.exchange(false, ordering: .sequentiallyConsistent)
+            delay =
+                retryRequested.exchange(false, ordering: .sequentiallyConsistent)
                 ? 1 : min(delay * 2, Double(max(1, settings.reconnectDelayMax)))
         }
         // Let a queued DISCONNECT go out, so that the broker does not send the will.
@@ -89,6 +90,8 @@ final class MQTTNetworkLoop: @unchecked Sendable {
     /// Sleeps in short steps, so that a stop (or a prompt retry) is not kept waiting for a long backoff.
     private func sleep(seconds: Double) {
         let deadline = Date().addingTimeInterval(seconds)
-        while !stopping && !retryRequested.load(ordering: .sequentiallyConsistent) && Date() < deadline { usleep(50_000) }
+        while !stopping && !retryRequested.load(ordering: .sequentiallyConsistent) && Date() < deadline {
+            usleep(50_000)
+        }
     }
 }

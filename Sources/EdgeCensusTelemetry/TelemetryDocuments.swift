@@ -1,6 +1,6 @@
-import EdgeCensusSupport
 public import EdgeCensusCounting
 public import EdgeCensusStorage
+import EdgeCensusSupport
 import EdgeCensusVision
 import Foundation
 
@@ -30,11 +30,14 @@ public enum TelemetryDocuments {
         /// What the motion gate did since the previous report.
         public var motion: MotionGate
 
-        public init(uptime: Double, version: String, cameraState: String, configuredRate: Double, effectiveRate: Double,
-                    inferenceMilliseconds: Double?, cpuPercent: Double, residentMemory: Int?, temperature: Double?, bufferedWindows: Int,
-                    oldestUnsentSeconds: Double?, droppedWindows: Int,
-                    lastHour: RecentPeople.Total = .init(people: 0, windows: 0, suppressedWindows: 0),
-                    storageFaults: [StorageHealth.Condition] = [], motion: MotionGate = MotionGate()) {
+        public init(
+            uptime: Double, version: String, cameraState: String, configuredRate: Double, effectiveRate: Double,
+            inferenceMilliseconds: Double?, cpuPercent: Double, residentMemory: Int?, temperature: Double?,
+            bufferedWindows: Int,
+            oldestUnsentSeconds: Double?, droppedWindows: Int,
+            lastHour: RecentPeople.Total = .init(people: 0, windows: 0, suppressedWindows: 0),
+            storageFaults: [StorageHealth.Condition] = [], motion: MotionGate = MotionGate()
+        ) {
             self.uptime = uptime
             self.version = version
             self.cameraState = cameraState
@@ -64,7 +67,10 @@ public enum TelemetryDocuments {
         public var detectorPasses: Int
         public var passesSaved: Int
 
-        public init(enabled: Bool = false, idle: Bool = false, gatedShare: Double = 0, detectorPasses: Int = 0, passesSaved: Int = 0) {
+        public init(
+            enabled: Bool = false, idle: Bool = false, gatedShare: Double = 0, detectorPasses: Int = 0,
+            passesSaved: Int = 0
+        ) {
             self.enabled = enabled
             self.idle = idle
             self.gatedShare = gatedShare
@@ -85,19 +91,27 @@ public enum TelemetryDocuments {
             "cpu_percent": round(health.cpuPercent, 10),
             "memory_mib": health.residentMemory.map { round(Double($0) / 1_048_576, 10) as Any } ?? NSNull(),
             "temperature_c": health.temperature.map { round($0, 10) as Any } ?? NSNull(),
-            "buffer": ["windows": health.bufferedWindows,
-                       "oldest_unsent_seconds": health.oldestUnsentSeconds.map { round($0, 1) as Any } ?? NSNull(),
-                       "dropped_windows": health.droppedWindows] as [String: Any],
-            "last_hour": ["people": health.lastHour.people, "windows": health.lastHour.windows,
-                          "suppressed_windows": health.lastHour.suppressedWindows],
+            "buffer": [
+                "windows": health.bufferedWindows,
+                "oldest_unsent_seconds": health.oldestUnsentSeconds.map { round($0, 1) as Any } ?? NSNull(),
+                "dropped_windows": health.droppedWindows,
+            ] as [String: Any],
+            "last_hour": [
+                "people": health.lastHour.people, "windows": health.lastHour.windows,
+                "suppressed_windows": health.lastHour.suppressedWindows,
+            ],
             "storage_faults": health.storageFaults.map { condition -> [String: Any] in
-                ["role": condition.role, "file": condition.fault.path, "cause": condition.fault.cause,
-                 "reason": condition.fault.reason, "since": CountReport.timestamp(condition.since),
-                 "consequence": condition.consequence]
+                [
+                    "role": condition.role, "file": condition.fault.path, "cause": condition.fault.cause,
+                    "reason": condition.fault.reason, "since": CountReport.timestamp(condition.since),
+                    "consequence": condition.consequence,
+                ]
             },
-            "motion": ["enabled": health.motion.enabled, "state": health.motion.idle ? "idle" : "active",
-                       "gated_share": round(health.motion.gatedShare, 1000), "detector_passes": health.motion.detectorPasses,
-                       "passes_saved": health.motion.passesSaved] as [String: Any],
+            "motion": [
+                "enabled": health.motion.enabled, "state": health.motion.idle ? "idle" : "active",
+                "gated_share": round(health.motion.gatedShare, 1000), "detector_passes": health.motion.detectorPasses,
+                "passes_saved": health.motion.passesSaved,
+            ] as [String: Any],
         ]
         return JSONText.line(object)
     }
@@ -148,14 +162,16 @@ public enum TelemetryDocuments {
     /// - Health (from `health`), as diagnostics that expire when reports stop.
     /// Every entity but the connectivity one is available only while `status` is
     /// `online`: `offline` (the will) and `stopped` (a clean stop) both make it unavailable.
-    public static func discovery(layout: TopicLayout, version: String, healthInterval: Double = 60) -> [DiscoveryEntity] {
+    public static func discovery(layout: TopicLayout, version: String, healthInterval: Double = 60) -> [DiscoveryEntity]
+    {
         let onlineOnly = "{{ 'online' if value == '\(status.online)' else '\(status.offline)' }}"
         let device: [String: Any] = [
             "identifiers": ["edgecensus_\(layout.device)"], "name": "EdgeCensus \(layout.device)",
             "manufacturer": "EdgeCensus", "model": "edgecensus", "sw_version": version,
         ]
         let origin: [String: Any] = ["name": "EdgeCensus", "sw_version": version]
-        let windowAttributes = "{{ {'seq': value_json.seq, 'window_start': value_json.window_start, "
+        let windowAttributes =
+            "{{ {'seq': value_json.seq, 'window_start': value_json.window_start, "
             + "'window_end': value_json.window_end, 'partial': value_json.partial, 'replayed': value_json.replayed, "
             + "'suppressed': value_json.suppressed | default([])} | tojson }}"
         func entity(_ component: String, _ id: String, _ name: String, _ fields: [String: Any]) -> DiscoveryEntity {
@@ -164,17 +180,21 @@ public enum TelemetryDocuments {
             // `object_id` is what Home Assistant before 2025.10 reads; later releases read `default_entity_id`.
             let objectID = homeAssistantSlug(uniqueID)
             var config: [String: Any] = [
-                "name": name, "unique_id": uniqueID, "object_id": objectID, "default_entity_id": "\(component).\(objectID)",
+                "name": name, "unique_id": uniqueID, "object_id": objectID,
+                "default_entity_id": "\(component).\(objectID)",
                 "device": device, "origin": origin,
             ]
             config.merge(fields) { _, new in new }
-            return DiscoveryEntity(component: component, id: id, config: JSONText.line(config), entityID: "\(component).\(objectID)")
+            return DiscoveryEntity(
+                component: component, id: id, config: JSONText.line(config), entityID: "\(component).\(objectID)")
         }
         let available: [String: Any] = [
             "availability_topic": layout.status, "availability_template": onlineOnly,
             "payload_available": status.online, "payload_not_available": status.offline,
         ]
-        func count(_ id: String, _ name: String, _ template: String, icon: String, enabled: Bool = true) -> DiscoveryEntity {
+        func count(_ id: String, _ name: String, _ template: String, icon: String, enabled: Bool = true)
+            -> DiscoveryEntity
+        {
             var fields = available
             fields.merge([
                 "state_topic": layout.state, "value_template": template, "unit_of_measurement": "people", "icon": icon,
@@ -184,67 +204,115 @@ public enum TelemetryDocuments {
             if !enabled { fields["enabled_by_default"] = false }
             return entity("sensor", id, name, fields)
         }
-        var entities: [DiscoveryEntity] = [count("people", "People", "{{ value_json.people }}", icon: "mdi:account-group")]
+        var entities: [DiscoveryEntity] = [
+            count("people", "People", "{{ value_json.people }}", icon: "mdi:account-group")
+        ]
         let genders: [(key: String, name: String, icon: String)] = [
-            ("male", "Men", "mdi:human-male"), ("female", "Women", "mdi:human-female"), ("unknown", "Gender unknown", "mdi:account-question"),
+            ("male", "Men", "mdi:human-male"), ("female", "Women", "mdi:human-female"),
+            ("unknown", "Gender unknown", "mdi:account-question"),
         ]
         for gender in genders {
-            entities.append(count("gender_\(gender.key)", gender.name, "{{ value_json.gender.\(gender.key) }}", icon: gender.icon))
+            entities.append(
+                count("gender_\(gender.key)", gender.name, "{{ value_json.gender.\(gender.key) }}", icon: gender.icon))
         }
-        let groups: [(key: String, id: String, name: String)] = AgeGroup.allCases.map { group in
-            let range = group.label.dropFirst().dropLast()
-            return ("['\(group.label)']", range.replacingOccurrences(of: "-", with: "_"), "Age \(range)")
-        } + [(".unknown", "unknown", "Age unknown")]
+        let groups: [(key: String, id: String, name: String)] =
+            AgeGroup.allCases.map { group in
+                let range = group.label.dropFirst().dropLast()
+                return ("['\(group.label)']", range.replacingOccurrences(of: "-", with: "_"), "Age \(range)")
+            } + [(".unknown", "unknown", "Age unknown")]
         for group in groups {
-            entities.append(count("age_\(group.id)", group.name, "{{ value_json.age_groups\(group.key) }}",
-                                  icon: group.id == "unknown" ? "mdi:help-circle-outline" : "mdi:cake-variant"))
+            entities.append(
+                count(
+                    "age_\(group.id)", group.name, "{{ value_json.age_groups\(group.key) }}",
+                    icon: group.id == "unknown" ? "mdi:help-circle-outline" : "mdi:cake-variant"))
         }
         for gender in genders {
             for group in groups {
-                let name = gender.key == "unknown" ? "Gender unknown, \(group.name.lowercased())" : "\(gender.name), \(group.name.lowercased())"
-                entities.append(count("gender_\(gender.key)_age_\(group.id)", name,
-                                      "{{ value_json.gender_age.\(gender.key)\(group.key) }}", icon: gender.icon, enabled: false))
+                let name =
+                    gender.key == "unknown"
+                    ? "Gender unknown, \(group.name.lowercased())" : "\(gender.name), \(group.name.lowercased())"
+                entities.append(
+                    count(
+                        "gender_\(gender.key)_age_\(group.id)", name,
+                        "{{ value_json.gender_age.\(gender.key)\(group.key) }}", icon: gender.icon, enabled: false))
             }
         }
         var inView = available
-        inView.merge(["state_topic": layout.state, "value_template": "{{ value_json.in_view }}", "unit_of_measurement": "people",
-                      "icon": "mdi:account-eye",
-                      "state_class": "measurement", "json_attributes_topic": layout.state,
-                      "json_attributes_template": windowAttributes]) { _, new in new }
+        inView.merge([
+            "state_topic": layout.state, "value_template": "{{ value_json.in_view }}", "unit_of_measurement": "people",
+            "icon": "mdi:account-eye",
+            "state_class": "measurement", "json_attributes_topic": layout.state,
+            "json_attributes_template": windowAttributes,
+        ]) { _, new in new }
         entities.append(entity("sensor", "in_view", "People in view", inView))
-        for (key, name) in [("median", "Median dwell time"), ("mean", "Mean dwell time"), ("max", "Longest dwell time")] {
+        for (key, name) in [
+            ("median", "Median dwell time"), ("mean", "Mean dwell time"), ("max", "Longest dwell time"),
+        ] {
             var fields = available
-            fields.merge(["state_topic": layout.state, "value_template": "{{ value_json.dwell_seconds.\(key) }}",
-                          "unit_of_measurement": "s", "device_class": "duration", "state_class": "measurement", "icon": "mdi:timer-outline",
-                          "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes]) { _, new in new }
+            fields.merge([
+                "state_topic": layout.state, "value_template": "{{ value_json.dwell_seconds.\(key) }}",
+                "unit_of_measurement": "s", "device_class": "duration", "state_class": "measurement",
+                "icon": "mdi:timer-outline",
+                "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes,
+            ]) { _, new in new }
             entities.append(entity("sensor", "dwell_\(key)", name, fields))
         }
-        entities.append(entity("binary_sensor", "connected", "Connected", [
-            "state_topic": layout.status, "value_template": "{{ 'ON' if value == '\(status.online)' else 'OFF' }}",
-            "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "icon": "mdi:lan-connect",
-        ]))
+        entities.append(
+            entity(
+                "binary_sensor", "connected", "Connected",
+                [
+                    "state_topic": layout.status,
+                    "value_template": "{{ 'ON' if value == '\(status.online)' else 'OFF' }}",
+                    "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "icon": "mdi:lan-connect",
+                ]))
         // Health reports come every mqtt.health_interval seconds (retained, for fleet views): three missed ones expire the value.
         let expiry = Int(max(60, (3 * healthInterval).rounded(.up)))
         // People in the last hour: for the device's main card. The rest: diagnostics.
         // Dropped windows only grows (it counts since the offline buffer was made).
-        let health: [(id: String, name: String, template: String, unit: String, deviceClass: String?, icon: String,
-                      stateClass: String, diagnostic: Bool)] = [
-            ("people_last_hour", "People in the last hour", "{{ value_json.last_hour.people }}", "people", nil, "mdi:account-clock",
-             "measurement", false),
-            ("cpu", "CPU", "{{ value_json.cpu_percent }}", "%", nil, "mdi:cpu-64-bit", "measurement", true),
-            ("temperature", "Temperature", "{{ value_json.temperature_c }}", "°C", "temperature", "mdi:thermometer", "measurement", true),
-            ("inference_time", "Inference time", "{{ value_json.inference_ms }}", "ms", "duration", "mdi:timer-sand", "measurement", true),
-            ("memory", "Memory", "{{ value_json.memory_mib }}", "MiB", "data_size", "mdi:memory", "measurement", true),
-            ("analysis_rate", "Analysis rate", "{{ value_json.analysis_rate.effective }}", "analyses/s", nil, "mdi:speedometer",
-             "measurement", true),
-            ("buffered_windows", "Buffered windows", "{{ value_json.buffer.windows }}", "windows", nil, "mdi:tray-full", "measurement", true),
-            ("dropped_windows", "Dropped windows", "{{ value_json.buffer.dropped_windows }}", "windows", nil, "mdi:tray-remove",
-             "total_increasing", true),
-        ]
+        let health:
+            [(
+                id: String, name: String, template: String, unit: String, deviceClass: String?, icon: String,
+                stateClass: String, diagnostic: Bool
+            )] = [
+                (
+                    "people_last_hour", "People in the last hour", "{{ value_json.last_hour.people }}", "people", nil,
+                    "mdi:account-clock",
+                    "measurement", false
+                ),
+                ("cpu", "CPU", "{{ value_json.cpu_percent }}", "%", nil, "mdi:cpu-64-bit", "measurement", true),
+                (
+                    "temperature", "Temperature", "{{ value_json.temperature_c }}", "°C", "temperature",
+                    "mdi:thermometer", "measurement", true
+                ),
+                (
+                    "inference_time", "Inference time", "{{ value_json.inference_ms }}", "ms", "duration",
+                    "mdi:timer-sand", "measurement", true
+                ),
+                (
+                    "memory", "Memory", "{{ value_json.memory_mib }}", "MiB", "data_size", "mdi:memory", "measurement",
+                    true
+                ),
+                (
+                    "analysis_rate", "Analysis rate", "{{ value_json.analysis_rate.effective }}", "analyses/s", nil,
+                    "mdi:speedometer",
+                    "measurement", true
+                ),
+                (
+                    "buffered_windows", "Buffered windows", "{{ value_json.buffer.windows }}", "windows", nil,
+                    "mdi:tray-full", "measurement", true
+                ),
+                (
+                    "dropped_windows", "Dropped windows", "{{ value_json.buffer.dropped_windows }}", "windows", nil,
+                    "mdi:tray-remove",
+                    "total_increasing", true
+                ),
+            ]
         for item in health {
             var fields = available
-            fields.merge(["state_topic": layout.health, "value_template": item.template, "unit_of_measurement": item.unit,
-                          "state_class": item.stateClass, "icon": item.icon, "expire_after": expiry]) { _, new in new }
+            fields.merge([
+                "state_topic": layout.health, "value_template": item.template, "unit_of_measurement": item.unit,
+                "state_class": item.stateClass, "icon": item.icon, "expire_after": expiry,
+            ]) { _, new in new }
             if item.diagnostic { fields["entity_category"] = "diagnostic" }
             if let deviceClass = item.deviceClass { fields["device_class"] = deviceClass }
             entities.append(entity("sensor", item.id, item.name, fields))

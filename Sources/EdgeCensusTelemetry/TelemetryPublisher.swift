@@ -53,9 +53,11 @@ public final class TelemetryPublisher: Sendable {
     private let connectedFlag = Mutex(false)
     private let stopping = Mutex(false)
 
-    public init(settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
-                healthInterval: Double = 60, discoveryRecord: String? = nil, identityRecord: String? = nil,
-                participants: [any MQTTParticipant] = [], logger: AgentLogger) throws(MQTTError) {
+    public init(
+        settings: MQTTSettings, layout: TopicLayout, kAnonymity: Int, discovery: Bool, version: String,
+        healthInterval: Double = 60, discoveryRecord: String? = nil, identityRecord: String? = nil,
+        participants: [any MQTTParticipant] = [], logger: AgentLogger
+    ) throws(MQTTError) {
         let will = MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.offline, qos: 1, retain: true)
         client = try MQTTClient(settings: settings, will: will)
         self.layout = layout
@@ -80,27 +82,38 @@ public final class TelemetryPublisher: Sendable {
             switch event {
             case .connected:
                 connectedFlag.withLock { $0 = true }
-                logger.info("connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
+                logger.info(
+                    "connected to \(settings.host):\(settings.port) (MQTT \(settings.protocolVersion.rawValue))")
                 // Online, then what the participants publish on a connect (health,
                 // the configuration's state: small and awaited by dashboards), then
                 // the dozens of discovery configs, each a round trip.
-                await send(MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
+                await send(
+                    MQTTMessage(topic: layout.status, text: TelemetryDocuments.status.online, qos: 1, retain: true))
                 for participant in participants { await participant.connected(client: client) }
                 await announce()
             case .refused(let reason):
-                logger.error("the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL")
+                logger.error(
+                    "the broker \(settings.host):\(settings.port) refused the connection: \(reason); check mqtt.username, mqtt.password_file and the broker's ACL"
+                )
             case .disconnected(let reason):
-                let wasConnected = connectedFlag.withLock { state in defer { state = false }; return state }
+                let wasConnected = connectedFlag.withLock { state in
+                    defer { state = false }; return state
+                }
                 if wasConnected && !stopping.withLock({ $0 }) {
-                    logger.warning("lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
+                    logger.warning(
+                        "lost the broker \(settings.host):\(settings.port) (\(reason)); counting goes on, reconnecting")
                 }
             case .problem(let problem):
-                let hint = problem.kind == .tls
+                let hint =
+                    problem.kind == .tls
                     ? "; check mqtt.tls.ca_file (and the client certificate) against the broker's certificate" : ""
-                logger.error("MQTT connection to \(settings.host):\(settings.port) failed: \(problem.text)\(hint); retrying")
+                logger.error(
+                    "MQTT connection to \(settings.host):\(settings.port) failed: \(problem.text)\(hint); retrying")
             case .subscribed(_, let granted):
                 if granted.contains(where: { $0 >= 128 }) {
-                    logger.warning("the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL")
+                    logger.warning(
+                        "the broker refused the subscription to \(layout.homeAssistantStatus); discovery is republished only on reconnect. Check the broker's ACL"
+                    )
                 }
             case .message(let message):
                 if message.topic == layout.homeAssistantStatus {
@@ -138,18 +151,26 @@ public final class TelemetryPublisher: Sendable {
         if !previous.isEmpty {
             var cleared = true
             for kind in ["status", "state", "health", "config/state"] {
-                if !(await send(MQTTMessage(topic: previous + "/" + kind, text: "", qos: 1, retain: true))) { cleared = false }
+                if !(await send(MQTTMessage(topic: previous + "/" + kind, text: "", qos: 1, retain: true))) {
+                    cleared = false
+                }
             }
             guard cleared else {
-                logger.warning("could not clear the retained topics of \(previous) (this agent published there before it became \(layout.base)); tried again at the next connect")
+                logger.warning(
+                    "could not clear the retained topics of \(previous) (this agent published there before it became \(layout.base)); tried again at the next connect"
+                )
                 return
             }
-            logger.info("cleared the retained status, state, health and config/state of \(previous): this agent publishes as \(layout.base) now")
+            logger.info(
+                "cleared the retained status, state, health and config/state of \(previous): this agent publishes as \(layout.base) now"
+            )
         }
         do {
             try AtomicFile.replace(identityRecord, with: layout.base + "\n")
         } catch {
-            logger.warning("cannot remember the topic base in \(identityRecord) (\(error)); a later id change cannot clear this one's topics")
+            logger.warning(
+                "cannot remember the topic base in \(identityRecord) (\(error)); a later id change cannot clear this one's topics"
+            )
         }
     }
 
@@ -159,8 +180,10 @@ public final class TelemetryPublisher: Sendable {
 
     private func publishDiscovery() async {
         for entity in discoveryEntities {
-            await send(MQTTMessage(topic: layout.discovery(component: entity.component, entity: entity.id), text: entity.config,
-                                   qos: 1, retain: true))
+            await send(
+                MQTTMessage(
+                    topic: layout.discovery(component: entity.component, entity: entity.id), text: entity.config,
+                    qos: 1, retain: true))
         }
     }
 
@@ -175,21 +198,28 @@ public final class TelemetryPublisher: Sendable {
         for topic in stale {
             await send(MQTTMessage(topic: topic, text: "", qos: 1, retain: true))
         }
-        if !stale.isEmpty { logger.info("cleared \(stale.count) Home Assistant discovery config(s) this agent no longer announces") }
+        if !stale.isEmpty {
+            logger.info("cleared \(stale.count) Home Assistant discovery config(s) this agent no longer announces")
+        }
         guard previous != current else { return }
         do {
             try AtomicFile.replace(discoveryRecord, with: current.map { $0 + "\n" }.joined())
         } catch {
-            logger.warning("cannot remember the discovery topics in \(discoveryRecord) (\(error)); stale ones may linger after a rename")
+            logger.warning(
+                "cannot remember the discovery topics in \(discoveryRecord) (\(error)); stale ones may linger after a rename"
+            )
         }
     }
 
     /// Publishes a finished window on `counts` (QoS 1, not retained) and `state`
     /// (retained); returns the broker's acknowledgement of the counts message.
     @discardableResult
-    public func publish(_ window: CountWindow, replayed: Bool = false) async throws(MQTTError) -> PublishAcknowledgement {
-        try await publish(document: TelemetryDocuments.counts(window, device: layout.device, kAnonymity: kAnonymity, replayed: replayed),
-                          replayed: replayed)
+    public func publish(_ window: CountWindow, replayed: Bool = false) async throws(MQTTError) -> PublishAcknowledgement
+    {
+        try await publish(
+            document: TelemetryDocuments.counts(
+                window, device: layout.device, kAnonymity: kAnonymity, replayed: replayed),
+            replayed: replayed)
     }
 
     /// Publishes a counts document as stored (from the offline buffer): on `counts`,
@@ -202,8 +232,10 @@ public final class TelemetryPublisher: Sendable {
     }
 
     public func publishHealth(_ health: TelemetryDocuments.Health, at time: Double) async {
-        await send(MQTTMessage(topic: layout.health, text: TelemetryDocuments.health(health, device: layout.device, at: time),
-                               qos: 1, retain: true))
+        await send(
+            MQTTMessage(
+                topic: layout.health, text: TelemetryDocuments.health(health, device: layout.device, at: time),
+                qos: 1, retain: true))
     }
 
     /// Says `stopped` (retained) and disconnects cleanly, so that the will is not sent.

@@ -1,7 +1,7 @@
-import EdgeCensusSupport
 public import EdgeCensusBuffer
 public import EdgeCensusCounting
 public import EdgeCensusLogging
+import EdgeCensusSupport
 import Foundation
 
 /// Gets every window to the broker, eventually and once per `(device, seq)` as far
@@ -36,9 +36,12 @@ public actor WindowDelivery: MQTTParticipant {
     /// it was away waits for the replay (marked `"replayed": true`), even when the
     /// broker is back by the time this runs.
     public func deliver(_ window: CountWindow, live: Bool = true) async {
-        let document = TelemetryDocuments.counts(window, device: publisher.layout.device, kAnonymity: publisher.kAnonymity, replayed: false)
+        let document = TelemetryDocuments.counts(
+            window, device: publisher.layout.device, kAnonymity: publisher.kAnonymity, replayed: false)
         if let dropped = ring.append(sequence: window.sequence, payload: Array(document.utf8)) {
-            logger.warning("the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)")
+            logger.warning(
+                "the offline buffer is full: dropped the \(dropped.count) oldest unsent window(s), seq \(dropped.firstSequence)–\(dropped.lastSequence)"
+            )
             windowEnds = windowEnds.filter { $0.key < dropped.firstSequence || $0.key > dropped.lastSequence }
         }
         windowEnds[window.sequence] = window.end
@@ -105,7 +108,11 @@ public actor WindowDelivery: MQTTParticipant {
             await send(sequence: sequence, document: Self.markedReplayed(stored), replayed: true)
             replayed += 1
             // Paced; a rate above 1000/s means as fast as acknowledgements come.
-            if replayInterval >= 0.001 { try? await Task.sleep(for: .seconds(replayInterval)) } else { await Task.yield() }
+            if replayInterval >= 0.001 {
+                try? await Task.sleep(for: .seconds(replayInterval))
+            } else {
+                await Task.yield()
+            }
         }
         if replayed > 0 { logger.info("replayed \(replayed) buffered window(s); \(ring.pendingCount) left") }
     }
@@ -121,7 +128,8 @@ public actor WindowDelivery: MQTTParticipant {
         do {
             let ack = try await publisher.publish(document: document, replayed: replayed)
             guard ack.isSuccess else {
-                logger.warning("the broker refused window \(sequence) (reason code \(ack.reasonCode)); it stays buffered")
+                logger.warning(
+                    "the broker refused window \(sequence) (reason code \(ack.reasonCode)); it stays buffered")
                 return
             }
             ring.acknowledge(sequence: sequence)
@@ -140,16 +148,21 @@ public actor WindowDelivery: MQTTParticipant {
         if let range = text.range(of: live), text.range(of: live, range: range.upperBound..<text.endIndex) == nil {
             return text.replacingCharacters(in: range, with: "\"replayed\":true")
         }
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any] else { return text }
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any] else {
+            return text
+        }
         object["replayed"] = true
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data(stored)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data(stored)
         return String(decoding: data, as: UTF8.self)
     }
 
     private func endOfWindow(_ sequence: UInt64) -> Double? {
         guard let stored = ring.payload(of: sequence),
-              let object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any],
-              let end = object["window_end"] as? String, let seconds = InternetTime.seconds(end) else { return nil }
+            let object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any],
+            let end = object["window_end"] as? String, let seconds = InternetTime.seconds(end)
+        else { return nil }
         windowEnds[sequence] = seconds
         return seconds
     }

@@ -67,10 +67,12 @@ public struct ClassifierSpec: Sendable, Equatable {
     /// Nil: the net's calibrated log-odds alone (weight 1 / temperature).
     public var genderWeight: Double?
 
-    public init(model: String, weights: String? = nil, modelSHA256: String? = nil, weightsSHA256: String? = nil,
-                inputWidth: Int, inputHeight: Int, colorOrder: ColorOrder, mean: [Double], scale: Double,
-                labels: [String]? = nil, ageValues: [Double]? = nil, crop: FaceCrop, temperature: Double = 1,
-                outputs: [ClassifierOutput] = [], ageSpread: Double? = nil, genderWeight: Double? = nil) {
+    public init(
+        model: String, weights: String? = nil, modelSHA256: String? = nil, weightsSHA256: String? = nil,
+        inputWidth: Int, inputHeight: Int, colorOrder: ColorOrder, mean: [Double], scale: Double,
+        labels: [String]? = nil, ageValues: [Double]? = nil, crop: FaceCrop, temperature: Double = 1,
+        outputs: [ClassifierOutput] = [], ageSpread: Double? = nil, genderWeight: Double? = nil
+    ) {
         self.model = model
         self.weights = weights
         self.modelSHA256 = modelSHA256
@@ -92,8 +94,10 @@ public struct ClassifierSpec: Sendable, Equatable {
     /// What the net says of a face: a gender, an age, or both.
     public var gives: (gender: Bool, age: Bool) {
         if !outputs.isEmpty {
-            return (outputs.contains { if case .genderProbabilities = $0.kind { true } else { false } },
-                    outputs.contains { $0.kind == .ageYears })
+            return (
+                outputs.contains { if case .genderProbabilities = $0.kind { true } else { false } },
+                outputs.contains { $0.kind == .ageYears }
+            )
         }
         if ageValues != nil { return (false, true) }
         let genders = (labels ?? []).compactMap { Gender(rawValue: $0.lowercased()) }
@@ -127,15 +131,17 @@ public struct ClassifierSpec: Sendable, Equatable {
     /// Levi & Hassner's gender_net: 227x227 BGR, order [male, female]. Their weights
     /// are not shipped: `weights` is the user's `gender_net.caffemodel`.
     public static func leviHassnerGender(weights: String) -> ClassifierSpec {
-        ClassifierSpec(model: "levi-hassner/gender_deploy.prototxt", weights: weights, inputWidth: 227,
-                       inputHeight: 227, colorOrder: .bgr, mean: leviHassnerMeanBGR, scale: 1,
-                       labels: ["male", "female"], crop: .box(margin: 0.15))
+        ClassifierSpec(
+            model: "levi-hassner/gender_deploy.prototxt", weights: weights, inputWidth: 227,
+            inputHeight: 227, colorOrder: .bgr, mean: leviHassnerMeanBGR, scale: 1,
+            labels: ["male", "female"], crop: .box(margin: 0.15))
     }
 
     /// Levi & Hassner's age_net: 227x227 BGR, the eight Adience groups.
     public static func leviHassnerAge(weights: String) -> ClassifierSpec {
-        ClassifierSpec(model: "levi-hassner/age_deploy.prototxt", weights: weights, inputWidth: 227,
-                       inputHeight: 227, colorOrder: .bgr, mean: leviHassnerMeanBGR, scale: 1,
-                       labels: AgeGroup.allCases.map(\.label), crop: .box(margin: 0.15))
+        ClassifierSpec(
+            model: "levi-hassner/age_deploy.prototxt", weights: weights, inputWidth: 227,
+            inputHeight: 227, colorOrder: .bgr, mean: leviHassnerMeanBGR, scale: 1,
+            labels: AgeGroup.allCases.map(\.label), crop: .box(margin: 0.15))
     }
 }

@@ -23,7 +23,8 @@ struct DlibDeserializer {
         offset += 1
         let size = Int(control & 0x0F)
         guard size <= 8, control & 0x70 == 0 else {
-            throw .malformedModel(path: path, reason: "bad integer control byte 0x\(String(control, radix: 16)) at offset \(offset - 1)")
+            throw .malformedModel(
+                path: path, reason: "bad integer control byte 0x\(String(control, radix: 16)) at offset \(offset - 1)")
         }
         guard offset + size <= bytes.count else { throw truncated("an integer") }
         var magnitude: UInt64 = 0

@@ -20,7 +20,12 @@ public enum FaceAnnotation {
         let scale = max(0.45, Double(min(image.width, image.height)) / 900)
         for analysis in analyses {
             let face = analysis.observation
-            let color = switch face.gender { case .male: maleColor; case .female: femaleColor; case nil: unknownColor }
+            let color =
+                switch face.gender {
+                case .male: maleColor;
+                case .female: femaleColor;
+                case nil: unknownColor
+                }
             canvas.drawRectangle(face.box, color: color, thickness: thickness)
             let textHeight = Int(scale * 30) + 8
             let y = face.box.y >= textHeight ? face.box.y - textHeight : face.box.y + face.box.height

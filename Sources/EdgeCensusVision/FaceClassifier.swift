@@ -16,12 +16,16 @@ public final class FaceClassifier {
     }
 
     /// Loads the network a spec names (relative paths resolve against the models directory).
-    public static func load(_ spec: ClassifierSpec, from models: ModelDirectory, role: String) throws(VisionError) -> FaceClassifier {
+    public static func load(_ spec: ClassifierSpec, from models: ModelDirectory, role: String) throws(VisionError)
+        -> FaceClassifier
+    {
         guard spec.inputWidth > 0, spec.inputHeight > 0 else {
-            throw .invalidSpecification(key: "\(role).input_size", reason: "must be positive, got \(spec.inputWidth)x\(spec.inputHeight)")
+            throw .invalidSpecification(
+                key: "\(role).input_size", reason: "must be positive, got \(spec.inputWidth)x\(spec.inputHeight)")
         }
         guard spec.inputWidth == spec.inputHeight else {
-            throw .invalidSpecification(key: "\(role).input_size", reason: "face crops are square: give equal width and height")
+            throw .invalidSpecification(
+                key: "\(role).input_size", reason: "face crops are square: give equal width and height")
         }
         guard spec.mean.count == 3 else {
             throw .invalidSpecification(key: "\(role).mean", reason: "needs 3 values, got \(spec.mean.count)")
@@ -32,10 +36,12 @@ public final class FaceClassifier {
             network = try .onnx(path: model)
         } else {
             guard let configuredWeights = spec.weights else {
-                throw .invalidSpecification(key: "\(role).weights",
-                                            reason: "\(model) is a Caffe definition: name its .caffemodel in 'weights'")
+                throw .invalidSpecification(
+                    key: "\(role).weights",
+                    reason: "\(model) is a Caffe definition: name its .caffemodel in 'weights'")
             }
-            let weights = try models.verifiedFile(configuredWeights, role: "\(role) weights", expectedSHA256: spec.weightsSHA256)
+            let weights = try models.verifiedFile(
+                configuredWeights, role: "\(role) weights", expectedSHA256: spec.weightsSHA256)
             network = try .caffe(prototxt: model, weights: weights)
         }
         return FaceClassifier(spec: spec, network: network)
@@ -74,12 +80,15 @@ public final class FaceClassifier {
             switch output.kind {
             case .ageYears:
                 guard numbers.count == 1, let age = numbers.first, age.isFinite else {
-                    throw .unexpectedOutput(model: network.name, reason: "output \(output.name): \(numbers.count) values, one age expected")
+                    throw .unexpectedOutput(
+                        model: network.name, reason: "output \(output.name): \(numbers.count) values, one age expected")
                 }
                 reading.ageYears = age
             case .genderProbabilities(let labels):
                 guard numbers.count == labels.count else {
-                    throw .unexpectedOutput(model: network.name, reason: "output \(output.name): \(numbers.count) values for \(labels.count) labels")
+                    throw .unexpectedOutput(
+                        model: network.name,
+                        reason: "output \(output.name): \(numbers.count) values for \(labels.count) labels")
                 }
                 reading.gender = Self.normalised(numbers)
             }
@@ -92,7 +101,8 @@ public final class FaceClassifier {
         let output = try network.forward(blob).values.map(Double.init)
         let expected = spec.ageValues?.count ?? spec.labels?.count ?? output.count
         guard output.count == expected else {
-            throw .unexpectedOutput(model: network.name, reason: "\(output.count) outputs, but the specification names \(expected)")
+            throw .unexpectedOutput(
+                model: network.name, reason: "\(output.count) outputs, but the specification names \(expected)")
         }
         return Self.normalised(output)
     }
@@ -129,12 +139,14 @@ public struct NetReading: Sendable, Equatable {
             guard let a, let b else { return a ?? b }
             return zip(a, b).map { ($0 + $1) / 2 }
         }
-        let age: Double? = switch (ageYears, other.ageYears) {
-        case (let a?, let b?): (a + b) / 2
-        case (let a, let b): a ?? b
-        }
-        return NetReading(gender: mean(gender, other.gender), ageProbabilities: mean(ageProbabilities, other.ageProbabilities),
-                          ageYears: age)
+        let age: Double? =
+            switch (ageYears, other.ageYears) {
+            case (let a?, let b?): (a + b) / 2
+            case (let a, let b): a ?? b
+            }
+        return NetReading(
+            gender: mean(gender, other.gender), ageProbabilities: mean(ageProbabilities, other.ageProbabilities),
+            ageYears: age)
     }
 }
 
@@ -169,7 +181,8 @@ public enum ClassifierReading {
             if case .genderProbabilities(let labels) = output.kind { labels } else { nil }
         }.first
         guard let labels = named ?? spec.labels, !labels.isEmpty else {
-            throw .invalidSpecification(key: "\(role).labels", reason: "a gender classifier needs labels, e.g. [female, male]")
+            throw .invalidSpecification(
+                key: "\(role).labels", reason: "a gender classifier needs labels, e.g. [female, male]")
         }
         var genders: [Gender] = []
         for label in labels {
@@ -187,7 +200,8 @@ public enum ClassifierReading {
     public static func validateAge(_ spec: ClassifierSpec, role: String) throws(VisionError) {
         if spec.outputs.contains(where: { $0.kind == .ageYears }) {
             guard let spread = spec.ageSpread, spread > 0, spread.isFinite else {
-                throw .invalidSpecification(key: "\(role).age_spread", reason: "an age in years needs the spread of its error (above 0)")
+                throw .invalidSpecification(
+                    key: "\(role).age_spread", reason: "an age in years needs the spread of its error (above 0)")
             }
             return
         }
@@ -196,11 +210,17 @@ public enum ClassifierReading {
             return
         case (nil, .some(let labels)) where !labels.isEmpty:
             for label in labels where AgeGroup(label: label) == nil {
-                throw .invalidSpecification(key: "\(role).labels",
-                                            reason: "'\(label)' is not an Adience group (\(AgeGroup.allCases.map(\.label).joined(separator: " ")))")
+                throw .invalidSpecification(
+                    key: "\(role).labels",
+                    reason:
+                        "'\(label)' is not an Adience group (\(AgeGroup.allCases.map(\.label).joined(separator: " ")))")
             }
         default:
-            throw .invalidSpecification(key: role, reason: "an age classifier needs either age_values (one age per output) or labels (Adience groups), not both")
+            throw .invalidSpecification(
+                key: role,
+                reason:
+                    "an age classifier needs either age_values (one age per output) or labels (Adience groups), not both"
+            )
         }
     }
 
@@ -219,7 +239,8 @@ public enum ClassifierReading {
         for (probability, label) in zip(probabilities, labels) {
             if label == .male { male += probability } else { female += probability }
         }
-        return male >= female ? GenderReading(gender: .male, confidence: male) : GenderReading(gender: .female, confidence: female)
+        return male >= female
+            ? GenderReading(gender: .male, confidence: male) : GenderReading(gender: .female, confidence: female)
     }
 
     /// log(P(male) / P(female)), bounded so that a saturated net gives a finite value.
@@ -236,7 +257,9 @@ public enum ClassifierReading {
     public static func groupProbabilities(_ probabilities: [Double], spec: ClassifierSpec) -> [Double] {
         var groups = [Double](repeating: 0, count: AgeGroup.allCases.count)
         if let values = spec.ageValues {
-            for (probability, value) in zip(probabilities, values) { groups[AgeGroup(age: value).rawValue] += probability }
+            for (probability, value) in zip(probabilities, values) {
+                groups[AgeGroup(age: value).rawValue] += probability
+            }
         } else {
             for (probability, label) in zip(probabilities, spec.labels ?? []) {
                 if let group = AgeGroup(label: label) { groups[group.rawValue] += probability }

@@ -41,8 +41,9 @@ public struct DetectedFace: Sendable, Equatable {
 
     /// The same face in an image shifted by `offset` (framed by a border).
     func shifted(by offset: Point) -> DetectedFace {
-        DetectedFace(box: Box(x: box.x + offset.x, y: box.y + offset.y, width: box.width, height: box.height),
-                     confidence: confidence, landmarks: landmarks?.map { Point(x: $0.x + offset.x, y: $0.y + offset.y) })
+        DetectedFace(
+            box: Box(x: box.x + offset.x, y: box.y + offset.y, width: box.width, height: box.height),
+            confidence: confidence, landmarks: landmarks?.map { Point(x: $0.x + offset.x, y: $0.y + offset.y) })
     }
 }
 
@@ -69,10 +70,13 @@ public final class FaceDetector: FaceFinding {
     public var forwardSeconds: Double { network.forwardSeconds }
 
     /// Loads the detector from the models directory (checksums verified).
-    public static func load(from models: ModelDirectory, settings: DetectionSettings) throws(VisionError) -> FaceDetector {
+    public static func load(from models: ModelDirectory, settings: DetectionSettings) throws(VisionError)
+        -> FaceDetector
+    {
         let prototxt = try models.verifiedFile("face-detector/deploy-opencv.prototxt", role: "face detector definition")
-        let weights = try models.verifiedFile("face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel",
-                                              role: "face detector weights")
+        let weights = try models.verifiedFile(
+            "face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel",
+            role: "face detector weights")
         return FaceDetector(network: try .caffe(prototxt: prototxt, weights: weights), settings: settings)
     }
 
@@ -103,8 +107,10 @@ public final class FaceDetector: FaceFinding {
             let r = output.values[(row * 7)..<(row * 7 + 7)].map(Double.init)
             let confidence = r[2]
             guard confidence >= settings.confidenceThreshold, confidence <= 1 else { continue }
-            let box = Box(x: r[3] * width, y: r[4] * height, width: (r[5] - r[3]) * width, height: (r[6] - r[4]) * height)
-                .clipped(width: width, height: height)
+            let box = Box(
+                x: r[3] * width, y: r[4] * height, width: (r[5] - r[3]) * width, height: (r[6] - r[4]) * height
+            )
+            .clipped(width: width, height: height)
             guard min(box.width, box.height) >= Double(settings.minFaceSize) else { continue }
             faces.append(DetectedFace(box: box, confidence: confidence))
         }

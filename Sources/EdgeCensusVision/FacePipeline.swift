@@ -1,5 +1,5 @@
-import Foundation
 import COpenCV
+import Foundation
 
 /// Where the landmark predictor looks for a face, relative to the detector's box.
 /// The SSD's box is taller than wide and sits high on the face, while dlib's
@@ -101,30 +101,37 @@ public struct FaceObservation: Sendable, Equatable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         box = try container.decode(PixelBox.self, forKey: .box)
         detectionConfidence = try container.decode(Double.self, forKey: .detectionConfidence)
-        (likelyGender, genderDecided) = try Self.decodeAnswer(container, .gender, .likelyGender, as: "gender", Gender.init(rawValue:))
+        (likelyGender, genderDecided) = try Self.decodeAnswer(
+            container, .gender, .likelyGender, as: "gender", Gender.init(rawValue:))
         genderConfidence = try container.decode(Double.self, forKey: .genderConfidence)
         age = try container.decode(Double.self, forKey: .age)
-        (likelyAgeGroup, ageDecided) = try Self.decodeAnswer(container, .ageGroup, .likelyAgeGroup, as: "age group", AgeGroup.init(label:))
+        (likelyAgeGroup, ageDecided) = try Self.decodeAnswer(
+            container, .ageGroup, .likelyAgeGroup, as: "age group", AgeGroup.init(label:))
         ageConfidence = try container.decode(Double.self, forKey: .ageConfidence)
     }
 
     /// An answer and whether it was decided: the key's value, or, when that is
     /// "unknown", the likelier answer under `likelyKey`.
-    private static func decodeAnswer<Answer>(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys,
-                                             _ likelyKey: CodingKeys, as what: String,
-                                             _ parse: (String) -> Answer?) throws -> (Answer, Bool) {
+    private static func decodeAnswer<Answer>(
+        _ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys,
+        _ likelyKey: CodingKeys, as what: String,
+        _ parse: (String) -> Answer?
+    ) throws -> (Answer, Bool) {
         let text = try container.decode(String.self, forKey: key)
         let decided = text != "unknown"
         let likely = decided ? text : try container.decode(String.self, forKey: likelyKey)
         guard let answer = parse(likely) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "unknown \(what) \(likely)")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: container, debugDescription: "unknown \(what) \(likely)")
         }
         return (answer, decided)
     }
 
-    public init(box: PixelBox, detectionConfidence: Double, gender: Gender, genderConfidence: Double,
-                age: Double, ageGroup: AgeGroup, ageConfidence: Double,
-                genderDecided: Bool = true, ageDecided: Bool = true) {
+    public init(
+        box: PixelBox, detectionConfidence: Double, gender: Gender, genderConfidence: Double,
+        age: Double, ageGroup: AgeGroup, ageConfidence: Double,
+        genderDecided: Bool = true, ageDecided: Bool = true
+    ) {
         self.box = box
         self.detectionConfidence = detectionConfidence
         self.likelyGender = gender
@@ -180,16 +187,21 @@ public final class FacePipeline {
     /// The net the age comes from.
     public var ageClassifier: FaceClassifier { classifiers[ageSource] }
 
-    public convenience init(detector: any FaceFinding, landmarks: ShapePredictor?, genderClassifier: FaceClassifier,
-                            ageClassifier: FaceClassifier, settings: PipelineSettings) throws(VisionError) {
-        try self.init(detector: detector, landmarks: landmarks, classifiers: [genderClassifier, ageClassifier],
-                      roles: [("classification.gender", true, false), ("classification.age", false, true)], settings: settings)
+    public convenience init(
+        detector: any FaceFinding, landmarks: ShapePredictor?, genderClassifier: FaceClassifier,
+        ageClassifier: FaceClassifier, settings: PipelineSettings
+    ) throws(VisionError) {
+        try self.init(
+            detector: detector, landmarks: landmarks, classifiers: [genderClassifier, ageClassifier],
+            roles: [("classification.gender", true, false), ("classification.age", false, true)], settings: settings)
     }
 
     /// `roles`: per classifier, the configuration key it was named under and whether
     /// its gender and its age are used. Exactly one net gives the age.
-    public init(detector: any FaceFinding, landmarks: ShapePredictor?, classifiers: [FaceClassifier],
-                roles: [(key: String, gender: Bool, age: Bool)], settings: PipelineSettings) throws(VisionError) {
+    public init(
+        detector: any FaceFinding, landmarks: ShapePredictor?, classifiers: [FaceClassifier],
+        roles: [(key: String, gender: Bool, age: Bool)], settings: PipelineSettings
+    ) throws(VisionError) {
         precondition(classifiers.count == roles.count, "one role per classifier")
         self.detector = detector
         self.landmarks = landmarks
@@ -200,7 +212,9 @@ public final class FacePipeline {
         for (index, (classifier, role)) in zip(classifiers, roles).enumerated() {
             if role.gender { labels[index] = try ClassifierReading.validateGender(classifier.spec, role: role.key) }
             if role.age {
-                guard ageSource == nil else { throw .invalidSpecification(key: role.key, reason: "the age comes from one net only") }
+                guard ageSource == nil else {
+                    throw .invalidSpecification(key: role.key, reason: "the age comes from one net only")
+                }
                 try ClassifierReading.validateAge(classifier.spec, role: role.key)
                 ageSource = index
             }
@@ -209,11 +223,15 @@ public final class FacePipeline {
             }
         }
         guard let ageSource, !labels.isEmpty else {
-            throw .invalidSpecification(key: "classification", reason: "a pipeline needs a net for the gender and one for the age")
+            throw .invalidSpecification(
+                key: "classification", reason: "a pipeline needs a net for the gender and one for the age")
         }
-        if labels.count > 1, let unweighted = labels.keys.sorted().first(where: { classifiers[$0].spec.genderWeight == nil }) {
-            throw .invalidSpecification(key: "\(roles[unweighted].key).gender_weight",
-                                        reason: "a gender fused from several nets needs each net's weight")
+        if labels.count > 1,
+            let unweighted = labels.keys.sorted().first(where: { classifiers[$0].spec.genderWeight == nil })
+        {
+            throw .invalidSpecification(
+                key: "\(roles[unweighted].key).gender_weight",
+                reason: "a gender fused from several nets needs each net's weight")
         }
         self.ageSource = ageSource
         genderLabels = labels
@@ -224,9 +242,11 @@ public final class FacePipeline {
     public var summary: String {
         let detectorName: String
         if let yunet = detector as? YuNetDetector {
-            detectorName = "YuNet \(yunet.inputWidth)x\(yunet.inputHeight)\(yunet.settings.fitToImage ? " (frames at their aspect)" : ""), score ≥ \(yunet.settings.scoreThreshold)"
+            detectorName =
+                "YuNet \(yunet.inputWidth)x\(yunet.inputHeight)\(yunet.settings.fitToImage ? " (frames at their aspect)" : ""), score ≥ \(yunet.settings.scoreThreshold)"
         } else if let ssd = detector as? FaceDetector {
-            detectorName = "res10 SSD " + (ssd.settings.keepAspect ? "at the frame's aspect, longer side 300" : "300x300")
+            detectorName =
+                "res10 SSD " + (ssd.settings.keepAspect ? "at the frame's aspect, longer side 300" : "300x300")
         } else {
             detectorName = "\(type(of: detector))"
         }
@@ -246,8 +266,10 @@ public final class FacePipeline {
     /// Loads every model the configuration names, verifying checksums. A set with a
     /// `model-set.json` that names roles brings its detector and, unless the
     /// configuration names its own nets, its nets and how their answers are combined.
-    public static func load(from models: ModelDirectory, gender: ClassifierSpec = .dlibGender,
-                            age: ClassifierSpec = .dlibAge, settings: PipelineSettings = PipelineSettings()) throws(VisionError) -> FacePipeline {
+    public static func load(
+        from models: ModelDirectory, gender: ClassifierSpec = .dlibGender,
+        age: ClassifierSpec = .dlibAge, settings: PipelineSettings = PipelineSettings()
+    ) throws(VisionError) -> FacePipeline {
         let manifest = try ModelSetManifest.load(from: models)
         let setRoles = manifest?.classifiers()
         var settings = settings
@@ -272,14 +294,18 @@ public final class FacePipeline {
             plan = [(gender, "classification.gender", true, false), (age, "classification.age", false, true)]
         }
         var landmarks: ShapePredictor?
-        if settings.detectorLandmarkTemplate == nil, plan.contains(where: { if case .aligned = $0.spec.crop { true } else { false } }) {
-            let path = try models.verifiedFile("dlib-cydral/shape_predictor_5_face_landmarks.dat", role: "face landmark model")
+        if settings.detectorLandmarkTemplate == nil,
+            plan.contains(where: { if case .aligned = $0.spec.crop { true } else { false } })
+        {
+            let path = try models.verifiedFile(
+                "dlib-cydral/shape_predictor_5_face_landmarks.dat", role: "face landmark model")
             landmarks = try ShapePredictor(contentsOf: path)
         }
         var classifiers: [FaceClassifier] = []
         for entry in plan { classifiers.append(try .load(entry.spec, from: models, role: entry.key)) }
-        let pipeline = try FacePipeline(detector: detector, landmarks: landmarks, classifiers: classifiers,
-                                        roles: plan.map { ($0.key, $0.gender, $0.age) }, settings: settings)
+        let pipeline = try FacePipeline(
+            detector: detector, landmarks: landmarks, classifiers: classifiers,
+            roles: plan.map { ($0.key, $0.gender, $0.age) }, settings: settings)
         releaseFreedHeapPages()
         return pipeline
     }
@@ -304,7 +330,9 @@ public final class FacePipeline {
     /// debug picture. Landmarks never leave the process otherwise.
     public func analyseInDetail(_ image: Image, timings: inout StageTimings) throws(VisionError) -> [FaceAnalysis] {
         let found = try detectFaces(in: image, timings: &timings)
-        return try found.faces.indices.map { index throws(VisionError) in try classify(index, of: found, timings: &timings) }
+        return try found.faces.indices.map { index throws(VisionError) in
+            try classify(index, of: found, timings: &timings)
+        }
     }
 
     /// The faces one frame holds, found but not yet classified: the agent asks the
@@ -331,13 +359,16 @@ public final class FacePipeline {
     }
 
     /// Step two of `analyse`: classifies one of the faces found.
-    public func classify(_ index: Int, of found: FoundFaces, timings: inout StageTimings) throws(VisionError) -> FaceAnalysis {
+    public func classify(_ index: Int, of found: FoundFaces, timings: inout StageTimings) throws(VisionError)
+        -> FaceAnalysis
+    {
         timings.faces += 1
         var analysis = try classify(found.detected[index], in: found.source, timings: &timings)
         // Report in the frame's own coordinates.
         analysis.observation.box = found.faces[index]
         analysis.landmarks = analysis.landmarks?.map { Point(x: $0.x - found.offset.x, y: $0.y - found.offset.y) }
-        analysis.detectorLandmarks = found.detected[index].shifted(by: Point(x: -found.offset.x, y: -found.offset.y)).landmarks
+        analysis.detectorLandmarks =
+            found.detected[index].shifted(by: Point(x: -found.offset.x, y: -found.offset.y)).landmarks
         return analysis
     }
 
@@ -360,7 +391,8 @@ public final class FacePipeline {
         var faces = try detector.faces(in: framed).filter { $0.box.intersection(photo).area >= 0.5 * $0.box.area }
         for face in plain {
             let shifted = face.shifted(by: offset)
-            let touchesEdge = face.box.x < 1 || face.box.y < 1 || face.box.x + face.box.width > Double(image.width) - 1
+            let touchesEdge =
+                face.box.x < 1 || face.box.y < 1 || face.box.x + face.box.width > Double(image.width) - 1
                 || face.box.y + face.box.height > Double(image.height) - 1
             if let twin = faces.firstIndex(where: { $0.box.overlapOfSmaller(shifted.box) >= 0.5 }) {
                 if !touchesEdge { faces[twin] = shifted }
@@ -375,16 +407,20 @@ public final class FacePipeline {
     /// (mapped onto dlib's five points through `settings.detectorLandmarkTemplate`)
     /// where the set says they align as well, else the shape predictor's.
     public func landmarks(of face: DetectedFace, in image: Image) -> [Point]? {
-        if let template = settings.detectorLandmarkTemplate, let points = face.landmarks, points.count == template.count {
+        if let template = settings.detectorLandmarkTemplate, let points = face.landmarks, points.count == template.count
+        {
             return FaceChip.fivePoints(fromDetector: points, template: template)
         }
         guard let landmarks else { return nil }
         let box = face.box, side = box.width * settings.alignment.scale
         let centre = Point(x: box.centre.x, y: box.centre.y + settings.alignment.shift * box.height)
-        return landmarks.landmarks(in: image, box: Box(x: centre.x - side / 2, y: centre.y - side / 2, width: side, height: side))
+        return landmarks.landmarks(
+            in: image, box: Box(x: centre.x - side / 2, y: centre.y - side / 2, width: side, height: side))
     }
 
-    private func classify(_ face: DetectedFace, in image: Image, timings: inout StageTimings) throws(VisionError) -> FaceAnalysis {
+    private func classify(_ face: DetectedFace, in image: Image, timings: inout StageTimings) throws(VisionError)
+        -> FaceAnalysis
+    {
         var clock = ContinuousClock.now
         let points = landmarks(of: face, in: image)
         timings.align += (ContinuousClock.now - clock).seconds
@@ -392,7 +428,8 @@ public final class FacePipeline {
         var readings: [NetReading] = []
         var ageChip: Image?
         for (index, classifier) in classifiers.enumerated() {
-            let (reading, chip) = try read(classifier, labels: genderLabels[index], face: face, landmarks: points, image: image)
+            let (reading, chip) = try read(
+                classifier, labels: genderLabels[index], face: face, landmarks: points, image: image)
             readings.append(reading)
             if index == ageSource { ageChip = chip }
         }
@@ -419,11 +456,13 @@ public final class FacePipeline {
             box: face.box.pixelBox, detectionConfidence: face.confidence, gender: gender.gender,
             genderConfidence: gender.confidence, age: age.age, ageGroup: age.group, ageConfidence: age.confidence,
             genderDecided: gender.confidence >= decision.gender, ageDecided: age.confidence >= decision.age)
-        let quality = FaceQuality(width: face.box.width, turn: points.flatMap(FaceQuality.turn(landmarks:)),
-                                  sharpness: try Self.sharpness(of: ageChip),
-                                  eyeSpan: points.flatMap(FaceQuality.eyeDistance(landmarks:)).map { $0 / max(face.box.width, 1) })
-        observation.evidence = FaceEvidence(genderLogOdds: genderLogOdds, ageDistribution: ageDistribution,
-                                            ageGroupProbabilities: groups, quality: quality, readings: readings)
+        let quality = FaceQuality(
+            width: face.box.width, turn: points.flatMap(FaceQuality.turn(landmarks:)),
+            sharpness: try Self.sharpness(of: ageChip),
+            eyeSpan: points.flatMap(FaceQuality.eyeDistance(landmarks:)).map { $0 / max(face.box.width, 1) })
+        observation.evidence = FaceEvidence(
+            genderLogOdds: genderLogOdds, ageDistribution: ageDistribution,
+            ageGroupProbabilities: groups, quality: quality, readings: readings)
         return FaceAnalysis(observation: observation, landmarks: points)
     }
 
@@ -431,9 +470,15 @@ public final class FacePipeline {
     /// probabilities, temperature-scaled. Several: the sum of each net's raw log-odds
     /// times its weight.
     private func fusedGender(_ readings: [NetReading]) -> (GenderReading, Double) {
-        if genderLabels.count == 1, let (index, labels) = genderLabels.first, classifiers[index].spec.genderWeight == nil {
-            let calibrated = ClassifierReading.calibrated(readings[index].gender ?? [], temperature: classifiers[index].spec.temperature)
-            return (ClassifierReading.gender(from: calibrated, labels: labels), ClassifierReading.maleLogOdds(calibrated, labels: labels))
+        if genderLabels.count == 1, let (index, labels) = genderLabels.first,
+            classifiers[index].spec.genderWeight == nil
+        {
+            let calibrated = ClassifierReading.calibrated(
+                readings[index].gender ?? [], temperature: classifiers[index].spec.temperature)
+            return (
+                ClassifierReading.gender(from: calibrated, labels: labels),
+                ClassifierReading.maleLogOdds(calibrated, labels: labels)
+            )
         }
         var logOdds = 0.0
         for (index, labels) in genderLabels {
@@ -441,7 +486,11 @@ public final class FacePipeline {
             logOdds += (classifiers[index].spec.genderWeight ?? 1 / classifiers[index].spec.temperature) * raw
         }
         let male = 1 / (1 + exp(-logOdds))
-        return (male >= 0.5 ? GenderReading(gender: .male, confidence: male) : GenderReading(gender: .female, confidence: 1 - male), logOdds)
+        return (
+            male >= 0.5
+                ? GenderReading(gender: .male, confidence: male) : GenderReading(gender: .female, confidence: 1 - male),
+            logOdds
+        )
     }
 
     /// The Laplacian variance the quality weights were set on: of a 64x64 chip (the
@@ -456,8 +505,10 @@ public final class FacePipeline {
     /// image's reading is averaged in when the first pass's confidence is below
     /// `mirrorBelow` (for a net that gives a gender, its calibrated gender confidence;
     /// otherwise its age group's).
-    private func read(_ classifier: FaceClassifier, labels: [Gender]?, face: DetectedFace, landmarks: [Point]?,
-                      image: Image) throws(VisionError) -> (NetReading, Image) {
+    private func read(
+        _ classifier: FaceClassifier, labels: [Gender]?, face: DetectedFace, landmarks: [Point]?,
+        image: Image
+    ) throws(VisionError) -> (NetReading, Image) {
         let spec = classifier.spec
         let chip = try FaceChip.cut(for: spec, box: face.box, landmarks: landmarks, from: image)
         let first = try classifier.reading(for: chip)
@@ -465,15 +516,20 @@ public final class FacePipeline {
         if settings.mirrorBelow < 1 {
             let confidence: Double
             if let labels, let gender = first.gender {
-                confidence = ClassifierReading.gender(from: ClassifierReading.calibrated(gender, temperature: spec.temperature),
-                                                      labels: labels).confidence
+                confidence =
+                    ClassifierReading.gender(
+                        from: ClassifierReading.calibrated(gender, temperature: spec.temperature),
+                        labels: labels
+                    ).confidence
             } else if let years = first.ageYears {
                 confidence = ClassifierReading.age(years: years, spread: spec.ageSpread ?? 1).reading.confidence
             } else {
                 let raw = first.ageProbabilities ?? []
                 let group = ClassifierReading.age(from: raw, spec: spec).group
-                confidence = ClassifierReading.groupProbabilities(ClassifierReading.calibrated(raw, temperature: spec.temperature),
-                                                                  spec: spec)[group.rawValue]
+                confidence =
+                    ClassifierReading.groupProbabilities(
+                        ClassifierReading.calibrated(raw, temperature: spec.temperature),
+                        spec: spec)[group.rawValue]
             }
             if confidence >= settings.mirrorBelow { return (first, chip) }
         }

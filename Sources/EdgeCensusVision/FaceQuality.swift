@@ -57,8 +57,10 @@ public struct FaceEvidence: Sendable, Equatable {
     /// `classifiers` order (what `evaluate --debug-dump-readings` writes, for tuning).
     public var readings: [NetReading]
 
-    public init(genderLogOdds: Double, ageDistribution: [Double], ageGroupProbabilities: [Double], quality: FaceQuality,
-                readings: [NetReading] = []) {
+    public init(
+        genderLogOdds: Double, ageDistribution: [Double], ageGroupProbabilities: [Double], quality: FaceQuality,
+        readings: [NetReading] = []
+    ) {
         self.genderLogOdds = genderLogOdds
         self.ageDistribution = ageDistribution
         self.ageGroupProbabilities = ageGroupProbabilities

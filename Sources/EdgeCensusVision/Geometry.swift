@@ -56,8 +56,9 @@ public struct Box: Sendable, Equatable {
     /// The box rounded outwards to whole pixels.
     public var pixelBox: PixelBox {
         let left = Int(x.rounded(.down)), top = Int(y.rounded(.down))
-        return PixelBox(x: left, y: top, width: Int((x + width).rounded(.up)) - left,
-                        height: Int((y + height).rounded(.up)) - top)
+        return PixelBox(
+            x: left, y: top, width: Int((x + width).rounded(.up)) - left,
+            height: Int((y + height).rounded(.up)) - top)
     }
 }
 

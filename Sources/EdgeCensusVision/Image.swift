@@ -37,7 +37,9 @@ public final class Image {
         default: throw .notAnImage(path: path, reason: "not a regular file (a device, pipe or socket)")
         }
         guard Int(status.st_size) <= largestFile else {
-            throw .notAnImage(path: path, reason: "\(status.st_size) bytes, larger than the \(largestFile / 1_048_576) MiB an image file may be")
+            throw .notAnImage(
+                path: path,
+                reason: "\(status.st_size) bytes, larger than the \(largestFile / 1_048_576) MiB an image file may be")
         }
         guard status.st_size > 0 else { throw .notAnImage(path: path, reason: "the file is empty") }
         let bytes: Data
@@ -45,7 +47,8 @@ public final class Image {
             bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code
-            throw .fileUnreadable(path: path, reason: code.map { String(cString: strerror(Int32($0))) } ?? error.localizedDescription)
+            throw .fileUnreadable(
+                path: path, reason: code.map { String(cString: strerror(Int32($0))) } ?? error.localizedDescription)
         }
         do {
             return try decode([UInt8](bytes), maxPixels: maxPixels)
@@ -77,11 +80,16 @@ public final class Image {
 
     /// Copies raw interleaved pixels whose rows are `bytesPerLine` apart (a camera
     /// buffer, which may pad its rows) into a new image.
-    public static func copying(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, channels: Int,
-                               bytesPerLine: Int) throws(VisionError) -> Image {
+    public static func copying(
+        _ bytes: UnsafeRawBufferPointer, width: Int, height: Int, channels: Int,
+        bytesPerLine: Int
+    ) throws(VisionError) -> Image {
         try check(bytes, rows: height, rowBytes: width * channels, bytesPerLine: bytesPerLine)
-        guard let handle = ec_image_create(Int32(width), Int32(height), Int32(channels),
-                                           bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerLine) else {
+        guard
+            let handle = ec_image_create(
+                Int32(width), Int32(height), Int32(channels),
+                bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerLine)
+        else {
             throw .imageOperationFailed(operation: "create", reason: lastError)
         }
         return Image(taking: handle)
@@ -89,21 +97,31 @@ public final class Image {
 
     /// Converts a YUYV 4:2:2 camera buffer (BT.601 limited range, rows `bytesPerLine`
     /// apart) to a BGR image.
-    public static func fromYUYV(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, bytesPerLine: Int) throws(VisionError) -> Image {
+    public static func fromYUYV(_ bytes: UnsafeRawBufferPointer, width: Int, height: Int, bytesPerLine: Int)
+        throws(VisionError) -> Image
+    {
         try check(bytes, rows: height, rowBytes: width * 2, bytesPerLine: bytesPerLine)
-        guard width % 2 == 0 else { throw .imageOperationFailed(operation: "YUYV conversion", reason: "odd width \(width)") }
-        guard let handle = ec_image_from_yuyv(Int32(width), Int32(height),
-                                              bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerLine) else {
+        guard width % 2 == 0 else {
+            throw .imageOperationFailed(operation: "YUYV conversion", reason: "odd width \(width)")
+        }
+        guard
+            let handle = ec_image_from_yuyv(
+                Int32(width), Int32(height),
+                bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytesPerLine)
+        else {
             throw .imageOperationFailed(operation: "YUYV conversion", reason: lastError)
         }
         return Image(taking: handle)
     }
 
-    private static func check(_ bytes: UnsafeRawBufferPointer, rows: Int, rowBytes: Int, bytesPerLine: Int) throws(VisionError) {
+    private static func check(_ bytes: UnsafeRawBufferPointer, rows: Int, rowBytes: Int, bytesPerLine: Int)
+        throws(VisionError)
+    {
         let needed = rows > 0 ? (rows - 1) * bytesPerLine + rowBytes : 0
         guard rows > 0, rowBytes > 0, bytesPerLine >= rowBytes, bytes.baseAddress != nil, bytes.count >= needed else {
-            throw .imageOperationFailed(operation: "create",
-                                        reason: "\(bytes.count) bytes cannot hold \(rows) rows of \(rowBytes) bytes, \(bytesPerLine) apart")
+            throw .imageOperationFailed(
+                operation: "create",
+                reason: "\(bytes.count) bytes cannot hold \(rows) rows of \(rowBytes) bytes, \(bytesPerLine) apart")
         }
     }
 
@@ -129,8 +147,9 @@ public final class Image {
 
     public func resized(width: Int, height: Int, smoothing: Bool = false) throws(VisionError) -> Image {
         try Self.wrap("resize") {
-            ec_image_resize(handle, Int32(width), Int32(height),
-                            Int32(smoothing ? EC_INTERPOLATION_AREA : EC_INTERPOLATION_LINEAR))
+            ec_image_resize(
+                handle, Int32(width), Int32(height),
+                Int32(smoothing ? EC_INTERPOLATION_AREA : EC_INTERPOLATION_LINEAR))
         }
     }
 
@@ -144,10 +163,13 @@ public final class Image {
     }
 
     /// Adds a border: repeated edge pixels, or black.
-    public func padded(top: Int, bottom: Int, left: Int, right: Int, replicatingEdges: Bool) throws(VisionError) -> Image {
+    public func padded(top: Int, bottom: Int, left: Int, right: Int, replicatingEdges: Bool) throws(VisionError)
+        -> Image
+    {
         try Self.wrap("pad") {
-            ec_image_pad(handle, Int32(top), Int32(bottom), Int32(left), Int32(right),
-                         Int32(replicatingEdges ? EC_BORDER_REPLICATE : EC_BORDER_CONSTANT))
+            ec_image_pad(
+                handle, Int32(top), Int32(bottom), Int32(left), Int32(right),
+                Int32(replicatingEdges ? EC_BORDER_REPLICATE : EC_BORDER_CONSTANT))
         }
     }
 
@@ -174,13 +196,15 @@ public final class Image {
     }
 
     func drawRectangle(_ box: PixelBox, color: RGBColor, thickness: Int) {
-        ec_image_draw_rectangle(handle, Int32(box.x), Int32(box.y), Int32(box.width), Int32(box.height),
-                                color.blue, color.green, color.red, Int32(thickness))
+        ec_image_draw_rectangle(
+            handle, Int32(box.x), Int32(box.y), Int32(box.width), Int32(box.height),
+            color.blue, color.green, color.red, Int32(thickness))
     }
 
     func drawDot(at point: Point, radius: Int, color: RGBColor) {
-        ec_image_draw_dot(handle, Int32(point.x.rounded()), Int32(point.y.rounded()), Int32(radius),
-                          color.blue, color.green, color.red)
+        ec_image_draw_dot(
+            handle, Int32(point.x.rounded()), Int32(point.y.rounded()), Int32(radius),
+            color.blue, color.green, color.red)
     }
 
     func drawLabel(_ text: String, x: Int, y: Int, color: RGBColor, scale: Double) {

@@ -39,7 +39,9 @@ public struct ModelDirectory: Sendable {
     /// Finds the models directory: an explicit path; else `$EDGECENSUS_MODELS`; else
     /// `Models/` in the source tree the executable was built in (development); else
     /// the packaged `/usr/share/edgecensus/models`.
-    public static func locate(explicit: String? = nil, executablePath: String = CommandLine.arguments[0]) throws(VisionError) -> ModelDirectory {
+    public static func locate(explicit: String? = nil, executablePath: String = CommandLine.arguments[0])
+        throws(VisionError) -> ModelDirectory
+    {
         if let explicit { return try ModelDirectory(path: explicit) }
         if let fromEnvironment = ProcessInfo.processInfo.environment["EDGECENSUS_MODELS"], !fromEnvironment.isEmpty {
             return try ModelDirectory(path: fromEnvironment)
@@ -57,13 +59,16 @@ public struct ModelDirectory: Sendable {
         where FileManager.default.fileExists(atPath: (candidate as NSString).appendingPathComponent(manifestName)) {
             return try ModelDirectory(path: candidate)
         }
-        throw .fileNotFound(path: candidates.last!, role: "models directory (set models.directory or EDGECENSUS_MODELS)")
+        throw .fileNotFound(
+            path: candidates.last!, role: "models directory (set models.directory or EDGECENSUS_MODELS)")
     }
 
     /// Resolves a configured path against the directory, checks that the file exists,
     /// and verifies its checksum: against `expectedSHA256` when the configuration gives
     /// one, else against the manifest when the file is listed there.
-    public func verifiedFile(_ configured: String, role: String, expectedSHA256: String? = nil) throws(VisionError) -> String {
+    public func verifiedFile(_ configured: String, role: String, expectedSHA256: String? = nil) throws(VisionError)
+        -> String
+    {
         let full = configured.hasPrefix("/") ? configured : (path as NSString).appendingPathComponent(configured)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else {
@@ -74,7 +79,9 @@ public struct ModelDirectory: Sendable {
         if let expected {
             let actual = try VerifiedChecksums.shared.digest(of: full)
             guard actual == expected else {
-                let source = expectedSHA256 != nil ? "the configuration" : (path as NSString).appendingPathComponent(Self.manifestName)
+                let source =
+                    expectedSHA256 != nil
+                    ? "the configuration" : (path as NSString).appendingPathComponent(Self.manifestName)
                 throw .checksumMismatch(path: full, expected: expected, actual: actual, manifest: source)
             }
         }

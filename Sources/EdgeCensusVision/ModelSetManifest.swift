@@ -108,7 +108,9 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
     public var age: AgeRole?
 
     /// The default set's nets, which a set's roles may name beside its own.
-    public static let presetNets: [String: ClassifierSpec] = ["dlib-cydral-gender": .dlibGender, "dlib-cydral-age": .dlibAge]
+    public static let presetNets: [String: ClassifierSpec] = [
+        "dlib-cydral-gender": .dlibGender, "dlib-cydral-age": .dlibAge,
+    ]
 
     /// The set's manifest, or nil when the directory has none (the default set).
     /// A manifest that cannot be read, or describes something that cannot work, is an error naming what.
@@ -134,35 +136,50 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
 
     /// What cannot work as written, or nil.
     public var problem: String? {
-        guard schema == Self.schemaName else { return "schema '\(schema)', expected \(Self.schemaName) (made by a newer EdgeCensus?)" }
+        guard schema == Self.schemaName else {
+            return "schema '\(schema)', expected \(Self.schemaName) (made by a newer EdgeCensus?)"
+        }
         func inputProblem(_ input: Input, _ role: String) -> String? {
             guard (1...4096).contains(input.width), (1...4096).contains(input.height) else {
                 return "\(role): input \(input.width)x\(input.height), expected sides of 1 to 4096"
             }
-            guard input.mean.count == 3, input.scale > 0, input.scale.isFinite else { return "\(role): input needs 3 means and a scale above 0" }
+            guard input.mean.count == 3, input.scale > 0, input.scale.isFinite else {
+                return "\(role): input needs 3 means and a scale above 0"
+            }
             return nil
         }
         if let detector {
             guard detector.kind == "yunet" else { return "detector kind '\(detector.kind)', expected yunet" }
             guard detector.input.width % 32 == 0, detector.input.height % 32 == 0 else {
-                return "detector: input \(detector.input.width)x\(detector.input.height); YuNet's sides must be multiples of 32"
+                return
+                    "detector: input \(detector.input.width)x\(detector.input.height); YuNet's sides must be multiples of 32"
             }
             if let problem = inputProblem(detector.input, "detector") { return problem }
             if let frames = detector.frames {
                 if frames.width < 32 || frames.height < 32 || frames.width % 32 != 0 || frames.height % 32 != 0
-                    || frames.width > 4096 || frames.height > 4096 {
-                    return "detector: frames \(frames.width)x\(frames.height); YuNet's sides must be multiples of 32, up to 4096"
+                    || frames.width > 4096 || frames.height > 4096
+                {
+                    return
+                        "detector: frames \(frames.width)x\(frames.height); YuNet's sides must be multiples of 32, up to 4096"
                 }
-                if let score = frames.scoreThreshold, !(0...1).contains(score) { return "detector: frames.score_threshold \(score), expected 0 to 1" }
+                if let score = frames.scoreThreshold, !(0...1).contains(score) {
+                    return "detector: frames.score_threshold \(score), expected 0 to 1"
+                }
             }
-            if let alignment = detector.alignment, !(0.5...2).contains(alignment.scale) || !(-0.5...0.5).contains(alignment.shift) {
-                return "detector: alignment scale \(alignment.scale) and shift \(alignment.shift), expected 0.5 to 2 and -0.5 to 0.5"
+            if let alignment = detector.alignment,
+                !(0.5...2).contains(alignment.scale) || !(-0.5...0.5).contains(alignment.shift)
+            {
+                return
+                    "detector: alignment scale \(alignment.scale) and shift \(alignment.shift), expected 0.5 to 2 and -0.5 to 0.5"
             }
             if let template = detector.landmarkTemplate,
-               template.count != 5 || template.contains(where: { $0.count != 2 || !$0.allSatisfy(\.isFinite) }) {
+                template.count != 5 || template.contains(where: { $0.count != 2 || !$0.allSatisfy(\.isFinite) })
+            {
                 return "detector: landmark_template needs five [x, y] points"
             }
-            for (name, value) in [("score_threshold", detector.scoreThreshold), ("nms_threshold", detector.nmsThreshold)] {
+            for (name, value) in [
+                ("score_threshold", detector.scoreThreshold), ("nms_threshold", detector.nmsThreshold),
+            ] {
                 if let value, !(0...1).contains(value) { return "detector: \(name) \(value), expected 0 to 1" }
             }
         }
@@ -170,9 +187,15 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         for net in nets {
             guard ids.insert(net.id).inserted else { return "net id '\(net.id)' appears twice" }
             if let problem = inputProblem(net.input, "net \(net.id)") { return problem }
-            guard ["box", "aligned"].contains(net.crop.kind) else { return "net \(net.id): crop '\(net.crop.kind)', expected box or aligned" }
-            if let trim = net.crop.trimTop, !(0..<1).contains(trim) { return "net \(net.id): trim_top \(trim), expected 0 to below 1" }
-            if let square = net.crop.square, square != "pad-black" { return "net \(net.id): square '\(square)', expected pad-black" }
+            guard ["box", "aligned"].contains(net.crop.kind) else {
+                return "net \(net.id): crop '\(net.crop.kind)', expected box or aligned"
+            }
+            if let trim = net.crop.trimTop, !(0..<1).contains(trim) {
+                return "net \(net.id): trim_top \(trim), expected 0 to below 1"
+            }
+            if let square = net.crop.square, square != "pad-black" {
+                return "net \(net.id): square '\(square)', expected pad-black"
+            }
             guard !net.outputs.isEmpty else { return "net \(net.id): no outputs" }
             for output in net.outputs {
                 switch output.kind {
@@ -190,13 +213,18 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
             let known = Set(nets.map(\.id)).union(Self.presetNets.keys)
             guard !gender.nets.isEmpty else { return "gender: names no net" }
             for id in gender.nets.map(\.net) + [age.net] where !known.contains(id) {
-                return "'\(id)' is neither a net of the set nor one of \(Self.presetNets.keys.sorted().joined(separator: ", "))"
+                return
+                    "'\(id)' is neither a net of the set nor one of \(Self.presetNets.keys.sorted().joined(separator: ", "))"
             }
             for source in gender.nets where !source.weight.isFinite {
                 return "gender: net \(source.net)'s weight is not a number"
             }
-            if let net = nets.first(where: { $0.id == age.net }), net.outputs.contains(where: { $0.kind == "age-years" }) {
-                guard let spread = age.spread, spread > 0, spread.isFinite else { return "age: net \(age.net) gives years: give its spread (above 0)" }
+            if let net = nets.first(where: { $0.id == age.net }),
+                net.outputs.contains(where: { $0.kind == "age-years" })
+            {
+                guard let spread = age.spread, spread > 0, spread.isFinite else {
+                    return "age: net \(age.net) gives years: give its spread (above 0)"
+                }
             }
         } else if gender != nil || age != nil {
             return "gender and age: give both roles, or neither"
@@ -228,12 +256,15 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
 
     /// How one of the set's nets is run: its file, checksum, input, crop and outputs.
     public static func spec(for net: Net) -> ClassifierSpec {
-        ClassifierSpec(model: net.file, modelSHA256: net.sha256, inputWidth: net.input.width, inputHeight: net.input.height,
-                       colorOrder: net.input.colorOrder, mean: net.input.mean, scale: net.input.scale, crop: net.crop.faceCrop,
-                       outputs: net.outputs.map { output in
-                           ClassifierOutput(name: output.name, kind: output.kind == "age-years"
-                                            ? .ageYears : .genderProbabilities(labels: output.labels ?? []))
-                       })
+        ClassifierSpec(
+            model: net.file, modelSHA256: net.sha256, inputWidth: net.input.width, inputHeight: net.input.height,
+            colorOrder: net.input.colorOrder, mean: net.input.mean, scale: net.input.scale, crop: net.crop.faceCrop,
+            outputs: net.outputs.map { output in
+                ClassifierOutput(
+                    name: output.name,
+                    kind: output.kind == "age-years"
+                        ? .ageYears : .genderProbabilities(labels: output.labels ?? []))
+            })
     }
 
     /// Every file the manifest names with its expected sha256.
@@ -244,7 +275,11 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
     /// `nets[0].id`, as the file's keys are written.
     private static func keyPath(_ path: [any CodingKey]) -> String {
         path.reduce(into: "") { text, key in
-            if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + key.stringValue
+            }
         }
     }
 
@@ -255,7 +290,8 @@ public struct ModelSetManifest: Sendable, Equatable, Decodable {
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "'\(keyPath(context.codingPath))': \(context.debugDescription)"
         case DecodingError.dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "'\(keyPath(context.codingPath))': \(context.debugDescription)"
+            return context.codingPath.isEmpty
+                ? "not valid JSON" : "'\(keyPath(context.codingPath))': \(context.debugDescription)"
         default:
             return "\(error)"
         }

@@ -52,9 +52,10 @@ public final class NeuralNetwork {
         for _ in 0..<2 {
             let status = blob.values.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { out in
-                    ec_net_forward(handle, input.baseAddress, Int32(blob.batch), Int32(blob.channels),
-                                   Int32(blob.height), Int32(blob.width), out.baseAddress, out.count, &count,
-                                   &shape, &dims)
+                    ec_net_forward(
+                        handle, input.baseAddress, Int32(blob.batch), Int32(blob.channels),
+                        Int32(blob.height), Int32(blob.width), out.baseAddress, out.count, &count,
+                        &shape, &dims)
                 }
             }
             guard status == 0 else { throw .unexpectedOutput(model: name, reason: Image.lastError) }
@@ -82,9 +83,10 @@ extension NeuralNetwork {
                 blob.values.withUnsafeBufferPointer { input in
                     namedOutput.withUnsafeMutableBufferPointer { out in
                         counts.withUnsafeMutableBufferPointer { sizes in
-                            ec_net_forward_named(handle, input.baseAddress, Int32(blob.batch), Int32(blob.channels),
-                                                 Int32(blob.height), Int32(blob.width), pointers, Int32(names.count),
-                                                 out.baseAddress, out.count, sizes.baseAddress)
+                            ec_net_forward_named(
+                                handle, input.baseAddress, Int32(blob.batch), Int32(blob.channels),
+                                Int32(blob.height), Int32(blob.width), pointers, Int32(names.count),
+                                out.baseAddress, out.count, sizes.baseAddress)
                         }
                     }
                 }
@@ -104,7 +106,9 @@ extension NeuralNetwork {
 }
 
 /// Calls `body` with the strings as a C array of C strings.
-private func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result) -> Result {
+private func withCStrings<Result>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> Result)
+    -> Result
+{
     let copies = strings.map { strdup($0) }
     defer { copies.forEach { free($0) } }
     let pointers = copies.map { UnsafePointer<CChar>($0) }

@@ -43,8 +43,9 @@ public struct ShapePredictor: Sendable {
         // array per tree or per leaf (there are 112 500 leaves in the 5-point model).
         var cascades = try reader.array { (r: inout DlibDeserializer) throws(VisionError) -> Cascade in
             let treeCount = try r.count()
-            var cascade = Cascade(anchors: [], deltas: [], splitFirst: [], splitSecond: [], splitThreshold: [],
-                                  leafValues: [], treeCount: treeCount, splitsPerTree: 0, leavesPerTree: 0)
+            var cascade = Cascade(
+                anchors: [], deltas: [], splitFirst: [], splitSecond: [], splitThreshold: [],
+                leafValues: [], treeCount: treeCount, splitsPerTree: 0, leavesPerTree: 0)
             for tree in 0..<treeCount {
                 let splitCount = try r.count()
                 if tree == 0 {
@@ -67,7 +68,9 @@ public struct ShapePredictor: Sendable {
                 }
                 guard try r.count() == cascade.leavesPerTree else { throw Self.unexpectedTree(path) }
                 for _ in 0..<cascade.leavesPerTree {
-                    guard try r.floatMatrix(into: &cascade.leafValues) == shapeLength else { throw Self.unexpectedTree(path) }
+                    guard try r.floatMatrix(into: &cascade.leafValues) == shapeLength else {
+                        throw Self.unexpectedTree(path)
+                    }
                 }
             }
             return cascade
@@ -84,16 +87,19 @@ public struct ShapePredictor: Sendable {
             throw .malformedModel(path: path, reason: "unexpected bytes after the model at offset \(reader.offset)")
         }
         guard cascades.count == anchors.count, anchors.count == deltas.count else {
-            throw .malformedModel(path: path, reason: "cascade counts disagree (\(cascades.count), \(anchors.count), \(deltas.count))")
+            throw .malformedModel(
+                path: path, reason: "cascade counts disagree (\(cascades.count), \(anchors.count), \(deltas.count))")
         }
         for level in cascades.indices {
             let pixelCount = deltas[level].count
             guard anchors[level].count == pixelCount,
-                  anchors[level].allSatisfy({ $0 >= 0 && $0 < shapeLength / 2 }) else {
+                anchors[level].allSatisfy({ $0 >= 0 && $0 < shapeLength / 2 })
+            else {
                 throw .malformedModel(path: path, reason: "cascade \(level) has bad pixel anchors")
             }
             guard cascades[level].splitFirst.allSatisfy({ $0 < pixelCount }),
-                  cascades[level].splitSecond.allSatisfy({ $0 < pixelCount }) else {
+                cascades[level].splitSecond.allSatisfy({ $0 < pixelCount })
+            else {
                 throw .malformedModel(path: path, reason: "cascade \(level) holds a tree of an unexpected shape")
             }
             cascades[level].anchors = anchors[level]
@@ -121,7 +127,9 @@ public struct ShapePredictor: Sendable {
             for cascade in cascades {
                 // Map the sampled pixels from the initial shape onto the current one.
                 let similarity = AffineTransform.similarity(from: initialPoints, to: points(current)).matrix
-                let (a, b, c, d) = (Float(similarity[0]), Float(similarity[1]), Float(similarity[3]), Float(similarity[4]))
+                let (a, b, c, d) = (
+                    Float(similarity[0]), Float(similarity[1]), Float(similarity[3]), Float(similarity[4])
+                )
                 features = [Float](repeating: 0, count: cascade.deltas.count)
                 for index in cascade.deltas.indices {
                     let delta = cascade.deltas[index], anchor = cascade.anchors[index]
@@ -131,7 +139,8 @@ public struct ShapePredictor: Sendable {
                     let py = Int((top + Double(ny) * spanY + 0.5).rounded(.down))
                     guard px >= 0, py >= 0, px < width, py < height else { continue }
                     let offset = py * stride + px * channels
-                    features[index] = channels == 3
+                    features[index] =
+                        channels == 3
                         ? Float((Int(pixels[offset]) + Int(pixels[offset + 1]) + Int(pixels[offset + 2])) / 3)
                         : Float(pixels[offset])
                 }
@@ -140,7 +149,8 @@ public struct ShapePredictor: Sendable {
                     var node = 0
                     while node < cascade.splitsPerTree {
                         let split = splitBase + node
-                        let difference = features[Int(cascade.splitFirst[split])] - features[Int(cascade.splitSecond[split])]
+                        let difference =
+                            features[Int(cascade.splitFirst[split])] - features[Int(cascade.splitSecond[split])]
                         node = difference > cascade.splitThreshold[split] ? 2 * node + 1 : 2 * node + 2
                     }
                     let leafBase = (tree * cascade.leavesPerTree + node - cascade.splitsPerTree) * shapeLength

@@ -1,6 +1,6 @@
-import EdgeCensusBench
 import ArgumentParser
 import EdgeCensusAgent
+import EdgeCensusBench
 import EdgeCensusBuffer
 import EdgeCensusCapture
 import EdgeCensusConfiguration
@@ -60,13 +60,18 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "How many timed runs.")
     var runs = 30
 
-    @Option(name: .long, help: "OpenCV threads (default: the configuration's classification.threads, else OpenCV's own).")
+    @Option(
+        name: .long, help: "OpenCV threads (default: the configuration's classification.threads, else OpenCV's own).")
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp("Measure the agent on this video instead of a photo.", valueName: "file"))
     var video: String?
 
-    @Option(name: .long, help: "With --video: seconds of real-time play at each throttled rate (default 15); with --static-scene: seconds measured (default 60).")
+    @Option(
+        name: .long,
+        help:
+            "With --video: seconds of real-time play at each throttled rate (default 15); with --static-scene: seconds measured (default 60)."
+    )
     var seconds: Double?
 
     @Flag(name: .long, help: "Measure the agent on an empty room seen by a camera-like source.")
@@ -75,7 +80,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "With --static-scene: the camera's frames per second.")
     var fps = 10.0
 
-    @Option(name: .long, help: ArgumentHelp("Measure publishing to this MQTT broker instead.", valueName: "host[:port]"))
+    @Option(
+        name: .long, help: ArgumentHelp("Measure publishing to this MQTT broker instead.", valueName: "host[:port]"))
     var mqtt: String?
 
     @Option(name: .long, help: "With --mqtt: messages per measurement.")
@@ -105,12 +111,19 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         guard runs > 0, messages > 0 else { throw ValidationError("--runs and --messages must be positive.") }
         if buffer {
-            guard photo == nil, video == nil else { throw ValidationError("--buffer measures the ring file: no photo or --video with it.") }
+            guard photo == nil, video == nil else {
+                throw ValidationError("--buffer measures the ring file: no photo or --video with it.")
+            }
             return
         }
         if staticScene {
-            guard photo == nil, video == nil, mqtt == nil else { throw ValidationError("--static-scene measures a camera-like source: no photo, --video or --mqtt with it.") }
-            guard fps > 0, fps <= 120, (seconds ?? 60) > 0 else { throw ValidationError("--fps must be from 0 to 120 and --seconds positive.") }
+            guard photo == nil, video == nil, mqtt == nil else {
+                throw ValidationError(
+                    "--static-scene measures a camera-like source: no photo, --video or --mqtt with it.")
+            }
+            guard fps > 0, fps <= 120, (seconds ?? 60) > 0 else {
+                throw ValidationError("--fps must be from 0 to 120 and --seconds positive.")
+            }
             return
         }
         guard [photo, video, mqtt].compactMap({ $0 }).count == 1 else {
@@ -149,8 +162,9 @@ struct BenchCommand: ParsableCommand {
         settings.host = broker.host
         settings.port = broker.port
         settings.clientID = "edgecensus-bench-fleet-\(getpid())"
-        let simulation = FleetSimulation(devices: devices, prefix: "benchfleet", discoveryPrefix: "benchfleet-homeassistant",
-                                         speed: speed, simulatedSeconds: simulatedHours * 3600)
+        let simulation = FleetSimulation(
+            devices: devices, prefix: "benchfleet", discoveryPrefix: "benchfleet-homeassistant",
+            speed: speed, simulatedSeconds: simulatedHours * 3600)
         let benchmark = FleetScaleBenchmark(simulation: simulation, brokerPID: brokerPid)
         switch blockingWait({ [settings] in try await benchmark.run(settings: settings) }) {
         case .success(let text): print(text)
@@ -176,9 +190,11 @@ struct BenchCommand: ParsableCommand {
             let windows = Mutex([CountWindow]())
             let loop = AgentLoop(
                 pipeline: pipeline, source: try VideoFileSource(path: path, realtime: false),
-                settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: everyFrame,
-                                            tracking: configuration.trackingSettings, motion: ungated, pacing: .recording(start: 0)),
-                sequence: SequenceStore(path: scratch + "/sequence", now: 0), emit: { window in windows.withLock { $0.append(window) } })
+                settings: AgentLoopSettings(
+                    device: "bench", windowLength: 3600, kAnonymity: 0, throttle: everyFrame,
+                    tracking: configuration.trackingSettings, motion: ungated, pacing: .recording(start: 0)),
+                sequence: SequenceStore(path: scratch + "/sequence", now: 0),
+                emit: { window in windows.withLock { $0.append(window) } })
             let startWall = inputs.now(), startCPU = inputs.processCPUTime(), startForward = pipeline.forwardSeconds
             try loop.run(until: StopRequest())
             let wall = inputs.now() - startWall, cpu = inputs.processCPUTime() - startCPU
@@ -187,16 +203,25 @@ struct BenchCommand: ParsableCommand {
             let work = loop.classificationWork
             print("OpenCV \(OpenCVRuntime.version), \(OpenCVRuntime.threadCount) thread(s); \(path)")
             print("models: \(pipeline.summary)")
-            print(String(format: "every frame analysed: %.2f frames/s (%d frames), %.1f ms CPU per frame (%.0f %% of one core)",
-                         Double(frames) / wall, frames, cpu / Double(frames) * 1000, cpu / wall * 100))
-            print(String(format: "per frame: %.2f ms in all, %.2f ms in the nets' forward passes (%.0f %%), %.2f ms the pipeline's own "
-                         + "(decode, resize, blobs, landmarks, crops, tracking: %.1f %% of the forward time)",
-                         wall / Double(frames) * 1000, forward / Double(frames) * 1000, forward / wall * 100,
-                         (wall - forward) / Double(frames) * 1000, (wall - forward) / max(forward, 1e-9) * 100))
-            print(String(format: "faces: %d classified, %d not (settled people): %.1f %% of the classification saved",
-                         work.classified, work.skipped, work.savedShare * 100))
+            print(
+                String(
+                    format:
+                        "every frame analysed: %.2f frames/s (%d frames), %.1f ms CPU per frame (%.0f %% of one core)",
+                    Double(frames) / wall, frames, cpu / Double(frames) * 1000, cpu / wall * 100))
+            print(
+                String(
+                    format:
+                        "per frame: %.2f ms in all, %.2f ms in the nets' forward passes (%.0f %%), %.2f ms the pipeline's own "
+                        + "(decode, resize, blobs, landmarks, crops, tracking: %.1f %% of the forward time)",
+                    wall / Double(frames) * 1000, forward / Double(frames) * 1000, forward / wall * 100,
+                    (wall - forward) / Double(frames) * 1000, (wall - forward) / max(forward, 1e-9) * 100))
+            print(
+                String(
+                    format: "faces: %d classified, %d not (settled people): %.1f %% of the classification saved",
+                    work.classified, work.skipped, work.savedShare * 100))
             print("resident memory after the run: " + (ResidentMemory.now().map(\.description) ?? "not readable here"))
-            for line in try MotionGateBenchmark(path: path, pipeline: pipeline, configuration: configuration).measure() { print(line) }
+            for line in try MotionGateBenchmark(path: path, pipeline: pipeline, configuration: configuration).measure()
+            { print(line) }
             // Throttled, with the video played as a camera would deliver it.
             for rate in [1.0, 2.0] {
                 var throttle = configuration.throttle
@@ -206,8 +231,9 @@ struct BenchCommand: ParsableCommand {
                 defer { try? FileManager.default.removeItem(atPath: directory) }
                 let loop = AgentLoop(
                     pipeline: pipeline, source: try VideoFileSource(path: path, realtime: true),
-                    settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
-                                                tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live),
+                    settings: AgentLoopSettings(
+                        device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
+                        tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live),
                     sequence: SequenceStore(path: directory + "/sequence", now: 0), emit: { _ in })
                 let stop = StopRequest()
                 let timer = DispatchSource.makeTimerSource(queue: .global())
@@ -218,9 +244,12 @@ struct BenchCommand: ParsableCommand {
                 try loop.run(until: stop)
                 timer.cancel()
                 let elapsed = inputs.now() - wallStart, used = inputs.processCPUTime() - cpuStart
-                print(String(format: "played in real time at %.0f analyses/s: CPU %.1f %% of one core (effective rate %.2f/s over %.0f s, %.0f %% of it gated)",
-                             rate, used / elapsed * 100, loop.effectiveRate, elapsed, loop.motionGate.gatedShare * 100)
-                      + (ResidentMemory.now().map { ", resident memory \($0.description)" } ?? ""))
+                print(
+                    String(
+                        format:
+                            "played in real time at %.0f analyses/s: CPU %.1f %% of one core (effective rate %.2f/s over %.0f s, %.0f %% of it gated)",
+                        rate, used / elapsed * 100, loop.effectiveRate, elapsed, loop.motionGate.gatedShare * 100)
+                        + (ResidentMemory.now().map { ", resident memory \($0.description)" } ?? ""))
             }
         } catch {
             StandardError.print("edgecensus: \(error)")
@@ -239,9 +268,11 @@ struct BenchCommand: ParsableCommand {
             let windows = Mutex([CountWindow]())
             let loop = AgentLoop(
                 pipeline: pipeline, source: camera,
-                settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: configuration.throttle,
-                                            tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live),
-                sequence: SequenceStore(path: directory + "/sequence", now: 0), emit: { window in windows.withLock { $0.append(window) } })
+                settings: AgentLoopSettings(
+                    device: "bench", windowLength: 3600, kAnonymity: 0, throttle: configuration.throttle,
+                    tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live),
+                sequence: SequenceStore(path: directory + "/sequence", now: 0),
+                emit: { window in windows.withLock { $0.append(window) } })
             let stop = StopRequest()
             let inputs = SystemThrottleInputs()
             // The first seconds (the first frame's detector pass, the nets' first run) are left out.
@@ -259,7 +290,9 @@ struct BenchCommand: ParsableCommand {
             let ended = DispatchSemaphore(value: 0)
             let endTimer = DispatchSource.makeTimerSource(queue: .global())
             endTimer.schedule(deadline: .now() + warmUp + measured)
-            endTimer.setEventHandler { end = (inputs.now(), inputs.processCPUTime()); ended.signal() }
+            endTimer.setEventHandler {
+                end = (inputs.now(), inputs.processCPUTime()); ended.signal()
+            }
             endTimer.resume()
             try loop.run(until: stop)
             ended.wait()
@@ -269,12 +302,18 @@ struct BenchCommand: ParsableCommand {
             let gate = loop.motionGate
             let passes = windows.withLock { $0.reduce(0) { $0 + $1.framesAnalysed } }
             print("OpenCV \(OpenCVRuntime.version), \(OpenCVRuntime.threadCount) thread(s); \(camera.description)")
-            print(String(format: "motion %@ (threshold %.4g, min area %.4g %%), throttle %.4g analyses/s",
-                         configuration.motion.enabled ? "gated" : "off (every allowed analysis runs)",
-                         configuration.motion.threshold, configuration.motion.minAreaPercent, configuration.throttle.maxRateHz))
-            print(String(format: "CPU %.2f %% of one core over %.0f s (after %.0f s of warm-up); %d detector passes in the whole run, %.1f %% of the time gated",
-                         used / elapsed * 100, elapsed, warmUp, passes, gate.gatedShare * 100)
-                  + (ResidentMemory.now().map { "; resident memory \($0.description)" } ?? ""))
+            print(
+                String(
+                    format: "motion %@ (threshold %.4g, min area %.4g %%), throttle %.4g analyses/s",
+                    configuration.motion.enabled ? "gated" : "off (every allowed analysis runs)",
+                    configuration.motion.threshold, configuration.motion.minAreaPercent,
+                    configuration.throttle.maxRateHz))
+            print(
+                String(
+                    format:
+                        "CPU %.2f %% of one core over %.0f s (after %.0f s of warm-up); %d detector passes in the whole run, %.1f %% of the time gated",
+                    used / elapsed * 100, elapsed, warmUp, passes, gate.gatedShare * 100)
+                    + (ResidentMemory.now().map { "; resident memory \($0.description)" } ?? ""))
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(1)
@@ -289,7 +328,8 @@ struct BenchCommand: ParsableCommand {
         settings.clientID = "edgecensus-bench-\(getpid())"
         let before = ResidentMemory.now()
         let outcome = blockingWait { [settings, messages] in
-            try await PublishBenchmark.measure(settings: settings, messages: messages, inFlight: [1, 10], topic: "edgecensus/bench/counts")
+            try await PublishBenchmark.measure(
+                settings: settings, messages: messages, inFlight: [1, 10], topic: "edgecensus/bench/counts")
         }
         switch outcome {
         case .success(let result):
@@ -322,7 +362,9 @@ struct BenchCommand: ParsableCommand {
         settings.host = broker.host
         settings.port = broker.port
         settings.clientID = "edgecensus-bench-\(getpid())"
-        switch blockingWait({ [settings] in try await BufferBenchmark.replay(directory: folder, count: 10_000, settings: settings) }) {
+        switch blockingWait({ [settings] in
+            try await BufferBenchmark.replay(directory: folder, count: 10_000, settings: settings)
+        }) {
         case .success(let line): print(line)
         case .failure(let error):
             StandardError.print("edgecensus: \(error)")

@@ -26,7 +26,8 @@ struct BufferCommand: ParsableCommand {
     }
 
     struct Inspect: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the ring's state and one line per pending window.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the ring's state and one line per pending window.")
 
         @Argument(help: ArgumentHelp("The ring file.", valueName: "file"))
         var file: String
@@ -34,15 +35,20 @@ struct BufferCommand: ParsableCommand {
         func run() throws {
             let ring = try BufferCommand.open(file)
             let sequences = ring.pendingSequences
-            print("\(file): \(ring.capacity) bytes, checkpoint \(ring.recovery.checkpointValid ? "valid" : "missing or damaged")")
-            print("pending windows: \(sequences.count)" + (sequences.isEmpty ? "" : ", seq \(sequences.first!)–\(sequences.last!)")
-                  + ", \(ring.usedBytes) bytes in use")
+            print(
+                "\(file): \(ring.capacity) bytes, checkpoint \(ring.recovery.checkpointValid ? "valid" : "missing or damaged")"
+            )
+            print(
+                "pending windows: \(sequences.count)"
+                    + (sequences.isEmpty ? "" : ", seq \(sequences.first!)–\(sequences.last!)")
+                    + ", \(ring.usedBytes) bytes in use")
             print("highest window number written: \(ring.lastSequence)")
             print("dropped because the ring was full: \(ring.droppedTotal)")
             let recovery = ring.recovery
-            print("skipped: \(recovery.damaged) damaged or torn record(s), \(recovery.outOfRange) with a number out of range; "
-                  + "\(recovery.unreadableBytes) unreadable byte(s) among the pending windows (\(recovery.zeroedBytes) zeroed); "
-                  + "\(recovery.missingNumbers) number(s) missing between them")
+            print(
+                "skipped: \(recovery.damaged) damaged or torn record(s), \(recovery.outOfRange) with a number out of range; "
+                    + "\(recovery.unreadableBytes) unreadable byte(s) among the pending windows (\(recovery.zeroedBytes) zeroed); "
+                    + "\(recovery.missingNumbers) number(s) missing between them")
             if let note = recovery.note { print("note: \(note)") }
             for record in try ring.pendingRecords() {
                 let object = (try? JSONSerialization.jsonObject(with: Data(record.payload))) as? [String: Any]
@@ -54,7 +60,8 @@ struct BufferCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the pending windows as JSON lines, oldest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write the pending windows as JSON lines, oldest first.")
 
         @Argument(help: ArgumentHelp("The ring file.", valueName: "file"))
         var file: String

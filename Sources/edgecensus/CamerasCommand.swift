@@ -16,16 +16,21 @@ struct CamerasListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List the V4L2 cameras with their formats, sizes and frame rates (the default).",
-        discussion: "Use a stable /dev/v4l/by-id/... name as source.device: /dev/videoN numbers can change between boots.")
+        discussion:
+            "Use a stable /dev/v4l/by-id/... name as source.device: /dev/videoN numbers can change between boots.")
 
     func run() throws {
         let devices = V4L2Devices.list()
         guard !devices.isEmpty else {
-            print("No V4L2 cameras found: no /dev/video* device can be opened. Is a camera plugged in, and may this user open it (group 'video')?")
+            print(
+                "No V4L2 cameras found: no /dev/video* device can be opened. Is a camera plugged in, and may this user open it (group 'video')?"
+            )
             return
         }
         for device in devices {
-            print("\(device.path): \(device.card) (driver \(device.driver), \(device.bus))\(device.isCapture ? "" : " — not a capture device")")
+            print(
+                "\(device.path): \(device.card) (driver \(device.driver), \(device.bus))\(device.isCapture ? "" : " — not a capture device")"
+            )
             for name in device.stableNames { print("  also \(name)") }
             for format in device.formats {
                 print("  \(format.fourcc) \(format.description)\(format.emulated ? " (converted by libv4l2)" : "")")
@@ -34,9 +39,12 @@ struct CamerasListCommand: ParsableCommand {
                 }
                 for size in format.sizes { print("    \(size.width)x\(size.height)" + rates(size.rates)) }
                 if let (range, largest) = format.range {
-                    let step = range.widthStep == 1 && range.heightStep == 1 ? "any size" : "steps of \(range.widthStep)x\(range.heightStep)"
-                    print("    \(range.minWidth)x\(range.minHeight) to \(range.maxWidth)x\(range.maxHeight), \(step)"
-                          + (largest.isEmpty ? "" : ";" + rates(largest).dropFirst(2) + " at the largest"))
+                    let step =
+                        range.widthStep == 1 && range.heightStep == 1
+                        ? "any size" : "steps of \(range.widthStep)x\(range.heightStep)"
+                    print(
+                        "    \(range.minWidth)x\(range.minHeight) to \(range.maxWidth)x\(range.maxHeight), \(step)"
+                            + (largest.isEmpty ? "" : ";" + rates(largest).dropFirst(2) + " at the largest"))
                 }
             }
         }
@@ -61,7 +69,8 @@ struct CamerasCheckCommand: ParsableCommand {
               edgecensus cameras check --frames 30 --save-frame /tmp/camera.png
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file whose source.* settings to start from.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Configuration file whose source.* settings to start from.", valueName: "file"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("The camera (overrides source.device).", valueName: "path"))
@@ -85,7 +94,8 @@ struct CamerasCheckCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Give up after this many seconds.", valueName: "seconds"))
     var timeLimit = 30.0
 
-    @Option(name: .long, help: ArgumentHelp("Write the last frame to this image file (.png or .jpg).", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Write the last frame to this image file (.png or .jpg).", valueName: "file"))
     var saveFrame: String?
 
     @Flag(name: .long, help: "Print one JSON document instead of text.")
@@ -104,10 +114,11 @@ struct CamerasCheckCommand: ParsableCommand {
         do {
             let file = ModelOptions.configurationFile(given: config)
             let source = try file.map { try AgentConfiguration.load(file: $0).source } ?? SourceConfiguration()
-            settings = V4L2Camera.Settings(device: device ?? source.device, width: width ?? source.width,
-                                           height: height ?? source.height, fps: fps ?? source.fps,
-                                           format: format.flatMap(V4L2Camera.Format.init(rawValue:))
-                                               ?? V4L2Camera.Format(rawValue: source.format.rawValue) ?? .auto)
+            settings = V4L2Camera.Settings(
+                device: device ?? source.device, width: width ?? source.width,
+                height: height ?? source.height, fps: fps ?? source.fps,
+                format: format.flatMap(V4L2Camera.Format.init(rawValue:))
+                    ?? V4L2Camera.Format(rawValue: source.format.rawValue) ?? .auto)
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(2)
@@ -128,8 +139,9 @@ struct CamerasCheckCommand: ParsableCommand {
                 StandardError.print("edgecensus: cannot save the frame: \(error)")
             }
         }
-        let report = CameraCheckReport(settings: settings, device: device, camera: camera, state: state, result: result,
-                                       lastFrame: last.map { ($0.image.width, $0.image.height) }, saved: saved)
+        let report = CameraCheckReport(
+            settings: settings, device: device, camera: camera, state: state, result: result,
+            lastFrame: last.map { ($0.image.width, $0.image.height) }, saved: saved)
         print(json ? report.json : report.text)
         if result.frames < frames { throw ExitCode(1) }
     }
@@ -155,14 +167,20 @@ struct CameraCheckReport {
         var lines: [String] = []
         let name = device.map { "\($0.card) (driver \($0.driver))" } ?? "device"
         lines.append("\(settings.device): \(name)")
-        lines.append("  configured: \(settings.width)x\(settings.height) at \(Self.number(settings.fps)) fps, format \(settings.format.rawValue)")
+        lines.append(
+            "  configured: \(settings.width)x\(settings.height) at \(Self.number(settings.fps)) fps, format \(settings.format.rawValue)"
+        )
         if let asked = camera.requested {
-            lines.append("  asked for:  \(asked.fourcc) \(asked.width)x\(asked.height)" + (asked.fps.map { " at \(Self.number($0)) fps" } ?? ""))
+            lines.append(
+                "  asked for:  \(asked.fourcc) \(asked.width)x\(asked.height)"
+                    + (asked.fps.map { " at \(Self.number($0)) fps" } ?? ""))
         }
         if let streaming {
-            let adjusted = camera.requested.map { $0.width != streaming.width || $0.height != streaming.height } ?? false
-            lines.append("  streaming:  \(streaming.fourcc) \(streaming.width)x\(streaming.height) at \(Self.number(streaming.fps)) fps"
-                         + (adjusted ? " (the device adjusted the size)" : ""))
+            let adjusted =
+                camera.requested.map { $0.width != streaming.width || $0.height != streaming.height } ?? false
+            lines.append(
+                "  streaming:  \(streaming.fourcc) \(streaming.width)x\(streaming.height) at \(Self.number(streaming.fps)) fps"
+                    + (adjusted ? " (the device adjusted the size)" : ""))
         }
         var delivered = "  \(result.frames) frame\(result.frames == 1 ? "" : "s")"
         if let rate = result.measuredRate { delivered += " at \(String(format: "%.1f", rate)) fps measured" }
@@ -178,7 +196,10 @@ struct CameraCheckReport {
     var json: String {
         var document: [String: Any] = [
             "device": settings.device,
-            "configured": ["width": settings.width, "height": settings.height, "fps": settings.fps, "format": settings.format.rawValue],
+            "configured": [
+                "width": settings.width, "height": settings.height, "fps": settings.fps,
+                "format": settings.format.rawValue,
+            ],
             "frames": result.frames,
             "skipped_frames": camera.skippedFrames,
             "problems": result.problems,
@@ -186,16 +207,23 @@ struct CameraCheckReport {
         ]
         if let device { document["card"] = device.card; document["driver"] = device.driver }
         if let asked = camera.requested {
-            document["requested"] = ["fourcc": asked.fourcc, "width": asked.width, "height": asked.height, "fps": asked.fps.map { $0 as Any } ?? NSNull()]
+            document["requested"] = [
+                "fourcc": asked.fourcc, "width": asked.width, "height": asked.height,
+                "fps": asked.fps.map { $0 as Any } ?? NSNull(),
+            ]
         }
         if let streaming {
-            document["streaming"] = ["fourcc": streaming.fourcc, "width": streaming.width, "height": streaming.height, "fps": streaming.fps]
+            document["streaming"] = [
+                "fourcc": streaming.fourcc, "width": streaming.width, "height": streaming.height, "fps": streaming.fps,
+            ]
         }
         if let lastFrame { document["frame"] = ["width": lastFrame.width, "height": lastFrame.height] }
         document["measured_fps"] = result.measuredRate ?? NSNull()
         document["first_frame_seconds"] = result.firstFrameAfter ?? NSNull()
         document["saved"] = saved ?? NSNull()
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -1,18 +1,22 @@
-import EdgeCensusRuntime
 import ArgumentParser
 import EdgeCensusConfiguration
+import EdgeCensusRuntime
 import EdgeCensusVision
 import Foundation
 
 /// Options every command that runs the models shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Configuration file (YAML).",
-        discussion: "Default: /etc/edgecensus/edgecensus.yaml when it exists, else built-in defaults.",
-        valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Configuration file (YAML).",
+            discussion: "Default: /etc/edgecensus/edgecensus.yaml when it exists, else built-in defaults.",
+            valueName: "file"))
     var config: String?
 
-    @Option(name: .long, help: ArgumentHelp("Models directory (holding SHA256SUMS); overrides models.directory.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Models directory (holding SHA256SUMS); overrides models.directory.", valueName: "dir"))
     var models: String?
 
     static let systemConfiguration = "/etc/edgecensus/edgecensus.yaml"
@@ -36,7 +40,10 @@ struct ModelOptions: ParsableArguments {
     func loadPipeline(forPhotos: Bool = true) throws -> (AgentConfiguration, FacePipeline) {
         do {
             let configuration = try loadConfiguration()
-            return (configuration, try configuration.makePipeline(modelsOverride: models, for: forPhotos ? .photos : .frames))
+            return (
+                configuration,
+                try configuration.makePipeline(modelsOverride: models, for: forPhotos ? .photos : .frames)
+            )
         } catch {
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(2)
@@ -58,7 +65,8 @@ struct BrokerAddress {
     init(_ text: String, defaultPort: Int) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty,
-              let port = parts.count == 2 ? Int(parts[1]) : defaultPort, (1...65535).contains(port) else {
+            let port = parts.count == 2 ? Int(parts[1]) : defaultPort, (1...65535).contains(port)
+        else {
             throw ValidationError("--mqtt '\(text)' is not host or host:port (such as localhost or 192.168.1.10:1883)")
         }
         host = String(parts[0])

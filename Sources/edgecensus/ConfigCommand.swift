@@ -1,7 +1,7 @@
-import EdgeCensusRuntime
-import EdgeCensusRemoteConfiguration
 import ArgumentParser
 import EdgeCensusConfiguration
+import EdgeCensusRemoteConfiguration
+import EdgeCensusRuntime
 import EdgeCensusTelemetry
 import Foundation
 
@@ -16,30 +16,41 @@ struct ConfigCommand: ParsableCommand {
         @Option(name: .long, help: "The device's id (its device.id), as in its topics.")
         var device: String
 
-        @Option(name: .long, help: ArgumentHelp("The broker (default: mqtt.host and mqtt.port of the configuration file).", valueName: "host[:port]"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The broker (default: mqtt.host and mqtt.port of the configuration file).", valueName: "host[:port]"))
         var mqtt: String?
 
         @Option(name: .long, help: "Seconds to wait for the device's answer.")
         var timeout = 10.0
 
         func exchange(_ request: RemoteConfigurationClient.Request, configuration: AgentConfiguration) throws {
-            try ConfigCommand.exchange(request, device: device, mqtt: mqtt, timeout: timeout, configuration: configuration)
+            try ConfigCommand.exchange(
+                request, device: device, mqtt: mqtt, timeout: timeout, configuration: configuration)
         }
     }
 
-    static func settingsAndLayout(device: String, mqtt: String?, configuration: AgentConfiguration) throws -> (MQTTSettings, TopicLayout) {
+    static func settingsAndLayout(device: String, mqtt: String?, configuration: AgentConfiguration) throws -> (
+        MQTTSettings, TopicLayout
+    ) {
         let mqttConfiguration = try configuration.mqtt.overridden(by: mqtt)
         var settings = mqttConfiguration.settings(device: device)
         settings.clientID = "edgecensus-config-\(getpid())"
-        let layout = TopicLayout(prefix: mqttConfiguration.topicPrefix, device: device, discoveryPrefix: mqttConfiguration.discoveryPrefix)
+        let layout = TopicLayout(
+            prefix: mqttConfiguration.topicPrefix, device: device, discoveryPrefix: mqttConfiguration.discoveryPrefix)
         return (settings, layout)
-        }
+    }
 
     /// Sends the request, prints the answer; exit 0 when the device says ok, 1 when it refuses, 2 without an answer.
-    static func exchange(_ request: RemoteConfigurationClient.Request, device: String, mqtt: String?, timeout: Double,
-                     configuration: AgentConfiguration) throws {
+    static func exchange(
+        _ request: RemoteConfigurationClient.Request, device: String, mqtt: String?, timeout: Double,
+        configuration: AgentConfiguration
+    ) throws {
         let (settings, layout) = try settingsAndLayout(device: device, mqtt: mqtt, configuration: configuration)
-        switch blockingWait({ try await RemoteConfigurationClient.send(request, settings: settings, layout: layout, timeout: timeout) }) {
+        switch blockingWait({
+            try await RemoteConfigurationClient.send(request, settings: settings, layout: layout, timeout: timeout)
+        }) {
         case .success(let answer):
             print(answer)
             let status = (try? ConfigurationValue.parse(json: Data(answer.utf8)))?.object?["status"]
@@ -63,7 +74,10 @@ struct ConfigCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The YAML file.", valueName: "file"))
         var file: String
 
-        @Option(name: .long, help: ArgumentHelp("The models directory (default: models.directory, else found automatically).", valueName: "dir"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The models directory (default: models.directory, else found automatically).", valueName: "dir"))
         var models: String?
 
         @Flag(name: .long, help: "Check the file and the files it names without loading the networks (faster).")
@@ -74,17 +88,21 @@ struct ConfigCommand: ParsableCommand {
             for problem in check.problems { StandardError.print("edgecensus: \(problem)") }
             for note in check.notes { StandardError.print("edgecensus: note: \(note)") }
             guard check.isValid, let configuration = check.configuration else {
-                StandardError.print("edgecensus: \(file): \(check.problems.count) problem\(check.problems.count == 1 ? "" : "s")")
+                StandardError.print(
+                    "edgecensus: \(file): \(check.problems.count) problem\(check.problems.count == 1 ? "" : "s")")
                 throw ExitCode(2)
             }
-            print("\(file): valid (device \(configuration.effectiveDeviceID), source \(configuration.source.kind.rawValue), "
-                  + "windows of \(Int(configuration.windowLength)) s, MQTT \(configuration.mqtt.isEnabled ? configuration.mqtt.host : "off"))")
+            print(
+                "\(file): valid (device \(configuration.effectiveDeviceID), source \(configuration.source.kind.rawValue), "
+                    + "windows of \(Int(configuration.windowLength)) s, MQTT \(configuration.mqtt.isEnabled ? configuration.mqtt.host : "off"))"
+            )
         }
     }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show the remote keys in force: here (the local file with the remote changes kept beside it), or on a device (--device).",
+            abstract:
+                "Show the remote keys in force: here (the local file with the remote changes kept beside it), or on a device (--device).",
             discussion: """
                 Examples:
                   edgecensus config show                       (this machine: /etc/edgecensus/edgecensus.yaml and its state directory)
@@ -104,7 +122,10 @@ struct ConfigCommand: ParsableCommand {
         var timeout = 10.0
 
         func run() throws {
-            let file = config ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration) ? ModelOptions.systemConfiguration : nil)
+            let file =
+                config
+                ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration)
+                    ? ModelOptions.systemConfiguration : nil)
             let remote: RemoteConfiguration
             do {
                 remote = try RemoteConfiguration(localFile: file)
@@ -113,7 +134,8 @@ struct ConfigCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             if let device {
-                return try ConfigCommand.exchange(.get, device: device, mqtt: mqtt, timeout: timeout, configuration: remote.effective)
+                return try ConfigCommand.exchange(
+                    .get, device: device, mqtt: mqtt, timeout: timeout, configuration: remote.effective)
             }
             if let note = remote.loadNote { StandardError.print("edgecensus: warning: \(note)") }
             print("local file: \(file ?? "none (built-in defaults)")")
@@ -142,10 +164,13 @@ struct ConfigCommand: ParsableCommand {
 
         @OptionGroup var broker: BrokerOptions
 
-        @Option(name: .long, help: ArgumentHelp("Configuration file (YAML) for the broker settings.", valueName: "file"))
+        @Option(
+            name: .long, help: ArgumentHelp("Configuration file (YAML) for the broker settings.", valueName: "file"))
         var config: String?
 
-        @Option(name: .long, help: "Refuse unless the device is at this configuration version (no lost update between operators).")
+        @Option(
+            name: .long,
+            help: "Refuse unless the device is at this configuration version (no lost update between operators).")
         var expectVersion: Int?
 
         func run() throws {
@@ -185,7 +210,10 @@ struct ConfigCommand: ParsableCommand {
         var config: String?
 
         func run() throws {
-            let file = config ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration) ? ModelOptions.systemConfiguration : nil)
+            let file =
+                config
+                ?? (FileManager.default.fileExists(atPath: ModelOptions.systemConfiguration)
+                    ? ModelOptions.systemConfiguration : nil)
             let remote: RemoteConfiguration
             let payload: [UInt8]
             do {
@@ -218,7 +246,9 @@ struct ConfigCommand: ParsableCommand {
             var bytes = [UInt8](repeating: 0, count: limit)
             var count = 0
             while count < limit {
-                let got = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + count, limit - count) }
+                let got = bytes.withUnsafeMutableBytes {
+                    Foundation.read(descriptor, $0.baseAddress! + count, limit - count)
+                }
                 guard got > 0 else { break }
                 count += got
             }

@@ -35,14 +35,18 @@ struct DashboardCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A device id (repeat for several; each gets a view).", valueName: "id"))
     var device: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Configuration file (YAML) whose device.id is used without --device.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Configuration file (YAML) whose device.id is used without --device.", valueName: "file"))
     var config: String?
 
     @Option(name: .long, help: "Days of hourly and daily bars the graphs show (1 to 365).")
     var days: Int = 7
 
     func validate() throws {
-        guard (1...365).contains(days) else { throw ValidationError("--days \(days) is out of range; expected 1 to 365") }
+        guard (1...365).contains(days) else {
+            throw ValidationError("--days \(days) is out of range; expected 1 to 365")
+        }
         for id in device {
             if let problem = AgentConfiguration.deviceIDProblem(id) {
                 throw ValidationError("--device '\(id.prefix(80))' \(problem)")
@@ -55,7 +59,9 @@ struct DashboardCommand: ParsableCommand {
         if devices.isEmpty {
             do {
                 let file = ModelOptions.configurationFile(given: config)
-                devices = [try (file.map { try AgentConfiguration.load(file: $0) } ?? AgentConfiguration()).effectiveDeviceID]
+                devices = [
+                    try (file.map { try AgentConfiguration.load(file: $0) } ?? AgentConfiguration()).effectiveDeviceID
+                ]
             } catch {
                 StandardError.print("edgecensus: \(error)")
                 throw ExitCode(2)

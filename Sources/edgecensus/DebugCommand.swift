@@ -16,7 +16,8 @@ struct DebugCommand: ParsableCommand {
         subcommands: [DecodeImage.self, NextWindowNumber.self, MotionTrace.self])
 
     struct DecodeImage: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "image", abstract: "Decode an image file as detect and the image folder do.")
+        static let configuration = CommandConfiguration(
+            commandName: "image", abstract: "Decode an image file as detect and the image folder do.")
 
         @Argument var file: String
         @Option var maxMegapixels = Image.defaultMaxPixels / 1_000_000
@@ -33,7 +34,9 @@ struct DebugCommand: ParsableCommand {
     }
 
     struct NextWindowNumber: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "sequence", abstract: "Read a sequence file as the agent does at start, and take the next number.")
+        static let configuration = CommandConfiguration(
+            commandName: "sequence",
+            abstract: "Read a sequence file as the agent does at start, and take the next number.")
 
         @Argument var file: String
 
@@ -48,7 +51,8 @@ struct DebugCommand: ParsableCommand {
 
     struct MotionTrace: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "motion", abstract: "Run the motion check over a video's frames and print, per frame, what it saw.")
+            commandName: "motion",
+            abstract: "Run the motion check over a video's frames and print, per frame, what it saw.")
 
         @Argument var video: String
         @Option var threshold = MotionSettings().threshold
@@ -71,14 +75,18 @@ struct DebugCommand: ParsableCommand {
                     frames += 1
                     if seen.isMotion { moving += 1 }
                     let region = seen.region.map { "\($0.x),\($0.y) \($0.width)x\($0.height)" } ?? "-"
-                    print(String(format: "%8.2f %7.3f%% %@ %@ shift %+.1f %@", frame.time, seen.changedShare * 100,
-                                 seen.isMotion ? "motion" : "still ", seen.relearned ? "relearned" : "         ",
-                                 seen.brightnessShift, region))
+                    print(
+                        String(
+                            format: "%8.2f %7.3f%% %@ %@ shift %+.1f %@", frame.time, seen.changedShare * 100,
+                            seen.isMotion ? "motion" : "still ", seen.relearned ? "relearned" : "         ",
+                            seen.brightnessShift, region))
                 }
                 let milliseconds = Double(spent.components.seconds) * 1000 + Double(spent.components.attoseconds) / 1e15
                 let perFrame = milliseconds / Double(max(frames, 1))
-                print(String(format: "%d frames, %d with motion (%.1f %%); %.3f ms per frame", frames, moving,
-                             Double(moving) / Double(max(frames, 1)) * 100, perFrame))
+                print(
+                    String(
+                        format: "%d frames, %d with motion (%.1f %%); %.3f ms per frame", frames, moving,
+                        Double(moving) / Double(max(frames, 1)) * 100, perFrame))
             } catch {
                 StandardError.print("edgecensus: \(error)")
                 throw ExitCode(2)

@@ -23,9 +23,11 @@ struct DetectCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON document per photo instead of a table.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Write a copy of each photo with boxes and labels: a file path for one photo, else a directory.",
-        valueName: "out"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write a copy of each photo with boxes and labels: a file path for one photo, else a directory.",
+            valueName: "out"))
     var annotate: String?
 
     @Argument(help: ArgumentHelp("Photos to analyse (JPEG or PNG).", valueName: "photo"))
@@ -44,8 +46,10 @@ struct DetectCommand: ParsableCommand {
                 var timings = StageTimings()
                 let analyses = try pipeline.analyseInDetail(image, timings: &timings)
                 let faces = analyses.map(\.observation)
-                print(json ? DetectionOutput.json(photo: photo, image: image, faces: faces)
-                           : DetectionOutput.table(photo: photo, image: image, faces: faces))
+                print(
+                    json
+                        ? DetectionOutput.json(photo: photo, image: image, faces: faces)
+                        : DetectionOutput.table(photo: photo, image: image, faces: faces))
                 if let annotate {
                     let destination = try annotationPath(for: photo, out: annotate)
                     try FaceAnnotation.annotated(image, faces: analyses).write(to: destination)
@@ -85,13 +89,14 @@ enum DetectionOutput {
             let number = String(index + 1)
             // An unknown answer shows the confidence it had: "unknown 0.62".
             let gender = "\(face.gender?.rawValue ?? "unknown") \(String(format: "%.2f", face.genderConfidence))"
-            lines.append(String(repeating: " ", count: max(0, 4 - number.count)) + number + "  "
-                         + box.padding(toLength: 21, withPad: " ", startingAt: 0)
-                         + String(format: "  %.2f   ", face.detectionConfidence)
-                         + gender.padding(toLength: 13, withPad: " ", startingAt: 0)
-                         + String(format: "  %5.1f  ", face.age)
-                         + (face.ageGroup?.label ?? "unknown").padding(toLength: 8, withPad: " ", startingAt: 0)
-                         + String(format: " %.2f", face.ageConfidence))
+            lines.append(
+                String(repeating: " ", count: max(0, 4 - number.count)) + number + "  "
+                    + box.padding(toLength: 21, withPad: " ", startingAt: 0)
+                    + String(format: "  %.2f   ", face.detectionConfidence)
+                    + gender.padding(toLength: 13, withPad: " ", startingAt: 0)
+                    + String(format: "  %5.1f  ", face.age)
+                    + (face.ageGroup?.label ?? "unknown").padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + String(format: " %.2f", face.ageConfidence))
         }
         return lines.joined(separator: "\n")
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -14,7 +15,11 @@ struct EdgeCensusCommand: ParsableCommand {
             No image, face crop or per-person record leaves the process.
             """,
         version: EdgeCensusVersion.current,
-        subcommands: [RunCommand.self, DetectCommand.self, CamerasCommand.self, ConfigCommand.self, FleetCommand.self, DashboardCommand.self, BufferCommand.self, ModelsCommand.self, EvaluateCommand.self, BenchCommand.self, DebugCommand.self]
+        subcommands: [
+            RunCommand.self, DetectCommand.self, CamerasCommand.self, ConfigCommand.self, FleetCommand.self,
+            DashboardCommand.self, BufferCommand.self, ModelsCommand.self, EvaluateCommand.self, BenchCommand.self,
+            DebugCommand.self,
+        ]
     )
 
     /// Parses and runs the command, then ends the process without the teardown of the
@@ -34,10 +39,10 @@ struct EdgeCensusCommand: ParsableCommand {
 
     private static func endProcess(status: Int32) -> Never {
         #if canImport(Glibc)
-        fflush(nil)
-        _exit(status)
+            fflush(nil)
+            _exit(status)
         #else
-        exit(status)
+            exit(status)
         #endif
     }
 }

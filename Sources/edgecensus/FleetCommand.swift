@@ -1,7 +1,7 @@
-import EdgeCensusRemoteConfiguration
 import ArgumentParser
 import EdgeCensusConfiguration
 import EdgeCensusFleet
+import EdgeCensusRemoteConfiguration
 import EdgeCensusTelemetry
 import Foundation
 
@@ -19,10 +19,16 @@ struct FleetCommand: ParsableCommand {
         subcommands: [Status.self, Config.self])
 
     struct BrokerOptions: ParsableArguments {
-        @Option(name: .long, help: ArgumentHelp("Configuration file (YAML) whose mqtt section says how to reach the broker.", valueName: "file"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Configuration file (YAML) whose mqtt section says how to reach the broker.", valueName: "file"))
         var config: String?
 
-        @Option(name: .long, help: ArgumentHelp("The broker (default: mqtt.host and mqtt.port of the configuration file).", valueName: "host[:port]"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The broker (default: mqtt.host and mqtt.port of the configuration file).", valueName: "host[:port]"))
         var mqtt: String?
 
         @Option(name: .long, help: "The topic prefix (default: mqtt.topic_prefix of the configuration file).")
@@ -32,7 +38,8 @@ struct FleetCommand: ParsableCommand {
         func settingsAndPrefix(role: String) throws -> (MQTTSettings, String) {
             do {
                 let file = ModelOptions.configurationFile(given: config)
-                let mqttConfiguration = try (file.map { try AgentConfiguration.load(file: $0) }?.mqtt ?? AgentConfiguration().mqtt)
+                let mqttConfiguration = try
+                    (file.map { try AgentConfiguration.load(file: $0) }?.mqtt ?? AgentConfiguration().mqtt)
                     .overridden(by: mqtt)
                 var settings = mqttConfiguration.settings(device: "fleet")
                 settings.clientID = "edgecensus-fleet-\(role)-\(getpid())"
@@ -46,7 +53,8 @@ struct FleetCommand: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "One line per device: status, age of the last window, people in the last hour, buffer, versions, CPU, temperature.",
+            abstract:
+                "One line per device: status, age of the last window, people in the last hour, buffer, versions, CPU, temperature.",
             discussion: """
                 STATUS is online, offline (gone without a clean stop: its last will) or stopped (a clean stop). \
                 PEOPLE/1H adds the windows that ended in the hour before the device's last health report, \
@@ -60,7 +68,8 @@ struct FleetCommand: ParsableCommand {
 
         @OptionGroup var broker: BrokerOptions
 
-        @Option(name: .long, help: ArgumentHelp("Only devices whose id matches this shell pattern.", valueName: "pattern"))
+        @Option(
+            name: .long, help: ArgumentHelp("Only devices whose id matches this shell pattern.", valueName: "pattern"))
         var devices: String?
 
         @Flag(name: .long, help: "Print edgecensus.fleet-status/1 JSON instead of a table.")
@@ -86,8 +95,9 @@ struct FleetCommand: ParsableCommand {
             let report = FleetStatusReport(devices: reports, prefix: survey.prefix, now: Date().timeIntervalSince1970)
             print(json ? report.json : report.table)
             if reports.isEmpty {
-                StandardError.print("edgecensus: no device found under '\(survey.prefix)/' on \(settings.host):\(settings.port)"
-                                    + (devices.map { " matching '\($0)'" } ?? ""))
+                StandardError.print(
+                    "edgecensus: no device found under '\(survey.prefix)/' on \(settings.host):\(settings.port)"
+                        + (devices.map { " matching '\($0)'" } ?? ""))
                 throw ExitCode(1)
             }
         }
@@ -120,7 +130,9 @@ struct FleetCommand: ParsableCommand {
 
         @OptionGroup var broker: BrokerOptions
 
-        @Option(name: .long, help: ArgumentHelp("The devices whose id matches this shell pattern ('*': all).", valueName: "pattern"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("The devices whose id matches this shell pattern ('*': all).", valueName: "pattern"))
         var devices: String?
 
         @Option(name: .long, help: ArgumentHelp("The devices listed in this file.", valueName: "file"))
@@ -132,7 +144,9 @@ struct FleetCommand: ParsableCommand {
         @Option(name: .long, help: "Refuse on every device not at this configuration version.")
         var expectVersion: Int?
 
-        @Option(name: .long, help: "With --devices: seconds without a retained message after which the devices found are taken as all.")
+        @Option(
+            name: .long,
+            help: "With --devices: seconds without a retained message after which the devices found are taken as all.")
         var quiet = 0.5
 
         func validate() throws {
@@ -155,7 +169,8 @@ struct FleetCommand: ParsableCommand {
             if let expectVersion { patch = patch.merging(patch: .object(["config_version": .int(expectVersion)])) }
             var known: [String] = []
             if case .pattern = selection {
-                let survey = FleetSurvey(settings: settings, prefix: prefix, quietPeriod: quiet, timeout: max(timeout, 10))
+                let survey = FleetSurvey(
+                    settings: settings, prefix: prefix, quietPeriod: quiet, timeout: max(timeout, 10))
                 switch blockingWait({ try await survey.run() }) {
                 case .success(let found): known = found.map(\.device)
                 case .failure(let error):
@@ -165,13 +180,18 @@ struct FleetCommand: ParsableCommand {
             }
             let targets = selection.devices(known: known)
             guard !targets.isEmpty else {
-                StandardError.print("edgecensus: no device under '\(prefix)/' matches '\(devices ?? "")'; nothing sent (see `edgecensus fleet status`)")
+                StandardError.print(
+                    "edgecensus: no device under '\(prefix)/' matches '\(devices ?? "")'; nothing sent (see `edgecensus fleet status`)"
+                )
                 throw ExitCode(2)
             }
             let layouts = targets.map { TopicLayout(prefix: prefix, device: $0) }
             let request = RemoteConfigurationClient.Request.set(patch)
             let answers: [String: String]
-            switch blockingWait({ try await RemoteConfigurationClient.send(request, settings: settings, layouts: layouts, timeout: timeout) }) {
+            switch blockingWait({
+                try await RemoteConfigurationClient.send(
+                    request, settings: settings, layouts: layouts, timeout: timeout)
+            }) {
             case .success(let received): answers = received
             case .failure(let error):
                 StandardError.print("edgecensus: \(error); nothing was changed")

@@ -27,7 +27,9 @@ struct ModelsCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The model set's directory.", valueName: "dir"))
         var directory: String?
 
-        @Option(name: .long, help: ArgumentHelp("A photo with a face (default: the bundled astronaut.png).", valueName: "file"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp("A photo with a face (default: the bundled astronaut.png).", valueName: "file"))
         var photo: String?
 
         func run() throws {
@@ -45,7 +47,9 @@ struct ModelsCommand: ParsableCommand {
             print("model set \(models.path)")
             let lines = ModelSetCheck.run(models, photo: image, photoName: (photoPath as NSString).lastPathComponent)
             for line in lines {
-                print("  \(line.passed ? "ok  " : "FAIL") \(line.part.padding(toLength: 16, withPad: " ", startingAt: 0)) \(line.detail)")
+                print(
+                    "  \(line.passed ? "ok  " : "FAIL") \(line.part.padding(toLength: 16, withPad: " ", startingAt: 0)) \(line.detail)"
+                )
             }
             let failed = lines.filter { !$0.passed }.count
             print(failed == 0 ? "every part passed" : "\(failed) part(s) failed")
@@ -56,12 +60,14 @@ struct ModelsCommand: ParsableCommand {
         /// directory (the source tree's etc/samples, the package's samples).
         static func bundledPhoto(near models: ModelDirectory) throws -> String {
             let directories = [models.path, (try? ModelDirectory.locate())?.path].compactMap { $0 }
-            let candidates = directories.flatMap { directory -> [String] in
-                let parent = (directory as NSString).deletingLastPathComponent
-                return [parent + "/etc/samples/astronaut.png", parent + "/samples/astronaut.png"]
-            } + ["/usr/share/edgecensus/samples/astronaut.png"]
+            let candidates =
+                directories.flatMap { directory -> [String] in
+                    let parent = (directory as NSString).deletingLastPathComponent
+                    return [parent + "/etc/samples/astronaut.png", parent + "/samples/astronaut.png"]
+                } + ["/usr/share/edgecensus/samples/astronaut.png"]
             guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw ValidationError("no bundled photo (looked for \(candidates.joined(separator: ", "))); give --photo FILE")
+                throw ValidationError(
+                    "no bundled photo (looked for \(candidates.joined(separator: ", "))); give --photo FILE")
             }
             return found
         }

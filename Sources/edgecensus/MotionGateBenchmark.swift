@@ -46,9 +46,11 @@ struct MotionGateBenchmark {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let loop = AgentLoop(
             pipeline: pipeline, source: try VideoFileSource(path: path, realtime: false),
-            settings: AgentLoopSettings(device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
-                                        tracking: configuration.trackingSettings, motion: motion, pacing: .recording(start: 0)),
-            sequence: SequenceStore(path: scratch + "/sequence", now: 0), emit: { window in windows.withLock { $0.append(window) } })
+            settings: AgentLoopSettings(
+                device: "bench", windowLength: 3600, kAnonymity: 0, throttle: throttle,
+                tracking: configuration.trackingSettings, motion: motion, pacing: .recording(start: 0)),
+            sequence: SequenceStore(path: scratch + "/sequence", now: 0),
+            emit: { window in windows.withLock { $0.append(window) } })
         let inputs = SystemThrottleInputs()
         let cpuStart = inputs.processCPUTime()
         try loop.run(until: StopRequest())
@@ -56,11 +58,13 @@ struct MotionGateBenchmark {
         let all = windows.withLock { $0 }
         var ages: [AgeGroup?: Int] = [:]
         for window in all { ages.merge(window.ageGroups, uniquingKeysWith: +) }
-        return Run(name: name, cpuSeconds: cpu, videoSeconds: all.map(\.end).max() ?? 0,
-                   detectorPasses: all.reduce(0) { $0 + $1.framesAnalysed },
-                   people: all.reduce(0) { $0 + $1.people },
-                   women: all.reduce(0) { $0 + ($1.gender[.female] ?? 0) }, men: all.reduce(0) { $0 + ($1.gender[.male] ?? 0) },
-                   ageGroups: ages, gate: loop.motionGate)
+        return Run(
+            name: name, cpuSeconds: cpu, videoSeconds: all.map(\.end).max() ?? 0,
+            detectorPasses: all.reduce(0) { $0 + $1.framesAnalysed },
+            people: all.reduce(0) { $0 + $1.people },
+            women: all.reduce(0) { $0 + ($1.gender[.female] ?? 0) },
+            men: all.reduce(0) { $0 + ($1.gender[.male] ?? 0) },
+            ageGroups: ages, gate: loop.motionGate)
     }
 
     /// The three runs and what they say, as lines to print.
@@ -76,18 +80,27 @@ struct MotionGateBenchmark {
         let decoding = try run("decoding only", throttle: decodeOnly, motion: off)
         let ungated = try run("ungated", throttle: throttle, motion: off)
         let gated = try run("gated", throttle: throttle, motion: on)
-        var lines = [String(format: "on the recording's timeline at %.4g analyses/s (%.0f s of video), CPU per minute of video:",
-                            throttle.maxRateHz, gated.videoSeconds)]
+        var lines = [
+            String(
+                format: "on the recording's timeline at %.4g analyses/s (%.0f s of video), CPU per minute of video:",
+                throttle.maxRateHz, gated.videoSeconds)
+        ]
         for run in [decoding, ungated, gated] {
-            lines.append(String(format: "  %-14@ %6.2f s CPU/min, %5d detector passes; %@", run.name as NSString,
-                                run.cpuPerVideoMinute, run.detectorPasses, run.counted))
+            lines.append(
+                String(
+                    format: "  %-14@ %6.2f s CPU/min, %5d detector passes; %@", run.name as NSString,
+                    run.cpuPerVideoMinute, run.detectorPasses, run.counted))
         }
         let beyond = { (run: Run) in max(0, run.cpuPerVideoMinute - decoding.cpuPerVideoMinute) }
-        lines.append(String(format: "  gated: %.1f %% of the time gated, %d passes skipped; passes %.3f x ungated; CPU beyond decoding %.3f x ungated (%.2f against %.2f s/min)",
-                            gated.gate.gatedShare * 100, gated.gate.skipped,
-                            Double(gated.detectorPasses) / Double(max(ungated.detectorPasses, 1)),
-                            beyond(gated) / max(beyond(ungated), 1e-9), beyond(gated), beyond(ungated)))
-        lines.append("  the same people counted, gated and ungated: " + (gated.counted == ungated.counted ? "yes" : "NO"))
+        lines.append(
+            String(
+                format:
+                    "  gated: %.1f %% of the time gated, %d passes skipped; passes %.3f x ungated; CPU beyond decoding %.3f x ungated (%.2f against %.2f s/min)",
+                gated.gate.gatedShare * 100, gated.gate.skipped,
+                Double(gated.detectorPasses) / Double(max(ungated.detectorPasses, 1)),
+                beyond(gated) / max(beyond(ungated), 1e-9), beyond(gated), beyond(ungated)))
+        lines.append(
+            "  the same people counted, gated and ungated: " + (gated.counted == ungated.counted ? "yes" : "NO"))
         return lines
     }
 }

@@ -1,10 +1,10 @@
-import EdgeCensusSupport
 import ArgumentParser
 import Dispatch
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusLogging
 import EdgeCensusRuntime
+import EdgeCensusSupport
 import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
@@ -29,20 +29,27 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: ArgumentHelp("Read this video file instead of the configured source.", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Read this video file instead of the configured source.", valueName: "file"))
     var video: String?
 
-    @Option(name: .long, help: ArgumentHelp("Read this folder of images instead of the configured source.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Read this folder of images instead of the configured source.", valueName: "dir"))
     var images: String?
 
     @Option(name: .long, help: "For a video: play it at its own frame rate (true) or as fast as possible (false).")
     var realtime: Bool?
 
-    @Option(name: .long, help: ArgumentHelp("Wall-clock time of a recording's first frame (ISO 8601).", valueName: "time"))
+    @Option(
+        name: .long, help: ArgumentHelp("Wall-clock time of a recording's first frame (ISO 8601).", valueName: "time"))
     var startTime: String?
 
-    @Option(name: .long, help: ArgumentHelp("Publish to this MQTT broker instead of the configured one (mqtt.host, mqtt.port).",
-                                            valueName: "host[:port]"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Publish to this MQTT broker instead of the configured one (mqtt.host, mqtt.port).",
+            valueName: "host[:port]"))
     var mqtt: String?
 
     func run() throws {
@@ -67,7 +74,8 @@ struct RunCommand: ParsableCommand {
         if let realtime { configuration.source.realtime = realtime }
         if let startTime {
             guard let seconds = InternetTime.seconds(startTime) else {
-                throw ValidationError("--start-time '\(startTime)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
+                throw ValidationError(
+                    "--start-time '\(startTime)' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
             }
             configuration.source.startTime = seconds
         }
@@ -90,7 +98,9 @@ struct RunCommand: ParsableCommand {
         }
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { runtime.requestStop() }
         defer { signals.cancel() }
-        logger.info("counting from \(runtime.sourceDescription), windows of \(Int(configuration.windowLength)) s, device \(runtime.device)")
+        logger.info(
+            "counting from \(runtime.sourceDescription), windows of \(Int(configuration.windowLength)) s, device \(runtime.device)"
+        )
         do {
             try runtime.run()
         } catch {
@@ -116,4 +126,3 @@ final class SignalWatcher {
 
     func cancel() { sources.forEach { $0.cancel() } }
 }
-

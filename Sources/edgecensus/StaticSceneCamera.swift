@@ -22,7 +22,9 @@ final class StaticSceneCamera: FrameSource {
         self.fps = fps
         var generator = SeededGenerator(seed: seed)
         let scene = Self.scene(width: width, height: height)
-        buffers = (0..<16).map { _ in Self.yuyv(scene, width: width, height: height, noiseSigma: noiseSigma, using: &generator) }
+        buffers = (0..<16).map { _ in
+            Self.yuyv(scene, width: width, height: height, noiseSigma: noiseSigma, using: &generator)
+        }
     }
 
     var description: String { "a static scene (\(width)x\(height) YUYV at \(Int(fps)) frames/s, sensor noise)" }
@@ -55,7 +57,8 @@ final class StaticSceneCamera: FrameSource {
         for y in 0..<height {
             for x in 0..<width {
                 let fy = Double(y) / Double(height), fx = Double(x) / Double(width)
-                var colour: (r: Double, g: Double, b: Double) = fy < 0.8 ? (210 - 40 * fy, 205 - 30 * fy, 200 - 35 * fy) : (110, 100, 90)
+                var colour: (r: Double, g: Double, b: Double) =
+                    fy < 0.8 ? (210 - 40 * fy, 205 - 30 * fy, 200 - 35 * fy) : (110, 100, 90)
                 if (0.06..<0.22).contains(fx) && (0.17..<0.8).contains(fy) { colour = (120, 90, 70) }
                 if (0.73..<0.94).contains(fx) && (0.11..<0.36).contains(fy) { colour = (90, 120, 160) }
                 if (0.36..<0.52).contains(fx) && (0.08..<0.25).contains(fy) { colour = (150, 160, 120) }
@@ -66,8 +69,10 @@ final class StaticSceneCamera: FrameSource {
     }
 
     /// The scene with noise, as YUYV 4:2:2 (BT.601, limited range).
-    private static func yuyv(_ scene: [(r: Double, g: Double, b: Double)], width: Int, height: Int, noiseSigma: Double,
-                             using generator: inout SeededGenerator) -> [UInt8] {
+    private static func yuyv(
+        _ scene: [(r: Double, g: Double, b: Double)], width: Int, height: Int, noiseSigma: Double,
+        using generator: inout SeededGenerator
+    ) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: width * height * 2)
         func clamp(_ value: Double) -> UInt8 { UInt8(max(0, min(255, value.rounded()))) }
         for y in 0..<height {

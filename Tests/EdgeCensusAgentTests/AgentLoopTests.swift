@@ -1,9 +1,9 @@
 import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
-import EdgeCensusRuntime
 import EdgeCensusCounting
 import EdgeCensusMotion
+import EdgeCensusRuntime
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -28,12 +28,14 @@ struct AgentLoopTests {
         let source = try VideoFileSource(path: TestPaths.samples + "/walkers.mp4", realtime: false)
         var throttle = ThrottleSettings()
         throttle.maxRateHz = 2
-        let settings = AgentLoopSettings(device: "test", windowLength: windowLength, kAnonymity: 0, throttle: throttle,
-                                         tracking: TrackingSettings(), motion: MotionSettings(), pacing: .recording(start: start))
+        let settings = AgentLoopSettings(
+            device: "test", windowLength: windowLength, kAnonymity: 0, throttle: throttle,
+            tracking: TrackingSettings(), motion: MotionSettings(), pacing: .recording(start: start))
         let windows = Collected()
-        let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings,
-                             sequence: SequenceStore(path: stateDirectory + "/sequence", now: 0),
-                             emit: { windows.append($0) })
+        let loop = AgentLoop(
+            pipeline: pipeline, source: source, settings: settings,
+            sequence: SequenceStore(path: stateDirectory + "/sequence", now: 0),
+            emit: { windows.append($0) })
         try loop.run(until: StopRequest())
         return windows.items
     }
@@ -49,11 +51,17 @@ struct AgentLoopTests {
         // A person is counted in the window in which they leave (or at the end, if still there).
         for window in windows {
             let from = window.start - Self.start, to = window.end - Self.start
-            let leaving = truth.people.filter { min($0.leaves, truth.seconds) >= from && min($0.leaves, truth.seconds) < to
-                || (window.partial && $0.leaves >= truth.seconds) }
+            let leaving = truth.people.filter {
+                min($0.leaves, truth.seconds) >= from && min($0.leaves, truth.seconds) < to
+                    || (window.partial && $0.leaves >= truth.seconds)
+            }
             #expect(window.people == leaving.count, "window \(from)–\(to) s")
-            #expect(window.gender[.male, default: 0] == leaving.filter { $0.gender == "male" }.count, "males \(from)–\(to) s")
-            #expect(window.gender[.female, default: 0] == leaving.filter { $0.gender == "female" }.count, "females \(from)–\(to) s")
+            #expect(
+                window.gender[.male, default: 0] == leaving.filter { $0.gender == "male" }.count,
+                "males \(from)–\(to) s")
+            #expect(
+                window.gender[.female, default: 0] == leaving.filter { $0.gender == "female" }.count,
+                "females \(from)–\(to) s")
             // The rate cap holds on the recording's own clock: 2 per second at most.
             #expect(Double(window.framesAnalysed) <= (window.end - window.start) * 2 + 1)
             #expect(window.framesAnalysed > 0)

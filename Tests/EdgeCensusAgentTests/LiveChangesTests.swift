@@ -1,9 +1,9 @@
 import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
-import EdgeCensusRuntime
 import EdgeCensusCounting
 import EdgeCensusMotion
+import EdgeCensusRuntime
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -46,12 +46,14 @@ struct LiveChangesTests {
         ungated.enabled = false
         // One window throughout, whatever the time of day.
         let windowLength = WallClockWindow.length(noBoundaryWithin: 120)
-        let settings = AgentLoopSettings(device: "test", windowLength: windowLength, kAnonymity: 0, throttle: throttle,
-                                         tracking: TrackingSettings(), motion: ungated, pacing: .live)
+        let settings = AgentLoopSettings(
+            device: "test", windowLength: windowLength, kAnonymity: 0, throttle: throttle,
+            tracking: TrackingSettings(), motion: ungated, pacing: .live)
         let directory = try TemporaryDirectory()
         let windows = Collected()
-        let loop = AgentLoop(pipeline: pipeline, source: first, settings: settings,
-                             sequence: SequenceStore(path: directory.file("sequence"), now: 0), emit: { windows.append($0) })
+        let loop = AgentLoop(
+            pipeline: pipeline, source: first, settings: settings,
+            sequence: SequenceStore(path: directory.file("sequence"), now: 0), emit: { windows.append($0) })
         let stop = StopRequest()
         let running = Thread { try? loop.run(until: stop) }
         let started = Date()
@@ -61,7 +63,8 @@ struct LiveChangesTests {
         loop.replaceSource(with: second)
         var slower = throttle
         slower.maxRateHz = 1
-        loop.update(LiveSettings(throttle: slower, tracking: TrackingSettings(), motion: ungated, windowLength: windowLength))
+        loop.update(
+            LiveSettings(throttle: slower, tracking: TrackingSettings(), motion: ungated, windowLength: windowLength))
         let changed = Date()
         try await Task.sleep(for: .seconds(3))
         stop.request()
@@ -77,8 +80,13 @@ struct LiveChangesTests {
         #expect(emitted.map(\.sequence) == [1])
         #expect(emitted.first.map { $0.framesAnalysed >= 8 } == true, "\(emitted.map(\.framesAnalysed))")
         // The caps are maxima (a loaded machine analyses less, never more): 4/s, then 1/s.
-        let most = Int((changed.timeIntervalSince(started) * 4).rounded(.up) + (stopped.timeIntervalSince(changed) * 1).rounded(.up)) + 2
-        #expect(emitted.first.map { $0.framesAnalysed <= most } == true, "\(emitted.map(\.framesAnalysed)) analyses, at most \(most) allowed")
+        let most =
+            Int(
+                (changed.timeIntervalSince(started) * 4).rounded(.up)
+                    + (stopped.timeIntervalSince(changed) * 1).rounded(.up)) + 2
+        #expect(
+            emitted.first.map { $0.framesAnalysed <= most } == true,
+            "\(emitted.map(\.framesAnalysed)) analyses, at most \(most) allowed")
     }
 }
 

@@ -1,9 +1,9 @@
 import EdgeCensusAgent
 import EdgeCensusCapture
 import EdgeCensusConfiguration
-import EdgeCensusRuntime
 import EdgeCensusCounting
 import EdgeCensusMotion
+import EdgeCensusRuntime
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -36,7 +36,9 @@ struct MotionGatedLoopTests {
     /// CPU, which must not hold one of the two threads every async test shares.
     static func run(_ video: String, motion enabled: Bool, windowLength: Double = 60) async throws -> Run {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try runHere(video, motion: enabled, windowLength: windowLength) }) }.start()
+            Thread {
+                continuation.resume(with: Result { try runHere(video, motion: enabled, windowLength: windowLength) })
+            }.start()
         }
     }
 
@@ -45,13 +47,15 @@ struct MotionGatedLoopTests {
         let pipeline = try configuration.makePipeline(modelsOverride: TestPaths.models, for: .frames)
         var motion = configuration.motion
         motion.enabled = enabled
-        let settings = AgentLoopSettings(device: "test", windowLength: windowLength, kAnonymity: 0, throttle: configuration.throttle,
-                                         tracking: configuration.trackingSettings, motion: motion, pacing: .recording(start: start))
+        let settings = AgentLoopSettings(
+            device: "test", windowLength: windowLength, kAnonymity: 0, throttle: configuration.throttle,
+            tracking: configuration.trackingSettings, motion: motion, pacing: .recording(start: start))
         let directory = try TemporaryDirectory()
         let windows = Collected()
-        let loop = AgentLoop(pipeline: pipeline, source: try VideoFileSource(path: TestPaths.samples + "/" + video, realtime: false),
-                             settings: settings, sequence: SequenceStore(path: directory.file("sequence"), now: 0),
-                             emit: { windows.append($0) })
+        let loop = AgentLoop(
+            pipeline: pipeline, source: try VideoFileSource(path: TestPaths.samples + "/" + video, realtime: false),
+            settings: settings, sequence: SequenceStore(path: directory.file("sequence"), now: 0),
+            emit: { windows.append($0) })
         try loop.run(until: StopRequest())
         return Run(windows: windows.items, gate: loop.motionGate)
     }
@@ -63,17 +67,24 @@ struct MotionGatedLoopTests {
         var people: [Person]
     }
 
-    @Test("on the day-like video the gated agent counts exactly what the ungated one counts, with at most a quarter of its detector passes")
+    @Test(
+        "on the day-like video the gated agent counts exactly what the ungated one counts, with at most a quarter of its detector passes"
+    )
     func dayVideo() async throws {
-        let truth = try JSONDecoder().decode(DayTruth.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/day.json")))
+        let truth = try JSONDecoder().decode(
+            DayTruth.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/day.json")))
         #expect(truth.people_in_view_share <= 0.2)
         let ungated = try await Self.run("day.mp4", motion: false)
         let gated = try await Self.run("day.mp4", motion: true)
         #expect(gated.counted == ungated.counted)
         // Everyone is counted once, the one who stood still for 16 s included.
         #expect(gated.people == truth.people.count)
-        #expect(gated.windows.reduce(0) { $0 + $1.gender[.female, default: 0] } == truth.people.filter { $0.gender == "female" }.count)
-        #expect(Double(gated.passes) <= 0.25 * Double(ungated.passes), "\(gated.passes) passes gated, \(ungated.passes) ungated")
+        #expect(
+            gated.windows.reduce(0) { $0 + $1.gender[.female, default: 0] }
+                == truth.people.filter { $0.gender == "female" }.count)
+        #expect(
+            Double(gated.passes) <= 0.25 * Double(ungated.passes),
+            "\(gated.passes) passes gated, \(ungated.passes) ungated")
         #expect(gated.gate.gatedShare > 0.7, "\(gated.gate)")
         #expect(gated.gate.passes == gated.passes && ungated.gate.skipped == 0)
     }
@@ -92,17 +103,20 @@ struct MotionGatedLoopTests {
         let configuration = AgentConfiguration()
         let pipeline = try configuration.makePipeline(modelsOverride: TestPaths.models, for: .frames)
         // One window throughout (the loop stops within a minute, a loaded machine's included).
-        let settings = AgentLoopSettings(device: "test", windowLength: WallClockWindow.length(noBoundaryWithin: 120), kAnonymity: 0,
-                                         throttle: configuration.throttle,
-                                         tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live)
+        let settings = AgentLoopSettings(
+            device: "test", windowLength: WallClockWindow.length(noBoundaryWithin: 120), kAnonymity: 0,
+            throttle: configuration.throttle,
+            tracking: configuration.trackingSettings, motion: configuration.motion, pacing: .live)
         let directory = try TemporaryDirectory()
         let windows = Collected()
         // walkers.mp4 played as a camera: the corridor is empty for its first 2 s, then P1 walks
         // in. The gate's figures are read when the capture reaches 1.8 s of video (on the video's
         // clock, not the test's: a loaded machine may be late), and again at 6 s.
-        let source = MarkedSource(try VideoFileSource(path: TestPaths.samples + "/walkers.mp4", realtime: true), marks: [1.8, 6])
-        let loop = AgentLoop(pipeline: pipeline, source: source, settings: settings,
-                             sequence: SequenceStore(path: directory.file("sequence"), now: 0), emit: { windows.append($0) })
+        let source = MarkedSource(
+            try VideoFileSource(path: TestPaths.samples + "/walkers.mp4", realtime: true), marks: [1.8, 6])
+        let loop = AgentLoop(
+            pipeline: pipeline, source: source, settings: settings,
+            sequence: SequenceStore(path: directory.file("sequence"), now: 0), emit: { windows.append($0) })
         let snapshots = Mutex<[AnalysisGate.Figures]>([])
         source.reached = { _ in snapshots.withLock { $0.append(loop.motionGate) } }
         let stop = StopRequest()

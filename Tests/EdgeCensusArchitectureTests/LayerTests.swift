@@ -6,14 +6,17 @@ import Testing
 /// so that it runs in the fast loop.
 @Suite("Modules depend one way: on lower layers only")
 struct LayerTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let article = root.appendingPathComponent("Sources/edgecensus/Documentation.docc/Articles/Architecture.md")
 
     /// The layer of each module, from the article's table (`| 2 | A, B | ... |`).
     static func layers() throws -> [String: Int] {
         var layers: [String: Int] = [:]
         for line in try String(contentsOf: article, encoding: .utf8).split(separator: "\n") {
-            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard cells.count > 3, let layer = Int(cells[1]) else { continue }
             for module in cells[2].split(separator: ",") { layers[module.trimmingCharacters(in: .whitespaces)] = layer }
         }
@@ -30,7 +33,8 @@ struct LayerTests {
             let end = index + 1 < openings.count ? openings[index + 1].lowerBound : manifest.endIndex
             let block = String(manifest[opening.lowerBound..<end])
             guard !block.hasPrefix(".testTarget"), !block.contains("path: \"Tests/"),
-                  let name = block.firstMatch(of: #/name: "([^"]+)"/#)?.output.1 else { continue }
+                let name = block.firstMatch(of: #/name: "([^"]+)"/#)?.output.1
+            else { continue }
             var dependencies = Set<String>()
             if let list = block.firstMatch(of: #/dependencies: \[([^\]]*)\]/#)?.output.1 {
                 for match in list.matches(of: #/"([^"]+)"/#) { dependencies.insert(String(match.output.1)) }
@@ -48,8 +52,11 @@ struct LayerTests {
         for case let path as String in walker where path.hasSuffix(".swift") {
             let text = try String(contentsOfFile: folder.path + "/" + path, encoding: .utf8)
             for line in text.split(separator: "\n") {
-                guard let match = line.firstMatch(of: #/^\s*(?:@\w+\s+)?(?:public |package |internal |private |fileprivate )?import (\w+)/#),
-                      modules.contains(String(match.output.1)) else { continue }
+                guard
+                    let match = line.firstMatch(
+                        of: #/^\s*(?:@\w+\s+)?(?:public |package |internal |private |fileprivate )?import (\w+)/#),
+                    modules.contains(String(match.output.1))
+                else { continue }
                 found.append((module + "/" + path, String(match.output.1)))
             }
         }
@@ -60,8 +67,12 @@ struct LayerTests {
     func everyModulePlaced() throws {
         let layers = try Self.layers(), targets = try Self.targets()
         #expect(!targets.isEmpty && !layers.isEmpty, "read nothing from Package.swift or Architecture.md")
-        #expect(Set(targets.keys).subtracting(layers.keys).isEmpty, "not in Architecture.md's table: \(Set(targets.keys).subtracting(layers.keys).sorted())")
-        #expect(Set(layers.keys).subtracting(targets.keys).isEmpty, "in the table but not a target: \(Set(layers.keys).subtracting(targets.keys).sorted())")
+        #expect(
+            Set(targets.keys).subtracting(layers.keys).isEmpty,
+            "not in Architecture.md's table: \(Set(targets.keys).subtracting(layers.keys).sorted())")
+        #expect(
+            Set(layers.keys).subtracting(targets.keys).isEmpty,
+            "in the table but not a target: \(Set(layers.keys).subtracting(targets.keys).sorted())")
     }
 
     @Test("every dependency Package.swift declares is on a lower layer")
@@ -84,7 +95,9 @@ struct LayerTests {
         var wrong: [String] = []
         for (module, dependencies) in targets {
             for (file, imported) in try Self.imports(of: module, among: Set(targets.keys)) where imported != module {
-                if !dependencies.contains(imported) { wrong.append("\(file) imports \(imported), which \(module) does not declare") }
+                if !dependencies.contains(imported) {
+                    wrong.append("\(file) imports \(imported), which \(module) does not declare")
+                }
                 if let from = layers[module], let to = layers[imported], to >= from {
                     wrong.append("\(file) imports \(imported) (layer \(to)) from layer \(from)")
                 }
@@ -100,7 +113,12 @@ struct LayerTests {
         let from = try #require(layers["EdgeCensusCounting"]), to = try #require(layers["EdgeCensusRuntime"])
         #expect(to >= from)
         let targets = try Self.targets()
-        #expect(targets["EdgeCensusCounting"]?.contains("EdgeCensusVision") == true, "the manifest's dependency lists were not read")
-        #expect(try Self.imports(of: "EdgeCensusCounting", among: Set(targets.keys)).contains { $0.imported == "EdgeCensusVision" })
+        #expect(
+            targets["EdgeCensusCounting"]?.contains("EdgeCensusVision") == true,
+            "the manifest's dependency lists were not read")
+        #expect(
+            try Self.imports(of: "EdgeCensusCounting", among: Set(targets.keys)).contains {
+                $0.imported == "EdgeCensusVision"
+            })
     }
 }

@@ -12,9 +12,11 @@ struct FleetScaleBenchmarkTests {
     @Test("simulated devices announce and publish as agents do; the survey finds each, the bulk change reaches each")
     func smallFleet() async throws {
         let broker = try MosquittoBroker()
-        var simulation = FleetSimulation(devices: 12, prefix: "sim", discoveryPrefix: "sim-ha", speed: 600, simulatedSeconds: 300)
+        var simulation = FleetSimulation(
+            devices: 12, prefix: "sim", discoveryPrefix: "sim-ha", speed: 600, simulatedSeconds: 300)
         simulation.connections = 3
-        let watcher = try await Subscriber(port: broker.port, topics: ["sim/sim-7/#", "sim-ha/+/edgecensus_sim-7/+/config"])
+        let watcher = try await Subscriber(
+            port: broker.port, topics: ["sim/sim-7/#", "sim-ha/+/edgecensus_sim-7/+/config"])
         defer { watcher.stop() }
         var benchmark = FleetScaleBenchmark(simulation: simulation, brokerPID: nil)
         benchmark.bulkDevices = 10
@@ -30,7 +32,9 @@ struct FleetScaleBenchmarkTests {
         #expect(await watcher.inbox.messages.filter { $0.topic.hasPrefix("sim-ha/") }.count == 53)
         let layout = TopicLayout(prefix: "sim", device: "sim-7", discoveryPrefix: "sim-ha")
         let payloads = await watcher.inbox.messages.compactMap { message in
-            SchemaValidator.schema(forTopic: message.topic, layout: layout).map { (label: message.topic, schema: $0, payload: message.payload) }
+            SchemaValidator.schema(forTopic: message.topic, layout: layout).map {
+                (label: message.topic, schema: $0, payload: message.payload)
+            }
         }
         // counts, state and health 5 each, status, 53 discovery configs, config/state (and again once the change lands).
         let expected = 5 * 3 + 1 + 53 + 1

@@ -1,5 +1,6 @@
-@testable import EdgeCensusBench
 import Testing
+
+@testable import EdgeCensusBench
 
 @Suite("Latency figures")
 struct LatencyBenchmarkTests {

@@ -100,7 +100,8 @@ struct RingFileModelTests {
         var model = Model()
         var trail: [String] = []
         func fail(_ what: String) -> Failure {
-            .mismatch("seed \(seed), step \(trail.count): \(what)\nlast steps:\n" + trail.suffix(12).joined(separator: "\n"))
+            .mismatch(
+                "seed \(seed), step \(trail.count): \(what)\nlast steps:\n" + trail.suffix(12).joined(separator: "\n"))
         }
         func open() throws -> RingFile {
             let ring = try RingFile(path: path, capacity: capacity, sync: sync)
@@ -176,11 +177,15 @@ struct RingFileModelTests {
                         box.armed = nil
                         // The record is there when every byte of it was kept (the write may also
                         // carry the zero marker that follows a record).
-                        let whole = fired.map { write in
-                            let size = recordSize(payload)
-                            return write.count >= size && (0..<size).allSatisfy { byte in write.kept.contains { $0.contains(byte) } }
-                        } ?? false
-                        trail.append("  crashed in a write of \(fired?.count ?? 0) bytes at \(fired?.offset ?? 0), kept \(fired?.kept ?? [])")
+                        let whole =
+                            fired.map { write in
+                                let size = recordSize(payload)
+                                return write.count >= size
+                                    && (0..<size).allSatisfy { byte in write.kept.contains { $0.contains(byte) } }
+                            } ?? false
+                        trail.append(
+                            "  crashed in a write of \(fired?.count ?? 0) bytes at \(fired?.offset ?? 0), kept \(fired?.kept ?? [])"
+                        )
                         // Some oldest records may have been dropped for room (only when room was short);
                         // the new record is there exactly when its write completed.
                         let pendingBefore = model.pending
@@ -241,8 +246,9 @@ struct RingFileModelTests {
         }
     }
 
-    @Test("random appends, acknowledgements, reopenings, crashes and a full ring: after every reopening the ring holds exactly what the model holds",
-          arguments: UInt64(1)...12)
+    @Test(
+        "random appends, acknowledgements, reopenings, crashes and a full ring: after every reopening the ring holds exactly what the model holds",
+        arguments: UInt64(1)...12)
     func modelRun(seed: UInt64) {
         Self.check(seed: seed, steps: 1000, sync: .never)
     }

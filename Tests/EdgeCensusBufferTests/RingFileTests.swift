@@ -21,7 +21,9 @@ struct RingFileTests {
         let path = directory.file("ring")
         do {
             let ring = try RingFile(path: path, capacity: 64 * 1024, sync: .never)
-            for sequence in 1...5 { try ring.append(sequence: UInt64(sequence), payload: Self.payload(UInt64(sequence))) }
+            for sequence in 1...5 {
+                try ring.append(sequence: UInt64(sequence), payload: Self.payload(UInt64(sequence)))
+            }
             try ring.acknowledge(sequence: 1)
             try ring.acknowledge(sequence: 3)  // out of order: stays until 2 goes
             #expect(ring.pendingSequences == [2, 4, 5])
@@ -61,7 +63,9 @@ struct RingFileTests {
         do {
             let ring = try RingFile(path: path, capacity: capacity, sync: .never)
             for sequence in 1...30 {
-                if let dropped = try ring.append(sequence: UInt64(sequence), payload: Self.payload(UInt64(sequence))) { drops.append(dropped) }
+                if let dropped = try ring.append(sequence: UInt64(sequence), payload: Self.payload(UInt64(sequence))) {
+                    drops.append(dropped)
+                }
             }
             let pending = ring.pendingSequences
             #expect(pending == Array(UInt64(31 - pending.count)...30), "\(pending)")
@@ -75,7 +79,9 @@ struct RingFileTests {
         #expect(try reopened.pendingRecords().map(\.payload) == (19...30).map { Self.payload(UInt64($0)) })
     }
 
-    @Test("recovery survives thousands of truncations, bit flips and garbage, keeping every intact record and inventing none")
+    @Test(
+        "recovery survives thousands of truncations, bit flips and garbage, keeping every intact record and inventing none"
+    )
     func fuzzRecovery() throws {
         let directory = try TemporaryDirectory()
         let original = directory.file("original")

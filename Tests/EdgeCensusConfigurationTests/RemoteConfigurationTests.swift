@@ -10,24 +10,42 @@ struct RemoteConfigurationTests {
     /// A local file with a state directory of its own.
     static func localFile(_ directory: TemporaryDirectory, extra: String = "") throws -> String {
         let path = directory.file("edgecensus.yaml")
-        try writeFile(path, Data("state: {directory: \(directory.file("state"))}\nthrottle: {max_rate_hz: 2}\n\(extra)".utf8))
+        try writeFile(
+            path, Data("state: {directory: \(directory.file("state"))}\nthrottle: {max_rate_hz: 2}\n\(extra)".utf8))
         return path
     }
 
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-    @Test("each kind of bad request is refused with what was wrong, and changes nothing", arguments: [
-        ("{\"throttle\": {\"max_rate_hz\": ", false, "not valid JSON"),
-        ("[1, 2]", false, "not a JSON object"),
-        ("{\"throttle\": {\"max_rate_hz\": \"fast\"}}", false, "throttle.max_rate_hz = \"fast\": expected a number"),
-        ("{\"throttle\": {\"max_rate_hz\": 5000}}", false, "throttle.max_rate_hz = 5000: 5000.0 is out of range; expected 0.01 to 30.0"),
-        ("{\"throttle\": {\"max_rate\": 1}}", false, "throttle.max_rate: unknown key"),
-        ("{\"mqtt\": {\"host\": \"evil.example\"}}", false, "mqtt.host can be changed only in the local configuration file"),
-        ("{\"models\": {\"directory\": \"/tmp\"}}", false, "models.directory can be changed only in the local"),
-        ("{\"throttle\": {\"max_rate_hz\": 1}, \"windows\": {\"length\": -5}}", false, "windows.length = -5: -5.0 is out of range"),
-        ("{\"config_version\": 7, \"throttle\": {\"max_rate_hz\": 1}}", false, "config_version 7 is stale: the configuration is at version 0"),
-        ("{\"throttle\": {\"max_rate_hz\": 1}}", true, "a retained config/set message is never applied"),
-    ])
+    @Test(
+        "each kind of bad request is refused with what was wrong, and changes nothing",
+        arguments: [
+            ("{\"throttle\": {\"max_rate_hz\": ", false, "not valid JSON"),
+            ("[1, 2]", false, "not a JSON object"),
+            (
+                "{\"throttle\": {\"max_rate_hz\": \"fast\"}}", false,
+                "throttle.max_rate_hz = \"fast\": expected a number"
+            ),
+            (
+                "{\"throttle\": {\"max_rate_hz\": 5000}}", false,
+                "throttle.max_rate_hz = 5000: 5000.0 is out of range; expected 0.01 to 30.0"
+            ),
+            ("{\"throttle\": {\"max_rate\": 1}}", false, "throttle.max_rate: unknown key"),
+            (
+                "{\"mqtt\": {\"host\": \"evil.example\"}}", false,
+                "mqtt.host can be changed only in the local configuration file"
+            ),
+            ("{\"models\": {\"directory\": \"/tmp\"}}", false, "models.directory can be changed only in the local"),
+            (
+                "{\"throttle\": {\"max_rate_hz\": 1}, \"windows\": {\"length\": -5}}", false,
+                "windows.length = -5: -5.0 is out of range"
+            ),
+            (
+                "{\"config_version\": 7, \"throttle\": {\"max_rate_hz\": 1}}", false,
+                "config_version 7 is stale: the configuration is at version 0"
+            ),
+            ("{\"throttle\": {\"max_rate_hz\": 1}}", true, "a retained config/set message is never applied"),
+        ])
     func refusals(request: String, retained: Bool, expected: String) throws {
         let directory = try TemporaryDirectory()
         let remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
@@ -46,15 +64,22 @@ struct RemoteConfigurationTests {
     func motionKeys() throws {
         let directory = try TemporaryDirectory()
         var remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
-        let change = try remote.evaluate(Self.bytes(#"{"motion":{"enabled":false,"threshold":35,"min_area_percent":1.5}}"#), retained: false).get()
+        let change = try remote.evaluate(
+            Self.bytes(#"{"motion":{"enabled":false,"threshold":35,"min_area_percent":1.5}}"#), retained: false
+        ).get()
         #expect(change.restartRequired.isEmpty && !change.reopenCapture)
         try remote.commit(change)
-        #expect(!remote.effective.motion.enabled && remote.effective.motion.threshold == 35 && remote.effective.motion.minAreaPercent == 1.5)
-        guard case .failure(let refusal) = remote.evaluate(Self.bytes(#"{"motion":{"threshold":0}}"#), retained: false) else {
+        #expect(
+            !remote.effective.motion.enabled && remote.effective.motion.threshold == 35
+                && remote.effective.motion.minAreaPercent == 1.5)
+        guard case .failure(let refusal) = remote.evaluate(Self.bytes(#"{"motion":{"threshold":0}}"#), retained: false)
+        else {
             Issue.record("a threshold of 0 accepted")
             return
         }
-        #expect(refusal.reason.contains("motion.threshold = 0: 0.0 is out of range; expected 1.0 to 255.0"), "\(refusal.reason)")
+        #expect(
+            refusal.reason.contains("motion.threshold = 0: 0.0 is out of range; expected 1.0 to 255.0"),
+            "\(refusal.reason)")
     }
 
     @Test("a request over the size cap is refused unread")
@@ -62,7 +87,10 @@ struct RemoteConfigurationTests {
         let directory = try TemporaryDirectory()
         let remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
         let padding = String(repeating: " ", count: RemoteConfiguration.maximumRequestBytes)
-        guard case .failure(let refusal) = remote.evaluate(Self.bytes("{\"throttle\": {\"max_rate_hz\": 1}}" + padding), retained: false) else {
+        guard
+            case .failure(let refusal) = remote.evaluate(
+                Self.bytes("{\"throttle\": {\"max_rate_hz\": 1}}" + padding), retained: false)
+        else {
             Issue.record("accepted")
             return
         }
@@ -74,19 +102,27 @@ struct RemoteConfigurationTests {
         let directory = try TemporaryDirectory()
         let file = try Self.localFile(directory)
         var remote = try RemoteConfiguration(localFile: file)
-        let request = #"{"transaction":"t-1","config_version":0,"throttle":{"max_rate_hz":0.5},"windows":{"length":30,"k_anonymity":3}}"#
+        let request =
+            #"{"transaction":"t-1","config_version":0,"throttle":{"max_rate_hz":0.5},"windows":{"length":30,"k_anonymity":3}}"#
         let change = try remote.evaluate(Self.bytes(request), retained: false).get()
         #expect(change.transaction == .string("t-1") && change.restartRequired.isEmpty && !change.reopenCapture)
         try remote.commit(change)
         #expect(remote.version == 1)
-        #expect(remote.effective.throttle.maxRateHz == 0.5 && remote.effective.windowLength == 30 && remote.effective.kAnonymity == 3)
-        let result = try JSONSerialization.jsonObject(with: Data(remote.resultDocument(for: change).utf8)) as? [String: Any]
-        #expect(result?["status"] as? String == "ok" && result?["transaction"] as? String == "t-1" && result?["config_version"] as? Int == 1)
+        #expect(
+            remote.effective.throttle.maxRateHz == 0.5 && remote.effective.windowLength == 30
+                && remote.effective.kAnonymity == 3)
+        let result =
+            try JSONSerialization.jsonObject(with: Data(remote.resultDocument(for: change).utf8)) as? [String: Any]
+        #expect(
+            result?["status"] as? String == "ok" && result?["transaction"] as? String == "t-1"
+                && result?["config_version"] as? Int == 1)
         let state = try JSONSerialization.jsonObject(with: Data(remote.stateDocument.utf8)) as? [String: Any]
         #expect(((state?["config"] as? [String: Any])?["throttle"] as? [String: Any])?["max_rate_hz"] as? Double == 0.5)
 
         let restarted = try RemoteConfiguration(localFile: file)
-        #expect(restarted.version == 1 && restarted.effective.throttle.maxRateHz == 0.5 && restarted.effective.kAnonymity == 3)
+        #expect(
+            restarted.version == 1 && restarted.effective.throttle.maxRateHz == 0.5
+                && restarted.effective.kAnonymity == 3)
         #expect(restarted.loadNote == nil)
         // The local file itself is never touched.
         #expect(try String(contentsOfFile: file, encoding: .utf8).contains("max_rate_hz: 2"))
@@ -97,10 +133,14 @@ struct RemoteConfigurationTests {
         let directory = try TemporaryDirectory()
         var remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
         try remote.commit(try remote.evaluate(Self.bytes(#"{"throttle":{"max_rate_hz":1}}"#), retained: false).get())
-        if case .success = remote.evaluate(Self.bytes(#"{"config_version":0,"throttle":{"max_rate_hz":null}}"#), retained: false) {
+        if case .success = remote.evaluate(
+            Self.bytes(#"{"config_version":0,"throttle":{"max_rate_hz":null}}"#), retained: false)
+        {
             Issue.record("a change based on version 0 was accepted at version 1")
         }
-        try remote.commit(try remote.evaluate(Self.bytes(#"{"config_version":1,"throttle":{"max_rate_hz":null}}"#), retained: false).get())
+        try remote.commit(
+            try remote.evaluate(Self.bytes(#"{"config_version":1,"throttle":{"max_rate_hz":null}}"#), retained: false)
+                .get())
         #expect(remote.effective.throttle.maxRateHz == 2 && remote.version == 2)
         // What a restart reads back: the key is gone from the overrides, the version is kept.
         let restarted = try RemoteConfiguration(localFile: remote.localFile)
@@ -113,7 +153,8 @@ struct RemoteConfigurationTests {
     func effects() throws {
         let directory = try TemporaryDirectory()
         let remote = try RemoteConfiguration(localFile: try Self.localFile(directory))
-        let detection = try remote.evaluate(Self.bytes(#"{"detection":{"confidence_threshold":0.7}}"#), retained: false).get()
+        let detection = try remote.evaluate(Self.bytes(#"{"detection":{"confidence_threshold":0.7}}"#), retained: false)
+            .get()
         #expect(detection.restartRequired == ["detection.confidence_threshold"] && !detection.reopenCapture)
         let camera = try remote.evaluate(Self.bytes(#"{"source":{"width":800,"height":600}}"#), retained: false).get()
         #expect(camera.reopenCapture && camera.restartRequired.isEmpty)
@@ -129,17 +170,22 @@ struct RemoteConfigurationTests {
         #expect(remote.version == 0 && !FileManager.default.fileExists(atPath: remote.overridesFile))
     }
 
-    @Test("a damaged overrides file is reported, the local configuration stays in force, and the next change replaces it")
+    @Test(
+        "a damaged overrides file is reported, the local configuration stays in force, and the next change replaces it")
     func damagedOverrides() throws {
         let directory = try TemporaryDirectory()
         let file = try Self.localFile(directory)
         try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
-        for damage in ["{\"config_version\": 3, \"overr", "", "{\"config_version\": 3, \"overrides\": {\"throttle\": {\"max_rate_hz\": 999}}}", "\u{0}\u{1}garbage"] {
+        for damage in [
+            "{\"config_version\": 3, \"overr", "",
+            "{\"config_version\": 3, \"overrides\": {\"throttle\": {\"max_rate_hz\": 999}}}", "\u{0}\u{1}garbage",
+        ] {
             try writeFile(directory.file("state/remote-config.json"), Data(damage.utf8))
             var remote = try RemoteConfiguration(localFile: file)
             #expect(remote.loadNote?.contains("local configuration is in force") == true, "\(damage)")
             #expect(remote.effective.throttle.maxRateHz == 2)
-            try remote.commit(try remote.evaluate(Self.bytes(#"{"throttle":{"max_rate_hz":1}}"#), retained: false).get())
+            try remote.commit(
+                try remote.evaluate(Self.bytes(#"{"throttle":{"max_rate_hz":1}}"#), retained: false).get())
             #expect(try RemoteConfiguration(localFile: file).effective.throttle.maxRateHz == 1)
             try FileManager.default.removeItem(atPath: directory.file("state/remote-config.json"))
         }

@@ -5,9 +5,11 @@ import Testing
 
 @Suite("Tracker")
 struct FaceTrackerTests {
-    static func face(x: Int, y: Int = 100, size: Int = 60, gender: Gender = .male, age: Double = 30) -> FaceObservation {
-        FaceObservation(box: PixelBox(x: x, y: y, width: size, height: size), detectionConfidence: 0.9, gender: gender,
-                        genderConfidence: 0.9, age: age, ageGroup: AgeGroup(age: age), ageConfidence: 0.9)
+    static func face(x: Int, y: Int = 100, size: Int = 60, gender: Gender = .male, age: Double = 30) -> FaceObservation
+    {
+        FaceObservation(
+            box: PixelBox(x: x, y: y, width: size, height: size), detectionConfidence: 0.9, gender: gender,
+            genderConfidence: 0.9, age: age, ageGroup: AgeGroup(age: age), ageConfidence: 0.9)
     }
 
     static func tracker(minFrames: Int = 3, timeout: Double = 2) -> FaceTracker {
@@ -44,8 +46,11 @@ struct FaceTrackerTests {
         var visits: [PersonVisit] = []
         for step in 0...20 {
             let t = Double(step) * 0.5
-            visits += tracker.update(faces: [Self.face(x: step * 30, y: 80, gender: .male, age: 40),
-                                             Self.face(x: 600 - step * 30, y: 130, gender: .female, age: 25)], at: t)
+            visits += tracker.update(
+                faces: [
+                    Self.face(x: step * 30, y: 80, gender: .male, age: 40),
+                    Self.face(x: 600 - step * 30, y: 130, gender: .female, age: 25),
+                ], at: t)
         }
         visits += tracker.update(faces: [], at: 20)
         #expect(visits.count == 2)
@@ -74,15 +79,18 @@ struct FaceTrackerTests {
         #expect(visits.isEmpty)
     }
 
-    static func observed(x: Int = 200, gender: Gender, confidence: Double, age: Double = 30,
-                         width: Double = 80, sharpness: Double = 300) -> FaceObservation {
+    static func observed(
+        x: Int = 200, gender: Gender, confidence: Double, age: Double = 30,
+        width: Double = 80, sharpness: Double = 300
+    ) -> FaceObservation {
         var face = Self.face(x: x, gender: gender, age: age)
         face.genderConfidence = confidence
         let logOdds = log(confidence / (1 - confidence)) * (gender == .male ? 1 : -1)
         var groups = [Double](repeating: 0.02, count: 8)
         groups[AgeGroup(age: age).rawValue] = 0.86
-        face.evidence = FaceEvidence(genderLogOdds: logOdds, ageDistribution: [], ageGroupProbabilities: groups,
-                                     quality: FaceQuality(width: width, turn: 0.05, sharpness: sharpness))
+        face.evidence = FaceEvidence(
+            genderLogOdds: logOdds, ageDistribution: [], ageGroupProbabilities: groups,
+            quality: FaceQuality(width: width, turn: 0.05, sharpness: sharpness))
         return face
     }
 
@@ -94,9 +102,11 @@ struct FaceTrackerTests {
 
     @Test("a person's gender is voted with each frame's confidence: two sure frames outweigh three unsure ones")
     func confidenceWeightedGender() {
-        let faces = [Self.observed(gender: .female, confidence: 0.99), Self.observed(gender: .male, confidence: 0.6),
-                     Self.observed(gender: .female, confidence: 0.99), Self.observed(gender: .male, confidence: 0.6),
-                     Self.observed(gender: .male, confidence: 0.6)]
+        let faces = [
+            Self.observed(gender: .female, confidence: 0.99), Self.observed(gender: .male, confidence: 0.6),
+            Self.observed(gender: .female, confidence: 0.99), Self.observed(gender: .male, confidence: 0.6),
+            Self.observed(gender: .male, confidence: 0.6),
+        ]
         #expect(Self.visit(of: faces)?.gender == .female)
         // A plain majority would have said male.
         #expect(faces.filter { $0.likelyGender == .male }.count == 3)
@@ -126,9 +136,11 @@ struct FaceTrackerTests {
 
     @Test("the age is the weighted mean of the frames' ages, and its group must be likely enough")
     func ageVote() {
-        let faces = [Self.observed(gender: .female, confidence: 0.95, age: 28),
-                     Self.observed(gender: .female, confidence: 0.95, age: 30),
-                     Self.observed(gender: .female, confidence: 0.95, age: 32, width: 40)]
+        let faces = [
+            Self.observed(gender: .female, confidence: 0.95, age: 28),
+            Self.observed(gender: .female, confidence: 0.95, age: 30),
+            Self.observed(gender: .female, confidence: 0.95, age: 32, width: 40),
+        ]
         let visit = Self.visit(of: faces)
         // Weights 1, 1 and 0.5 (the small face): (28 + 30 + 16) / 2.5.
         #expect(abs((visit?.age ?? 0) - 29.6) < 1e-9)
@@ -138,7 +150,9 @@ struct FaceTrackerTests {
         #expect(Self.visit(of: faces, settings: strict)?.ageGroup == nil)
     }
 
-    @Test("once a person's answers are settled their face is classified only for a check every few sightings, and the saving is counted")
+    @Test(
+        "once a person's answers are settled their face is classified only for a check every few sightings, and the saving is counted"
+    )
     func settledTracksAreNotClassified() {
         var settings = TrackingSettings()
         settings.settleAfter = 3

@@ -34,7 +34,9 @@ struct SequenceStoreTests {
         #expect(SequenceStore(path: path, now: 0).next() == WindowNumber(epoch: before.epoch, sequence: 3))
     }
 
-    @Test("a full disk: numbers go on in memory in a new epoch, the fault is reported once, and a restart on the old file repeats no (epoch, seq)", .tags(.root))
+    @Test(
+        "a full disk: numbers go on in memory in a new epoch, the fault is reported once, and a restart on the old file repeats no (epoch, seq)",
+        .tags(.root))
     func fullDisk() throws {
         guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let path = disk.file("sequence")
@@ -45,7 +47,8 @@ struct SequenceStoreTests {
         disk.fill()
         for _ in 0..<3 { handedOut.append(store.next()) }
         #expect(handedOut.map(\.sequence) == [1, 2, 3, 4, 5])
-        #expect(handedOut[2].epoch != handedOut[1].epoch && handedOut[2...].allSatisfy { $0.epoch == handedOut[2].epoch })
+        #expect(
+            handedOut[2].epoch != handedOut[1].epoch && handedOut[2...].allSatisfy { $0.epoch == handedOut[2].epoch })
         #expect(store.fault?.cause == "ENOSPC")
         #expect(reports.items.count == 1 && health.current.first?.fault.cause == "ENOSPC", "\(reports.items)")
         // The process dies now; the file still says 2 in the first epoch. A restart on the
@@ -62,9 +65,11 @@ struct SequenceStoreTests {
         #expect(SequenceStore(path: path, now: 0).next() == WindowNumber(epoch: handedOut[2].epoch, sequence: 7))
     }
 
-    @Test("a sequence file at the top of UInt64's range starts a new epoch instead of trapping", arguments: [
-        "18446744073709551615", "18446744073709551616", "9007199254740992", "-1", "1e3", "0x10", "",
-    ])
+    @Test(
+        "a sequence file at the top of UInt64's range starts a new epoch instead of trapping",
+        arguments: [
+            "18446744073709551615", "18446744073709551616", "9007199254740992", "-1", "1e3", "0x10", "",
+        ])
     func outOfRange(text: String) throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")

@@ -12,8 +12,10 @@ struct ThrottlePolicyTests {
     }
 
     /// Offers a frame every `step` seconds for `duration` seconds; each analysis costs `cpu` seconds of CPU.
-    static func analysedTimes(_ throttle: inout ThrottlePolicy, step: Double, duration: Double, cpu: Double,
-                              temperature: Double? = nil) -> [Double] {
+    static func analysedTimes(
+        _ throttle: inout ThrottlePolicy, step: Double, duration: Double, cpu: Double,
+        temperature: Double? = nil
+    ) -> [Double] {
         var analysed: [Double] = []
         var cpuClock = 0.0
         var index = 0

@@ -12,7 +12,9 @@ struct WindowTests {
 
     static func counter() -> () throws -> WindowNumber {
         var next: UInt64 = 0
-        return { next += 1; return WindowNumber(epoch: "0123456789abcdef", sequence: next) }
+        return {
+            next += 1; return WindowNumber(epoch: "0123456789abcdef", sequence: next)
+        }
     }
 
     @Test("windows are aligned to the wall clock: a run starting at 10:00:37 has its first window end at 10:01:00")
@@ -38,14 +40,17 @@ struct WindowTests {
         #expect(aggregator.currentWindow.sequence == 0)  // numbered when it closes
     }
 
-    @Test("a window lost with the process (crash, power cut) uses no number: the next run goes on from the last closed window")
+    @Test(
+        "a window lost with the process (crash, power cut) uses no number: the next run goes on from the last closed window"
+    )
     func lostWindowLeavesNoGap() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
         var first = try WindowAggregator(length: 10, startingAt: 0, nextNumber: SequenceStore(path: path, now: 0).next)
         #expect(try first.advance(to: 25, inView: 0).map(\.sequence) == [1, 2])
         // The process dies during window 20–30: that window never closes.
-        var second = try WindowAggregator(length: 10, startingAt: 47, nextNumber: SequenceStore(path: path, now: 0).next)
+        var second = try WindowAggregator(
+            length: 10, startingAt: 47, nextNumber: SequenceStore(path: path, now: 0).next)
         #expect(try second.advance(to: 50, inView: 0).map(\.sequence) == [3])
         #expect(try second.flush(at: 55, inView: 0).sequence == 4)
     }
@@ -60,7 +65,9 @@ struct WindowTests {
         #expect(aggregator.currentWindow.framesDropped == 2)
     }
 
-    @Test("the first window after a start in the middle of it is partial and keeps its aligned start; the next ones are whole")
+    @Test(
+        "the first window after a start in the middle of it is partial and keeps its aligned start; the next ones are whole"
+    )
     func firstWindowAfterStartIsPartial() throws {
         var aggregator = try WindowAggregator(length: 20, startingAt: 1_000_011, nextNumber: Self.counter())
         #expect(aggregator.currentWindow.partial && aggregator.currentWindow.start == 1_000_000)
@@ -103,7 +110,9 @@ struct WindowTests {
         #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
     }
 
-    @Test("a replacement cut short leaves a stray temporary file that is never read; the number in force is the last complete one")
+    @Test(
+        "a replacement cut short leaves a stray temporary file that is never read; the number in force is the last complete one"
+    )
     func strayTemporarySequence() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
@@ -115,7 +124,9 @@ struct WindowTests {
         #expect(reopened.next().sequence == 6)
     }
 
-    @Test("the sequence can be moved above numbers another state file remembers, never below, and that survives a restart")
+    @Test(
+        "the sequence can be moved above numbers another state file remembers, never below, and that survives a restart"
+    )
     func continueAfter() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("sequence")
@@ -135,7 +146,9 @@ struct WindowTests {
         #expect(store.next().sequence == 1_767_258_001)
     }
 
-    @Test("a new window length applies from the next window, which runs to the next multiple of it: windows stay on the clock")
+    @Test(
+        "a new window length applies from the next window, which runs to the next multiple of it: windows stay on the clock"
+    )
     func lengthChange() throws {
         var aggregator = try WindowAggregator(length: 60, startingAt: 1_767_258_010, nextNumber: WindowTests.counter())
         aggregator.changeLength(to: 45)
@@ -176,10 +189,12 @@ struct CountReportTests {
     @Test("people whose gender or age group is unknown are counted in unknown cells, once in each breakdown")
     func unknownCells() {
         var window = CountWindow(sequence: 1, start: 0, end: 60)
-        let visits = [PersonVisit(gender: .male, age: 30, ageGroup: .from25to32, dwell: 3, end: 10),
-                      PersonVisit(gender: nil, age: 41, ageGroup: .from38to43, dwell: 3, end: 20),
-                      PersonVisit(gender: .female, age: 50, ageGroup: nil, dwell: 3, end: 30),
-                      PersonVisit(gender: nil, age: nil, ageGroup: nil, dwell: 3, end: 40)]
+        let visits = [
+            PersonVisit(gender: .male, age: 30, ageGroup: .from25to32, dwell: 3, end: 10),
+            PersonVisit(gender: nil, age: 41, ageGroup: .from38to43, dwell: 3, end: 20),
+            PersonVisit(gender: .female, age: 50, ageGroup: nil, dwell: 3, end: 30),
+            PersonVisit(gender: nil, age: nil, ageGroup: nil, dwell: 3, end: 40),
+        ]
         for visit in visits { window.add(visit) }
         let document = CountReport.document(window, device: "hall", kAnonymity: 0)
         #expect(document["people"] as? Int == 4)
@@ -198,7 +213,8 @@ struct CountReportTests {
         #expect(byGender?.values.flatMap { $0.values.compactMap { $0 as? Int } }.reduce(0, +) == 4)
     }
 
-    @Test("with k = 3, cells of 1 and 2 are suppressed, and a lone suppressed cell takes its smallest neighbour with it")
+    @Test(
+        "with k = 3, cells of 1 and 2 are suppressed, and a lone suppressed cell takes its smallest neighbour with it")
     func kAnonymity() {
         let document = CountReport.document(Self.window(), device: "hall", kAnonymity: 3)
         let suppressed = document["suppressed"] as? [String] ?? []

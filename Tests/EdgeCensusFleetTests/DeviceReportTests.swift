@@ -10,11 +10,17 @@ struct DeviceReportTests {
     let time = 1_767_258_060.0  // 2026-01-01T09:01:00Z
 
     func health(people: Int, suppressed: Int) -> [UInt8] {
-        Array(TelemetryDocuments.health(.init(
-            uptime: 60, version: "0.1.0", cameraState: "camera /dev/video0", configuredRate: 2, effectiveRate: 1.9,
-            inferenceMilliseconds: 48, cpuPercent: 21.44, residentMemory: 90 << 20, temperature: 51.2, bufferedWindows: 3,
-            oldestUnsentSeconds: 120, droppedWindows: 1, lastHour: .init(people: people, windows: 60, suppressedWindows: suppressed)),
-            device: "hall", at: time).utf8)
+        Array(
+            TelemetryDocuments.health(
+                .init(
+                    uptime: 60, version: "0.1.0", cameraState: "camera /dev/video0", configuredRate: 2,
+                    effectiveRate: 1.9,
+                    inferenceMilliseconds: 48, cpuPercent: 21.44, residentMemory: 90 << 20, temperature: 51.2,
+                    bufferedWindows: 3,
+                    oldestUnsentSeconds: 120, droppedWindows: 1,
+                    lastHour: .init(people: people, windows: 60, suppressedWindows: suppressed)),
+                device: "hall", at: time
+            ).utf8)
     }
 
     @Test("the agent's own status, state, health and config/state documents fill every column")
@@ -23,9 +29,14 @@ struct DeviceReportTests {
         window.people = 7
         var report = DeviceReport(device: "hall")
         report.absorb(kind: "status", payload: Array("online".utf8))
-        report.absorb(kind: "state", payload: Array(TelemetryDocuments.counts(window, device: "hall", kAnonymity: 1, replayed: false).utf8))
+        report.absorb(
+            kind: "state",
+            payload: Array(TelemetryDocuments.counts(window, device: "hall", kAnonymity: 1, replayed: false).utf8))
         report.absorb(kind: "health", payload: health(people: 17, suppressed: 2))
-        report.absorb(kind: "config/state", payload: Array(#"{"schema":"edgecensus.config-state/1","config_version":4,"config":{},"overrides":{}}"#.utf8))
+        report.absorb(
+            kind: "config/state",
+            payload: Array(
+                #"{"schema":"edgecensus.config-state/1","config_version":4,"config":{},"overrides":{}}"#.utf8))
         #expect(report.status == "online")
         #expect(report.lastWindowEnd == time && report.lastWindowSequence == 41)
         #expect(report.healthTime == time && report.version == "0.1.0" && report.camera == "camera /dev/video0")
@@ -56,7 +67,8 @@ struct DeviceReportTests {
         let lines = report.table.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("DEVICE"))
-        #expect(lines[1].contains("hall") && lines[1].contains("online") && lines[1].contains("17 (+2 hidden)")
+        #expect(
+            lines[1].contains("hall") && lines[1].contains("online") && lines[1].contains("17 (+2 hidden)")
                 && lines[1].contains("21%") && lines[1].contains("51°C") && lines[1].contains("30 s ago"))
         #expect(lines[2].contains("yard") && lines[2].contains("offline"))
         #expect(lines[3] == "2 device(s): 1 offline, 1 online")

@@ -30,7 +30,9 @@ struct DeviceSelectionTests {
         let directory = try TemporaryDirectory()
         try writeFile(directory.file("topics.txt"), Data("edgecensus/shop-1\n".utf8))
         try writeFile(directory.file("empty.txt"), Data("# none yet\n".utf8))
-        #expect(throws: DeviceSelection.Unreadable.self) { try DeviceSelection.list(fromFile: directory.file("topics.txt")) }
+        #expect(throws: DeviceSelection.Unreadable.self) {
+            try DeviceSelection.list(fromFile: directory.file("topics.txt"))
+        }
         do {
             _ = try DeviceSelection.list(fromFile: directory.file("topics.txt"))
         } catch {

@@ -14,9 +14,15 @@ struct FleetSurveyTests {
         defer { publisher.stop() }
         let retained: [(String, String)] = [
             ("edgecensus/hall/status", "online"),
-            ("edgecensus/hall/config/state", #"{"schema":"edgecensus.config-state/1","config_version":2,"config":{},"overrides":{}}"#),
+            (
+                "edgecensus/hall/config/state",
+                #"{"schema":"edgecensus.config-state/1","config_version":2,"config":{},"overrides":{}}"#
+            ),
             ("edgecensus/yard/status", "offline"),
-            ("edgecensus/gate/config/state", #"{"schema":"edgecensus.config-state/1","config_version":0,"config":{},"overrides":{}}"#),
+            (
+                "edgecensus/gate/config/state",
+                #"{"schema":"edgecensus.config-state/1","config_version":0,"config":{},"overrides":{}}"#
+            ),
             ("edgecensus/cleared/status", "stopped"),
             ("edgecensus/cleared/status", ""),
             ("edgecensus/hall/counts/extra", "{}"),
@@ -26,7 +32,9 @@ struct FleetSurveyTests {
             _ = try await publisher.client.publish(MQTTMessage(topic: topic, text: text, qos: 1, retain: true))
         }
         // Generous bounds: a loaded machine (the whole suite at once) may take seconds to connect.
-        let survey = FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus/", quietPeriod: 2, timeout: 60)
+        let survey = FleetSurvey(
+            settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus/", quietPeriod: 2,
+            timeout: 60)
         let reports = try await survey.run()
         #expect(reports.map(\.device) == ["gate", "hall", "yard"])
         #expect(reports.map(\.status) == [nil, "online", "offline"])
@@ -44,13 +52,16 @@ struct FleetSurveyTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<devices {
                 group.addTask {
-                    try await client.publish(MQTTMessage(topic: "edgecensus/d\(index)/status", text: "online", qos: 1, retain: true))
+                    try await client.publish(
+                        MQTTMessage(topic: "edgecensus/d\(index)/status", text: "online", qos: 1, retain: true))
                 }
             }
             try await group.waitForAll()
         }
-        let reports = try await FleetSurvey(settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus",
-                                            quietPeriod: 2, timeout: 60).run()
+        let reports = try await FleetSurvey(
+            settings: .loopback(port: broker.port, clientID: "survey"), prefix: "edgecensus",
+            quietPeriod: 2, timeout: 60
+        ).run()
         #expect(reports.count == devices)
         #expect(reports.allSatisfy { $0.status == "online" })
     }

@@ -28,8 +28,10 @@ struct HomeAssistantDashboardTests {
         let views = Self.views(document)
         try #require(views.count == 1)
         let cards = Self.cards(views[0])
-        #expect(Set(cards.compactMap { $0["type"] as? String }).isSubset(of: ["entities", "statistics-graph", "glance"]))
-        let announced = Set(TelemetryDocuments.discovery(layout: TopicLayout(device: "hall"), version: "1").map(\.entityID))
+        #expect(
+            Set(cards.compactMap { $0["type"] as? String }).isSubset(of: ["entities", "statistics-graph", "glance"]))
+        let announced = Set(
+            TelemetryDocuments.discovery(layout: TopicLayout(device: "hall"), version: "1").map(\.entityID))
         let named = Self.entities(in: views[0])
         #expect(!named.isEmpty && Set(named).isSubset(of: announced), "\(Set(named).subtracting(announced))")
         #expect(named.contains("binary_sensor.edgecensus_hall_connected"))
@@ -46,8 +48,11 @@ struct HomeAssistantDashboardTests {
         #expect(perHour["period"] as? String == "hour" && perHour["days_to_show"] as? Int == 14)
         #expect(Self.entities(in: perHour) == ["sensor.edgecensus_hall_people"])
         let gender = try #require(byTitle["Women and men per day"])
-        #expect(Set(Self.entities(in: gender)) == ["sensor.edgecensus_hall_gender_female", "sensor.edgecensus_hall_gender_male",
-                                                    "sensor.edgecensus_hall_gender_unknown"])
+        #expect(
+            Set(Self.entities(in: gender)) == [
+                "sensor.edgecensus_hall_gender_female", "sensor.edgecensus_hall_gender_male",
+                "sensor.edgecensus_hall_gender_unknown",
+            ])
         let age = try #require(byTitle["Age groups per day"])
         #expect(Self.entities(in: age).first == "sensor.edgecensus_hall_age_0_2")
         #expect(Self.entities(in: age).last == "sensor.edgecensus_hall_age_unknown")
@@ -58,14 +63,16 @@ struct HomeAssistantDashboardTests {
         }
     }
 
-    @Test("several devices: a first view lists each one's Connected and people in the last hour, then a view per device")
+    @Test(
+        "several devices: a first view lists each one's Connected and people in the last hour, then a view per device")
     func severalDevices() throws {
         let views = Self.views(try Self.parsed(HomeAssistantDashboard(devices: ["hall", "Shop-2"])))
         #expect(views.map { $0["path"] as? String } == ["edgecensus-devices", "edgecensus-hall", "edgecensus-shop-2"])
-        #expect(Self.entities(in: views[0]) == [
-            "binary_sensor.edgecensus_hall_connected", "sensor.edgecensus_hall_people_last_hour",
-            "binary_sensor.edgecensus_shop_2_connected", "sensor.edgecensus_shop_2_people_last_hour",
-        ])
+        #expect(
+            Self.entities(in: views[0]) == [
+                "binary_sensor.edgecensus_hall_connected", "sensor.edgecensus_hall_people_last_hour",
+                "binary_sensor.edgecensus_shop_2_connected", "sensor.edgecensus_shop_2_people_last_hour",
+            ])
         #expect(Self.entities(in: views[2]).allSatisfy { $0.contains(".edgecensus_shop_2_") })
     }
 }

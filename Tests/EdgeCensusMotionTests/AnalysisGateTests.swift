@@ -5,8 +5,10 @@ import Testing
 @Suite("The analysis gate")
 struct AnalysisGateTests {
     /// Decides at 2 per second from `from` to `to` seconds.
-    static func decide(_ gate: inout AnalysisGate, from: Double, to: Double, tracked: Int = 0, unsettled: Int = 0,
-                       motionAt: Set<Double> = []) -> [Double: AnalysisGate.Decision] {
+    static func decide(
+        _ gate: inout AnalysisGate, from: Double, to: Double, tracked: Int = 0, unsettled: Int = 0,
+        motionAt: Set<Double> = []
+    ) -> [Double: AnalysisGate.Decision] {
         var decisions: [Double: AnalysisGate.Decision] = [:]
         var time = from
         while time <= to + 1e-9 {
@@ -34,7 +36,9 @@ struct AnalysisGateTests {
         let passes = decisions.filter { $0.value != .skip }.keys.sorted()
         #expect(passes == [0, 30, 60, 90])
         #expect(decisions[0] == .analyse(.heartbeat))
-        #expect(gate.figures.idle && gate.figures.passes == 4 && gate.figures.skipped == 177, "the heartbeat leaves it idle")
+        #expect(
+            gate.figures.idle && gate.figures.passes == 4 && gate.figures.skipped == 177, "the heartbeat leaves it idle"
+        )
         #expect(abs(gate.figures.gatedShare - 87 / 90) < 0.02, "\(gate.figures.gatedShare)")
     }
 
@@ -42,7 +46,7 @@ struct AnalysisGateTests {
     func motionWakes() {
         var gate = AnalysisGate(settings: MotionSettings())
         _ = gate.decide(at: 0, tracked: 0, unsettled: 0, trackTimeout: 3)
-        gate.note(motion: true)   // a frame between two decisions moved ...
+        gate.note(motion: true)  // a frame between two decisions moved ...
         gate.note(motion: false)  // ... the next did not
         #expect(gate.decide(at: 0.5, tracked: 0, unsettled: 0, trackTimeout: 3) == .analyse(.motion))
         #expect(gate.decide(at: 1, tracked: 0, unsettled: 0, trackTimeout: 3) == .skip)

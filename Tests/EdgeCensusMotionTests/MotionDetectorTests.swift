@@ -16,7 +16,8 @@ struct MotionDetectorTests {
         var pixels = [Double](repeating: 0, count: width * height * 3)
         for y in 0..<height {
             for x in 0..<width {
-                var colour: [Double] = y < 145 ? [200 - Double(y) / 3, 205 - Double(y) / 4, 210 - Double(y) / 5] : [90, 100, 110]
+                var colour: [Double] =
+                    y < 145 ? [200 - Double(y) / 3, 205 - Double(y) / 4, 210 - Double(y) / 5] : [90, 100, 110]
                 if x >= 20 && x < 70 && y >= 30 && y < 145 { colour = [70, 90, 120] }
                 if x >= 235 && x < 300 && y >= 20 && y < 65 { colour = [160, 120, 90] }
                 pixels.replaceSubrange((y * width + x) * 3..<(y * width + x) * 3 + 3, with: colour)
@@ -28,8 +29,10 @@ struct MotionDetectorTests {
     /// One frame: the room, lit with `gain` and `offset` (on the columns below `lampUntilX`
     /// also `lamp` grey levels more), with an optional skin-coloured square (a head) at
     /// `head`, and noise of about `sigma` grey levels (a sum of four uniform draws).
-    static func frame(gain: Double = 1, offset: Double = 0, lamp: Double = 0, lampUntilX: Int = 0, head: (x: Int, y: Int)? = nil,
-                      side: Int = 35, sigma: Double = 3, using generator: inout SplitMix64) throws -> Image {
+    static func frame(
+        gain: Double = 1, offset: Double = 0, lamp: Double = 0, lampUntilX: Int = 0, head: (x: Int, y: Int)? = nil,
+        side: Int = 35, sigma: Double = 3, using generator: inout SplitMix64
+    ) throws -> Image {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         let scale = sigma / 147.8
         for y in 0..<height {
@@ -40,9 +43,13 @@ struct MotionDetectorTests {
                 for channel in 0..<3 {
                     let value = inHead ? [90.0, 120, 200][channel] : room[(y * width + x) * 3 + channel]
                     let shift = UInt64(channel * 16)
-                    let noise = Double(Int((bits >> shift) & 0xFF) + Int((bits >> (shift + 8)) & 0xFF)
-                                       + Int((bits >> (shift + 48 - UInt64(channel * 8))) & 0xFF) + Int((bits >> 56) & 0xFF) - 510) * scale
-                    pixels[(y * width + x) * 3 + channel] = UInt8(max(0, min(255, (value * gain + light + noise).rounded())))
+                    let noise =
+                        Double(
+                            Int((bits >> shift) & 0xFF) + Int((bits >> (shift + 8)) & 0xFF)
+                                + Int((bits >> (shift + 48 - UInt64(channel * 8))) & 0xFF) + Int((bits >> 56) & 0xFF)
+                                - 510) * scale
+                    pixels[(y * width + x) * 3 + channel] = UInt8(
+                        max(0, min(255, (value * gain + light + noise).rounded())))
                 }
             }
         }
@@ -50,8 +57,10 @@ struct MotionDetectorTests {
     }
 
     /// Frames at 10 per second: the observations, from the second frame on.
-    static func observe(_ frames: Int, detector: MotionDetector = MotionDetector(settings: MotionSettings()),
-                        make: (Int, inout SplitMix64) throws -> Image) throws -> [MotionObservation] {
+    static func observe(
+        _ frames: Int, detector: MotionDetector = MotionDetector(settings: MotionSettings()),
+        make: (Int, inout SplitMix64) throws -> Image
+    ) throws -> [MotionObservation] {
         var generator = SplitMix64(seed: 28)
         var seen: [MotionObservation] = []
         for index in 0..<frames {
@@ -105,7 +114,8 @@ struct MotionDetectorTests {
             #expect(seen[index].isMotion, "frame \(index)")
             let head = (x: 20 + 10 * (index - 5), y: 75)
             let region = try #require(seen[index].region)
-            #expect(region.x <= head.x + 5 && region.x + region.width >= head.x + 30
+            #expect(
+                region.x <= head.x + 5 && region.x + region.width >= head.x + 30
                     && region.y <= head.y + 5 && region.y + region.height >= head.y + 30, "frame \(index): \(region)")
             #expect(region.width < 150, "the region is the change, not the picture: \(region)")
         }
@@ -134,7 +144,8 @@ struct MotionDetectorTests {
         let detector = MotionDetector(settings: MotionSettings())
         _ = try detector.observe(try Self.frame(using: &generator), at: 0)
         _ = try detector.observe(try Self.frame(using: &generator), at: 0.1)
-        let smaller = try Image(width: 160, height: 120, channels: 3, pixels: [UInt8](repeating: 128, count: 160 * 120 * 3))
+        let smaller = try Image(
+            width: 160, height: 120, channels: 3, pixels: [UInt8](repeating: 128, count: 160 * 120 * 3))
         let seen = try detector.observe(smaller, at: 0.2)
         #expect(seen.relearned && seen.isMotion)
     }
@@ -149,7 +160,8 @@ struct MotionDetectorTests {
 
     @Test("on the day-like video, motion is seen while people pass, and at most 2 s after each lighting change")
     func dayVideo() throws {
-        let truth = try JSONDecoder().decode(DayTruth.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/day.json")))
+        let truth = try JSONDecoder().decode(
+            DayTruth.self, from: Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/day.json")))
         let source = try VideoFileSource(path: TestPaths.samples + "/day.mp4", realtime: false)
         defer { source.close() }
         let detector = MotionDetector(settings: MotionSettings())
@@ -162,11 +174,13 @@ struct MotionDetectorTests {
         #expect(frames == 1800)
         // Someone walking in is seen at once.
         for person in truth.people {
-            #expect(woken.contains { $0 >= person.enters && $0 < person.enters + 1.5 }, "entering at \(person.enters) s")
+            #expect(
+                woken.contains { $0 >= person.enters && $0 < person.enters + 1.5 }, "entering at \(person.enters) s")
         }
         // Without a person in view (or just gone: the background still holds where they
         // stood), motion is a lighting change, and lasts at most 2 s.
-        let withoutPeople = woken.filter { time in !truth.people.contains { time >= $0.enters && time <= $0.leaves + 4 } }
+        let withoutPeople = woken.filter { time in !truth.people.contains { time >= $0.enters && time <= $0.leaves + 4 }
+        }
         let changes = truth.lighting_steps.map(\.at) + [truth.lamp.at]
         for time in withoutPeople {
             #expect(changes.contains { time >= $0 && time < $0 + 2 }, "motion at \(time) s with nobody in view")

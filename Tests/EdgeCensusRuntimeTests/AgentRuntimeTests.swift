@@ -53,12 +53,16 @@ struct AgentRuntimeTests {
     static func runOnThread(_ runtime: AgentRuntime) async -> (any Error)? {
         await withCheckedContinuation { continuation in
             Thread {
-                do { try runtime.run(); continuation.resume(returning: nil) } catch { continuation.resume(returning: error) }
+                do { try runtime.run(); continuation.resume(returning: nil) } catch {
+                    continuation.resume(returning: error)
+                }
             }.start()
         }
     }
 
-    @Test("with MQTT: parts start in order, READY=1 follows them, and at the recording's end they stop in the reverse order; every window is published before stopped, or kept in the ring for the next run")
+    @Test(
+        "with MQTT: parts start in order, READY=1 follows them, and at the recording's end they stop in the reverse order; every window is published before stopped, or kept in the ring for the next run"
+    )
     func startAndStopOrderWithBroker() async throws {
         let broker = try MosquittoBroker()
         let remote = try configuration(broker: broker)
@@ -68,7 +72,8 @@ struct AgentRuntimeTests {
         defer { subscriber.stop() }
         let log = EventLog()
         let runtime = try AgentRuntime(
-            configuration: remote.effective, remote: remote, pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
+            configuration: remote.effective, remote: remote,
+            pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
             version: "test", environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"], logger: .silent,
             localWindows: { _ in Issue.record("with MQTT on, no window goes to the local output") },
             events: { log.record($0) })
@@ -77,15 +82,18 @@ struct AgentRuntimeTests {
         // `run` waits up to 15 s for the publisher's last steps; on a machine busy with
         // other tests they can come later (the process would exit then): wait for them.
         let deadline = Date().addingTimeInterval(60)
-        while !log.all.contains(.stopped(.delivery)) && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        while !log.all.contains(.stopped(.delivery)) && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         _ = try await subscriber.wait(for: "edgecensus/runtime/status", count: 2)
 
-        #expect(log.all == [
-            .started(.capture), .started(.sequence), .started(.delivery), .started(.publisher), .started(.health),
-            .started(.remoteConfiguration), .started(.analysis), .ready, .started(.watchdog),
-            .stopping, .stopped(.remoteConfiguration), .stopped(.capture), .stopped(.analysis), .stopped(.watchdog),
-            .stopped(.health), .stopped(.publisher), .stopped(.delivery),
-        ], "\(log.all.map(\.description))")
+        #expect(
+            log.all == [
+                .started(.capture), .started(.sequence), .started(.delivery), .started(.publisher), .started(.health),
+                .started(.remoteConfiguration), .started(.analysis), .ready, .started(.watchdog),
+                .stopping, .stopped(.remoteConfiguration), .stopped(.capture), .stopped(.analysis), .stopped(.watchdog),
+                .stopped(.health), .stopped(.publisher), .stopped(.delivery),
+            ], "\(log.all.map(\.description))")
         // Every window, the partial last one included, reached the broker before "stopped",
         // or (a machine so busy that the broker came later than the stop's 15 s) is still
         // in the ring, for the next run: none is lost. The late-broker test below checks
@@ -93,46 +101,64 @@ struct AgentRuntimeTests {
         let messages = await subscriber.inbox.messages
         let counts = messages.indices.filter { messages[$0].topic == "edgecensus/runtime/counts" }
         let stopped = messages.lastIndex { $0.topic == "edgecensus/runtime/status" && $0.text == "stopped" }
-        #expect(stopped != nil && counts.allSatisfy { $0 < stopped! }, "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
+        #expect(
+            stopped != nil && counts.allSatisfy { $0 < stopped! },
+            "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
         let published = counts.compactMap { index -> UInt64? in
-            ((try? JSONSerialization.jsonObject(with: Data(messages[index].payload))) as? [String: Any])?["seq"] as? UInt64
+            ((try? JSONSerialization.jsonObject(with: Data(messages[index].payload))) as? [String: Any])?["seq"]
+                as? UInt64
         }
         // (A window closed while older ones were still buffered goes out live, ahead of
         // their replay: the order across the two is not kept, the numbers say which is which.)
         #expect(Set(published).count == published.count, "a window published twice: \(published)")
         let configuration = remote.effective
-        let ring = try RingFile(path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576, sync: .never)
+        let ring = try RingFile(
+            path: configuration.bufferPath, capacity: configuration.buffer.sizeMiB * 1_048_576, sync: .never)
         var kept: [UInt64] = []
         while let next = ring.firstPending(skipping: { kept.contains($0) }) { kept.append(next) }
         #expect(Set(published).union(kept) == [1, 2, 3], "published \(published), kept \(kept)")
         // The partial last window (3), when published, is the one marked partial.
         let partial = counts.filter { messages[$0].text.contains("\"partial\":true") }
-            .compactMap { ((try? JSONSerialization.jsonObject(with: Data(messages[$0].payload))) as? [String: Any])?["seq"] as? UInt64 }
+            .compactMap {
+                ((try? JSONSerialization.jsonObject(with: Data(messages[$0].payload))) as? [String: Any])?["seq"]
+                    as? UInt64
+            }
         #expect(partial == (published.contains(3) ? [3] : []), "partial: \(partial), published \(published)")
         // systemd heard READY=1 before STOPPING=1.
         let notes = listener.messages.map(\.message)
-        let ready = notes.firstIndex { $0.hasPrefix("READY=1") }, stopping = notes.firstIndex { $0.hasPrefix("STOPPING=1") }
+        let ready = notes.firstIndex { $0.hasPrefix("READY=1") },
+            stopping = notes.firstIndex { $0.hasPrefix("STOPPING=1") }
         #expect(ready != nil && stopping != nil && ready! < stopping!, "\(notes)")
         // Each window's status says whether the agent is active or idle (only the motion
         // check running), and how much of the window the motion gate saved.
         let windowStatuses = notes.filter { $0.hasPrefix("STATUS=") && $0.contains("; window ") }
         #expect(!windowStatuses.isEmpty, "\(notes)")
-        #expect(windowStatuses.allSatisfy { ($0.contains("; active, ") || $0.contains("; idle (only the motion check runs), "))
-                    && $0.contains(" % of the window gated; ") }, "\(windowStatuses)")
+        #expect(
+            windowStatuses.allSatisfy {
+                ($0.contains("; active, ") || $0.contains("; idle (only the motion check runs), "))
+                    && $0.contains(" % of the window gated; ")
+            }, "\(windowStatuses)")
         // And it says so when it happens: the corridor is empty for 2 s, then people walk in.
-        let idle = notes.firstIndex { $0.hasPrefix("STATUS=") && $0.contains("; idle: nothing moves, only the motion check runs; ") }
-        let active = notes.lastIndex { $0.hasPrefix("STATUS=") && $0.contains("; active: something moves or people are in view; ") }
+        let idle = notes.firstIndex {
+            $0.hasPrefix("STATUS=") && $0.contains("; idle: nothing moves, only the motion check runs; ")
+        }
+        let active = notes.lastIndex {
+            $0.hasPrefix("STATUS=") && $0.contains("; active: something moves or people are in view; ")
+        }
         #expect(idle != nil && active != nil && idle! < active!, "\(notes)")
     }
 
-    @Test("a clean stop waits (up to its limit) for a broker that is not there yet, and sends the windows it buffered before saying stopped")
+    @Test(
+        "a clean stop waits (up to its limit) for a broker that is not there yet, and sends the windows it buffered before saying stopped"
+    )
     func cleanStopWaitsForLateBroker() async throws {
         // A dashboard with a persistent session, so that the broker keeps for it what the
         // agent publishes before the dashboard is back.
         let port = try MosquittoBroker.freePort()
         let dashboard = "dashboard-\(port)"
         let broker = try MosquittoBroker(port: port, persistent: true)
-        try await Subscriber(port: port, topics: ["edgecensus/runtime/#"], id: dashboard, persistentSession: true).stop()
+        try await Subscriber(port: port, topics: ["edgecensus/runtime/#"], id: dashboard, persistentSession: true)
+            .stop()
         try broker.waitUntilSaved(after: Date())  // the dashboard's session, on disk
         broker.stop()
         // Few analyses, so that the recording ends within the client's first reconnect
@@ -144,7 +170,8 @@ struct AgentRuntimeTests {
         _ = try VideoFileSource(path: TestPaths.samples + "/walkers.mp4", realtime: false)
         let log = EventLog()
         let runtime = try AgentRuntime(
-            configuration: remote.effective, remote: remote, pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
+            configuration: remote.effective, remote: remote,
+            pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
             version: "test", environment: [:], logger: .silent,
             localWindows: { _ in Issue.record("with MQTT on, no window goes to the local output") },
             events: { log.record($0) })
@@ -156,14 +183,17 @@ struct AgentRuntimeTests {
         try broker.start()
         let error = await running.value
         #expect(error == nil, "\(String(describing: error))")
-        let watcher = try await Subscriber(port: port, topics: ["edgecensus/runtime/#"], id: dashboard, persistentSession: true)
+        let watcher = try await Subscriber(
+            port: port, topics: ["edgecensus/runtime/#"], id: dashboard, persistentSession: true)
         defer { watcher.stop() }
         _ = try await watcher.wait(for: "edgecensus/runtime/counts", count: 3)
         let messages = await watcher.inbox.messages
         let counts = messages.indices.filter { messages[$0].topic == "edgecensus/runtime/counts" }
         let stopped = messages.lastIndex { $0.topic == "edgecensus/runtime/status" && $0.text == "stopped" }
         #expect(counts.count == 3, "\(messages.map(\.topic))")
-        #expect(stopped != nil && counts.allSatisfy { $0 < stopped! }, "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
+        #expect(
+            stopped != nil && counts.allSatisfy { $0 < stopped! },
+            "\(messages.map { "\($0.topic) \($0.text.prefix(40))" })")
         #expect(counts.last.map { messages[$0].text.contains("\"partial\":true") } == true)
         // The windows that ended while the broker was away were sent from the buffer, so
         // they are marked replayed. The partial last one is closed during the stop: if the
@@ -171,11 +201,14 @@ struct AgentRuntimeTests {
         // it goes out live, as any window does when the broker is up.
         let finished = counts.filter { !messages[$0].text.contains("\"partial\":true") }
         #expect(finished.count == 2)
-        #expect(finished.allSatisfy { messages[$0].text.contains("\"replayed\":true") },
-                "\(counts.map { messages[$0].text })")
+        #expect(
+            finished.allSatisfy { messages[$0].text.contains("\"replayed\":true") },
+            "\(counts.map { messages[$0].text })")
     }
 
-    @Test("a stop asked from another thread: STOPPING=1 at once, the partial window goes out last, parts stop in order; without MQTT windows go to the local output")
+    @Test(
+        "a stop asked from another thread: STOPPING=1 at once, the partial window goes out last, parts stop in order; without MQTT windows go to the local output"
+    )
     func requestedStopWithoutBroker() async throws {
         let remote = try configuration(broker: nil, realtime: true)
         let listener = try NotifySocketListener(directory: directory.path)
@@ -183,7 +216,8 @@ struct AgentRuntimeTests {
         let log = EventLog()
         let lines = Mutex<[String]>([])
         let runtime = try AgentRuntime(
-            configuration: remote.effective, remote: remote, pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
+            configuration: remote.effective, remote: remote,
+            pipeline: try remote.effective.makePipeline(modelsOverride: TestPaths.models),
             version: "test", environment: ["NOTIFY_SOCKET": listener.path], logger: .silent,
             localWindows: { line in lines.withLock { $0.append(line) } }, events: { log.record($0) })
         let running = Task { await Self.runOnThread(runtime) }
@@ -194,10 +228,11 @@ struct AgentRuntimeTests {
         #expect(listener.wait(seconds: 5) { $0.hasPrefix("STOPPING=1") } != nil)
         let error = await running.value
         #expect(error == nil, "\(String(describing: error))")
-        #expect(log.all == [
-            .started(.capture), .started(.sequence), .started(.analysis), .ready,
-            .stopping, .stopped(.capture), .stopped(.analysis),
-        ], "\(log.all.map(\.description))")
+        #expect(
+            log.all == [
+                .started(.capture), .started(.sequence), .started(.analysis), .ready,
+                .stopping, .stopped(.capture), .stopped(.analysis),
+            ], "\(log.all.map(\.description))")
         let written = lines.withLock { $0 }
         // (A wall-clock window may have closed in the meantime; the partial one is last.)
         #expect(written.last?.contains("\"partial\":true") == true, "\(written)")
@@ -211,10 +246,11 @@ struct AgentRuntimeTests {
         configuration.source.path = directory.file("missing.mp4")
         let log = EventLog()
         do {
-            _ = try AgentRuntime(configuration: configuration, remote: remote,
-                                 pipeline: try configuration.makePipeline(modelsOverride: TestPaths.models),
-                                 version: "test", environment: [:], logger: .silent, localWindows: { _ in },
-                                 events: { log.record($0) })
+            _ = try AgentRuntime(
+                configuration: configuration, remote: remote,
+                pipeline: try configuration.makePipeline(modelsOverride: TestPaths.models),
+                version: "test", environment: [:], logger: .silent, localWindows: { _ in },
+                events: { log.record($0) })
             Issue.record("the runtime started without its source")
         } catch let error as AgentRuntime.StartError {
             #expect(error.kind == .source)

@@ -6,7 +6,9 @@ import Testing
 /// How a configuration becomes a pipeline's settings, for photos and for frames.
 @Suite("Pipelines from a configuration")
 struct PipelineLoadingTests {
-    @Test("frames keep their aspect ratio for the detector and are never framed by a border; photos are framed and squashed")
+    @Test(
+        "frames keep their aspect ratio for the detector and are never framed by a border; photos are framed and squashed"
+    )
     func photosAndFrames() throws {
         let configuration = AgentConfiguration()
         let frames = configuration.pipelineSettings(for: .frames).detection

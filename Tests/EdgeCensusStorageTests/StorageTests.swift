@@ -6,7 +6,9 @@ import Testing
 
 @Suite("State files: atomic replacement, faults by kind, and the faults in force")
 struct StorageTests {
-    @Test("a replacement on a full disk fails with ENOSPC, names the file, and leaves the old content and no temporary file", .tags(.root))
+    @Test(
+        "a replacement on a full disk fails with ENOSPC, names the file, and leaves the old content and no temporary file",
+        .tags(.root))
     func fullDisk() throws {
         guard let disk = try SmallFilesystem.mountedOrSkipped(bytes: 64 * 1024) else { return }
         let path = disk.file("sequence")
@@ -31,10 +33,14 @@ struct StorageTests {
         let directory = try TemporaryDirectory()
         try StateFolder.ensure(directory.file("a/b/c"))
         var isFolder: ObjCBool = false
-        #expect(FileManager.default.fileExists(atPath: directory.file("a/b/c"), isDirectory: &isFolder) && isFolder.boolValue)
+        #expect(
+            FileManager.default.fileExists(atPath: directory.file("a/b/c"), isDirectory: &isFolder)
+                && isFolder.boolValue)
         try writeFile(directory.file("plain"), Data("x".utf8))
         #expect(throws: StorageFault.self) { try StateFolder.ensure(directory.file("plain/state")) }
-        do { try StateFolder.ensure(directory.file("plain/state")) } catch { #expect(error.cause == "ENOTDIR", "\(error)") }
+        do { try StateFolder.ensure(directory.file("plain/state")) } catch {
+            #expect(error.cause == "ENOTDIR", "\(error)")
+        }
     }
 
     @Test("a fault is reported once when it begins, again only when its cause changes, and once when it clears")
@@ -50,7 +56,9 @@ struct StorageTests {
         health.succeeded("window numbers")
         let seen = changes.withLock { $0 }
         #expect(seen.count == 3, "\(seen)")
-        guard seen.count == 3, case .began(let first) = seen[0], case .began(let second) = seen[1], case .cleared(let cleared) = seen[2] else { return }
+        guard seen.count == 3, case .began(let first) = seen[0], case .began(let second) = seen[1],
+            case .cleared(let cleared) = seen[2]
+        else { return }
         #expect(first.fault.cause == "ENOSPC" && second.fault.cause == "EROFS" && cleared.fault.cause == "EROFS")
         #expect(second.since == 100)
         #expect(health.current.isEmpty)

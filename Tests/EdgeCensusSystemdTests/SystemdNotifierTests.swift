@@ -25,13 +25,16 @@ struct SystemdNotifierTests {
         notifier.watchdog()
         notifier.stopping(status: "stopping")
         _ = listener.wait(seconds: 5) { $0.hasPrefix("STOPPING=1") }
-        #expect(listener.messages.map(\.message) == [
-            "READY=1\nSTATUS=camera /dev/video0; counting", "STATUS=window 3: 2 people", "WATCHDOG=1", "STOPPING=1\nSTATUS=stopping",
-        ])
+        #expect(
+            listener.messages.map(\.message) == [
+                "READY=1\nSTATUS=camera /dev/video0; counting", "STATUS=window 3: 2 people", "WATCHDOG=1",
+                "STOPPING=1\nSTATUS=stopping",
+            ])
     }
 
-    @Test("the watchdog interval is half of WATCHDOG_USEC, and there is none when WATCHDOG_PID names another process",
-          arguments: [(nil as String?, 15.0 as Double?), ("4242", 15.0), ("1", nil)])
+    @Test(
+        "the watchdog interval is half of WATCHDOG_USEC, and there is none when WATCHDOG_PID names another process",
+        arguments: [(nil as String?, 15.0 as Double?), ("4242", 15.0), ("1", nil)])
     func watchdogInterval(pid: String?, interval: Double?) {
         var environment = ["NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_USEC": "30000000"]
         environment["WATCHDOG_PID"] = pid
@@ -40,7 +43,9 @@ struct SystemdNotifierTests {
         #expect(notifier.watchdogTimeout == (interval == nil ? nil : 30))
     }
 
-    @Test("the pinger sends WATCHDOG=1 while the check finds the agent alive, stops while it does not (saying why, once), and resumes")
+    @Test(
+        "the pinger sends WATCHDOG=1 while the check finds the agent alive, stops while it does not (saying why, once), and resumes"
+    )
     func pinger() throws {
         let directory = try TemporaryDirectory()
         let listener = try NotifySocketListener(directory: directory.path)
@@ -48,8 +53,9 @@ struct SystemdNotifierTests {
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": listener.path])
         let problem = Mutex<String?>(nil)
         let logged = Mutex<[String]>([])
-        let pinger = WatchdogPinger(notifier: notifier, interval: 0.05, check: { problem.withLock { $0 } },
-                                    logger: recordingLogger { line in logged.withLock { $0.append(line) } })
+        let pinger = WatchdogPinger(
+            notifier: notifier, interval: 0.05, check: { problem.withLock { $0 } },
+            logger: recordingLogger { line in logged.withLock { $0.append(line) } })
         pinger.start()
         Thread.sleep(forTimeInterval: 0.5)
         let alive = listener.messages.count
@@ -64,7 +70,9 @@ struct SystemdNotifierTests {
         pinger.stop()
         #expect(listener.messages.count >= atStuck + 3, "pings resume")
         let lines = logged.withLock { $0 }
-        #expect(lines.filter { $0.contains("has not gone round for 50 s") && $0.contains("systemd restarts it") }.count == 1, "\(lines)")
+        #expect(
+            lines.filter { $0.contains("has not gone round for 50 s") && $0.contains("systemd restarts it") }.count
+                == 1, "\(lines)")
         #expect(lines.contains { $0.contains("resume") })
         let afterStop = listener.messages.count
         Thread.sleep(forTimeInterval: 0.2)

@@ -7,10 +7,14 @@ import Testing
 
 @Suite("MQTT on a real broker", .tags(.broker), .serialized)
 struct MQTTClientTests {
-    static func publisher(port: Int, device: String = "test-device", discovery: Bool = true,
-                          discoveryRecord: String? = nil) throws -> TelemetryPublisher {
-        return try TelemetryPublisher(settings: .loopback(port: port, clientID: "edgecensus-\(device)"), layout: TopicLayout(device: device), kAnonymity: 0,
-                                      discovery: discovery, version: "test", discoveryRecord: discoveryRecord, logger: recordingLogger { _ in })
+    static func publisher(
+        port: Int, device: String = "test-device", discovery: Bool = true,
+        discoveryRecord: String? = nil
+    ) throws -> TelemetryPublisher {
+        return try TelemetryPublisher(
+            settings: .loopback(port: port, clientID: "edgecensus-\(device)"), layout: TopicLayout(device: device),
+            kAnonymity: 0,
+            discovery: discovery, version: "test", discoveryRecord: discoveryRecord, logger: recordingLogger { _ in })
     }
 
     static func window(sequence: UInt64) -> CountWindow {
@@ -40,7 +44,9 @@ struct MQTTClientTests {
         for attempt in 0..<30 {
             let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "eager-\(attempt)"))
             try client.start()
-            let ack = try await withDeadline(seconds: 30, "acknowledgement of a publish made while connecting (attempt \(attempt))") {
+            let ack = try await withDeadline(
+                seconds: 30, "acknowledgement of a publish made while connecting (attempt \(attempt))"
+            ) {
                 try await client.publish(MQTTMessage(topic: "t/eager", text: "\(attempt)", qos: 1))
             }
             #expect(ack.isSuccess)
@@ -48,7 +54,9 @@ struct MQTTClientTests {
         }
     }
 
-    @Test("online on connect (retained), counts at QoS 1, the latest window retained on state, discovery for every sensor")
+    @Test(
+        "online on connect (retained), counts at QoS 1, the latest window retained on state, discovery for every sensor"
+    )
     func topics() async throws {
         let broker = try MosquittoBroker()
         let publisher = try Self.publisher(port: broker.port)
@@ -82,7 +90,8 @@ struct MQTTClientTests {
         #expect(try await subscriber.wait(for: layout.status, count: 2).last?.text == "stopped")
     }
 
-    @Test("discovery configs the agent no longer announces are cleared: after a rename, and when discovery is turned off")
+    @Test(
+        "discovery configs the agent no longer announces are cleared: after a rename, and when discovery is turned off")
     func staleDiscoveryIsCleared() async throws {
         let broker = try MosquittoBroker()
         let state = try TemporaryDirectory()
@@ -91,7 +100,8 @@ struct MQTTClientTests {
         /// One run of the agent's publisher, until it has remembered what it announced
         /// (`lines` topics in the record, written once its announcing and clearing is done).
         func run(device: String, discovery: Bool, lines: Int) async throws {
-            let publisher = try Self.publisher(port: broker.port, device: device, discovery: discovery, discoveryRecord: record)
+            let publisher = try Self.publisher(
+                port: broker.port, device: device, discovery: discovery, discoveryRecord: record)
             let running = Task { try await publisher.run() }
             let deadline = Date().addingTimeInterval(60)
             func remembered() -> [String] {
@@ -114,8 +124,11 @@ struct MQTTClientTests {
         _ = try await afterRename.wait(for: new.discovery(component: "binary_sensor", entity: "connected"))
         let retained = await afterRename.inbox.messages
         #expect(retained.contains { $0.topic == new.discovery(entity: "people") })
-        #expect(!retained.contains { $0.topic.hasPrefix(old.discoveryPrefix + "/") && $0.topic.contains("edgecensus_\(old.device)/") },
-                "\(retained.map(\.topic).filter { $0.contains("hall") })")
+        #expect(
+            !retained.contains {
+                $0.topic.hasPrefix(old.discoveryPrefix + "/") && $0.topic.contains("edgecensus_\(old.device)/")
+            },
+            "\(retained.map(\.topic).filter { $0.contains("hall") })")
         afterRename.stop()
         // Discovery turned off: everything this device announced is cleared.
         try await run(device: "lobby", discovery: false, lines: 0)
@@ -142,7 +155,9 @@ struct MQTTClientTests {
         _ = await running.result
     }
 
-    @Test("after the broker restarts, the client reconnects and says online again; a publish made while it was away arrives")
+    @Test(
+        "after the broker restarts, the client reconnects and says online again; a publish made while it was away arrives"
+    )
     func reconnect() async throws {
         let broker = try MosquittoBroker()
         let publisher = try Self.publisher(port: broker.port)
@@ -193,7 +208,9 @@ struct MQTTClientTests {
         let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "stopped"))
         try client.start()
         client.stop()
-        let late = await #expect(throws: MQTTError.self) { try await client.publish(MQTTMessage(topic: "t/x", text: "late", qos: 1)) }
+        let late = await #expect(throws: MQTTError.self) {
+            try await client.publish(MQTTMessage(topic: "t/x", text: "late", qos: 1))
+        }
         #expect(late?.kind == .stopped)
         #expect(throws: MQTTError.self) { try client.subscribe("t/#") }
     }
@@ -224,15 +241,20 @@ struct SilentBrokerTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
         #expect(listen(listener, 8) == 0)
         var settings = MQTTSettings.loopback(port: Int(UInt16(bigEndian: address.sin_port)), clientID: "mute-test")
         settings.keepalive = 5
         let client = try MQTTClient(settings: settings)
         try client.start()
         defer { client.stop() }
-        let problem = try await withDeadline(seconds: 60, "a problem event from the mute broker") { () async throws -> String in
+        let problem = try await withDeadline(seconds: 60, "a problem event from the mute broker") {
+            () async throws -> String in
             for await event in client.events {
                 if case .problem(let found) = event { return found.text }
             }

@@ -20,10 +20,22 @@ struct MQTTSecurityTests {
         try writeFile(directory.file("password"), Data("right-password\n".utf8))
         try writeFile(directory.file("wrong-password"), Data("wrong-password\n".utf8))
         let commands = [
-            ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.pem", "-days", "2", "-subj", "/CN=EdgeCensus test CA"],
-            ["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/other.key", "-out", "\(d)/other-ca.pem", "-days", "2", "-subj", "/CN=Some other CA"],
-            ["/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=127.0.0.1"],
-            ["/usr/bin/openssl", "x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey", "\(d)/ca.key", "-CAcreateserial", "-out", "\(d)/server.pem", "-days", "2", "-extfile", "\(d)/san.ext"],
+            [
+                "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/ca.key", "-out",
+                "\(d)/ca.pem", "-days", "2", "-subj", "/CN=EdgeCensus test CA",
+            ],
+            [
+                "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/other.key",
+                "-out", "\(d)/other-ca.pem", "-days", "2", "-subj", "/CN=Some other CA",
+            ],
+            [
+                "/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(d)/server.key", "-out",
+                "\(d)/server.csr", "-subj", "/CN=127.0.0.1",
+            ],
+            [
+                "/usr/bin/openssl", "x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey",
+                "\(d)/ca.key", "-CAcreateserial", "-out", "\(d)/server.pem", "-days", "2", "-extfile", "\(d)/san.ext",
+            ],
             ["/usr/bin/mosquitto_passwd", "-b", "-c", "\(d)/passwords", "counter", "right-password"],
             ["/bin/chmod", "644", "\(d)/server.key", "\(d)/passwords"],
         ]
@@ -31,18 +43,20 @@ struct MQTTSecurityTests {
             let result = try ProcessRunner.run(command[0], Array(command.dropFirst()))
             try #require(result.status == 0, "\(command.joined(separator: " ")): \(result.standardError)")
         }
-        let broker = try MosquittoBroker(extraConfiguration: """
-            cafile \(d)/ca.pem
-            certfile \(d)/server.pem
-            keyfile \(d)/server.key
-            password_file \(d)/passwords
-            allow_anonymous false
-            """)
+        let broker = try MosquittoBroker(
+            extraConfiguration: """
+                cafile \(d)/ca.pem
+                certfile \(d)/server.pem
+                keyfile \(d)/server.key
+                password_file \(d)/passwords
+                allow_anonymous false
+                """)
         return Fixture(directory: directory, broker: broker)
     }
 
     static func settings(_ fixture: Fixture, ca: String, passwordFile: String) -> MQTTSettings {
-        var settings = MQTTSettings.loopback(port: fixture.broker.port, clientID: "secure-\(UUID().uuidString.prefix(6))")
+        var settings = MQTTSettings.loopback(
+            port: fixture.broker.port, clientID: "secure-\(UUID().uuidString.prefix(6))")
         settings.username = "counter"
         settings.passwordFile = fixture.file(passwordFile)
         settings.tls = MQTTSettings.TLS(caFile: fixture.file(ca))
@@ -53,9 +67,10 @@ struct MQTTSecurityTests {
     static func logLine(ca: String, passwordFile: String, matching match: (String) -> Bool) async throws -> String {
         let fixture = try Self.fixture()
         let lines = LogLines()
-        let publisher = try TelemetryPublisher(settings: settings(fixture, ca: ca, passwordFile: passwordFile),
-                                               layout: TopicLayout(device: "secure"), kAnonymity: 0, discovery: false,
-                                               version: "test", logger: recordingLogger { lines.append($0) })
+        let publisher = try TelemetryPublisher(
+            settings: settings(fixture, ca: ca, passwordFile: passwordFile),
+            layout: TopicLayout(device: "secure"), kAnonymity: 0, discovery: false,
+            version: "test", logger: recordingLogger { lines.append($0) })
         let running = Task { try await publisher.run() }
         let line = try await lines.wait(for: match)
         await publisher.shutdown()
@@ -72,7 +87,9 @@ struct MQTTSecurityTests {
             }
             return nil
         }
-        let timeout = Task { try? await Task.sleep(for: .seconds(60)); task.cancel() }
+        let timeout = Task {
+            try? await Task.sleep(for: .seconds(60)); task.cancel()
+        }
         let event = await task.value
         timeout.cancel()
         return event
@@ -91,8 +108,12 @@ struct MQTTSecurityTests {
 
     @Test("a wrong password is refused, and the log line says what to check")
     func wrongPassword() async throws {
-        let line = try await Self.logLine(ca: "ca.pem", passwordFile: "wrong-password") { $0.contains("refused the connection") }
-        #expect(line.lowercased().contains("not authorized") || line.lowercased().contains("bad user name or password"), "\(line)")
+        let line = try await Self.logLine(ca: "ca.pem", passwordFile: "wrong-password") {
+            $0.contains("refused the connection")
+        }
+        #expect(
+            line.lowercased().contains("not authorized") || line.lowercased().contains("bad user name or password"),
+            "\(line)")
         #expect(line.contains("mqtt.password_file"))
     }
 
@@ -106,7 +127,9 @@ struct MQTTSecurityTests {
     @Test("an unreadable CA file or password file is refused before connecting")
     func unreadableFiles() throws {
         let fixture = try Self.fixture()
-        let tls = #expect(throws: MQTTError.self) { try MQTTClient(settings: Self.settings(fixture, ca: "missing.pem", passwordFile: "password")) }
+        let tls = #expect(throws: MQTTError.self) {
+            try MQTTClient(settings: Self.settings(fixture, ca: "missing.pem", passwordFile: "password"))
+        }
         #expect(tls?.kind == .setup)
         let error = #expect(throws: MQTTError.self) {
             try MQTTClient(settings: Self.settings(fixture, ca: "ca.pem", passwordFile: "missing-password"))

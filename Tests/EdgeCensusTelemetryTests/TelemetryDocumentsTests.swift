@@ -11,14 +11,18 @@ import Testing
 struct TelemetryDocumentsTests {
     static func discovered(healthInterval: Double = 60) throws -> [String: [String: Any]] {
         var configs: [String: [String: Any]] = [:]
-        for entity in TelemetryDocuments.discovery(layout: Self.layout, version: "0.1.0", healthInterval: healthInterval) {
+        for entity in TelemetryDocuments.discovery(
+            layout: Self.layout, version: "0.1.0", healthInterval: healthInterval)
+        {
             configs["\(entity.component)/\(entity.id)"] = try #require(
                 try JSONSerialization.jsonObject(with: Data(entity.config.utf8)) as? [String: Any])
         }
         return configs
     }
 
-    @Test("Home Assistant discovery: unavailable unless online (stopped too), entity ids old and new, origin, window attributes")
+    @Test(
+        "Home Assistant discovery: unavailable unless online (stopped too), entity ids old and new, origin, window attributes"
+    )
     func discoveryAvailabilityAndIds() throws {
         let configs = try Self.discovered()
         let people = try #require(configs["sensor/people"])
@@ -35,19 +39,27 @@ struct TelemetryDocumentsTests {
         #expect(connected["state_topic"] as? String == "edgecensus/hall/status")
     }
 
-    @Test("Home Assistant entity ids are its slugs of the unique id: a device id with capitals or '-' gives a valid entity id",
-          arguments: [("hall", "edgecensus_hall_people"), ("Hall-1", "edgecensus_hall_1_people"),
-                      ("shop__2--B", "edgecensus_shop_2_b_people"), ("_x_", "edgecensus_x_people")])
+    @Test(
+        "Home Assistant entity ids are its slugs of the unique id: a device id with capitals or '-' gives a valid entity id",
+        arguments: [
+            ("hall", "edgecensus_hall_people"), ("Hall-1", "edgecensus_hall_1_people"),
+            ("shop__2--B", "edgecensus_shop_2_b_people"), ("_x_", "edgecensus_x_people"),
+        ])
     func entityIDsAreSlugs(device: String, objectID: String) throws {
-        let people = try #require(TelemetryDocuments.discovery(layout: TopicLayout(device: device), version: "1").first { $0.id == "people" })
+        let people = try #require(
+            TelemetryDocuments.discovery(layout: TopicLayout(device: device), version: "1").first { $0.id == "people" })
         let config = try #require(try JSONSerialization.jsonObject(with: Data(people.config.utf8)) as? [String: Any])
-        #expect(config["unique_id"] as? String == "edgecensus_\(device)_people", "the unique id is unchanged: entities keep their history")
+        #expect(
+            config["unique_id"] as? String == "edgecensus_\(device)_people",
+            "the unique id is unchanged: entities keep their history")
         #expect(config["object_id"] as? String == objectID)
         #expect(config["default_entity_id"] as? String == "sensor." + objectID)
         #expect(people.entityID == "sensor." + objectID)
     }
 
-    @Test("Home Assistant discovery: counts are totals reset at each window's start, dwell figures are durations, health expires")
+    @Test(
+        "Home Assistant discovery: counts are totals reset at each window's start, dwell figures are durations, health expires"
+    )
     func discoveryStatistics() throws {
         let configs = try Self.discovered(healthInterval: 30)
         for id in ["people", "gender_female", "gender_unknown", "age_25_32", "age_unknown", "gender_male_age_60_100"] {
@@ -66,7 +78,9 @@ struct TelemetryDocumentsTests {
         #expect(cpu["state_topic"] as? String == "edgecensus/hall/health")
     }
 
-    @Test("Home Assistant discovery: every entity has an icon; Connected and people in the last hour are on the main card; dropped windows only grow")
+    @Test(
+        "Home Assistant discovery: every entity has an icon; Connected and people in the last hour are on the main card; dropped windows only grow"
+    )
     func discoveryPresentation() throws {
         let configs = try Self.discovered()
         for (key, config) in configs {
@@ -74,7 +88,9 @@ struct TelemetryDocumentsTests {
         }
         #expect(configs["binary_sensor/connected"]?["entity_category"] == nil)
         let lastHour = try #require(configs["sensor/people_last_hour"])
-        #expect(lastHour["entity_category"] == nil && lastHour["value_template"] as? String == "{{ value_json.last_hour.people }}")
+        #expect(
+            lastHour["entity_category"] == nil
+                && lastHour["value_template"] as? String == "{{ value_json.last_hour.people }}")
         #expect(lastHour["state_topic"] as? String == "edgecensus/hall/health" && lastHour["expire_after"] != nil)
         #expect(configs["sensor/dropped_windows"]?["state_class"] as? String == "total_increasing")
         #expect(configs["sensor/cpu"]?["entity_category"] as? String == "diagnostic")
@@ -88,7 +104,9 @@ struct TelemetryDocumentsTests {
         window.people = people
         window.gender = [.female: people - people / 3, .male: people / 3]
         window.ageGroups = [.from25to32: people - 1, .from60to100: 1]
-        window.genderAge = [.female: [.from25to32: people - people / 3 - 1, .from60to100: 1], .male: [.from25to32: people / 3]]
+        window.genderAge = [
+            .female: [.from25to32: people - people / 3 - 1, .from60to100: 1], .male: [.from25to32: people / 3],
+        ]
         window.dwells = (0..<people).map { 2.0 + Double($0) }
         window.inView = 1
         window.framesAnalysed = 118
@@ -98,27 +116,53 @@ struct TelemetryDocumentsTests {
     }
 
     static var health: TelemetryDocuments.Health {
-        TelemetryDocuments.Health(uptime: 3600.25, version: "0.1.0", cameraState: "camera /dev/video0 streaming", configuredRate: 2,
-                                  effectiveRate: 1.987, inferenceMilliseconds: 48.26, cpuPercent: 21.43, residentMemory: 96_468_992, temperature: 51.2,
-                                  bufferedWindows: 3, oldestUnsentSeconds: 180.4, droppedWindows: 0)
+        TelemetryDocuments.Health(
+            uptime: 3600.25, version: "0.1.0", cameraState: "camera /dev/video0 streaming", configuredRate: 2,
+            effectiveRate: 1.987, inferenceMilliseconds: 48.26, cpuPercent: 21.43, residentMemory: 96_468_992,
+            temperature: 51.2,
+            bufferedWindows: 3, oldestUnsentSeconds: 180.4, droppedWindows: 0)
     }
 
-    @Test("every kind of document validates: counts (live, replayed, partial, empty, with k-anonymity), health (with and without readings), each discovery sensor, each status word")
+    @Test(
+        "every kind of document validates: counts (live, replayed, partial, empty, with k-anonymity), health (with and without readings), each discovery sensor, each status word"
+    )
     func documentsValidate() throws {
         var payloads: [(label: String, schema: String, payload: [UInt8])] = []
-        func add(_ label: String, _ schema: String, _ text: String) { payloads.append((label, schema, Array(text.utf8))) }
-        add("live", "counts", TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 0, replayed: false))
-        add("replayed", "counts", TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 0, replayed: true))
-        add("partial", "counts", TelemetryDocuments.counts(Self.window(people: 7, partial: true), device: "hall", kAnonymity: 0, replayed: false))
-        add("empty", "counts", TelemetryDocuments.counts(CountWindow(sequence: 1, start: 0, end: 60), device: "hall", kAnonymity: 0, replayed: false))
-        add("k=5", "counts", TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 5, replayed: false))
-        add("k=10", "counts", TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 10, replayed: false))
+        func add(_ label: String, _ schema: String, _ text: String) {
+            payloads.append((label, schema, Array(text.utf8)))
+        }
+        add(
+            "live", "counts",
+            TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 0, replayed: false))
+        add(
+            "replayed", "counts",
+            TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 0, replayed: true))
+        add(
+            "partial", "counts",
+            TelemetryDocuments.counts(
+                Self.window(people: 7, partial: true), device: "hall", kAnonymity: 0, replayed: false))
+        add(
+            "empty", "counts",
+            TelemetryDocuments.counts(
+                CountWindow(sequence: 1, start: 0, end: 60), device: "hall", kAnonymity: 0, replayed: false))
+        add(
+            "k=5", "counts",
+            TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 5, replayed: false))
+        add(
+            "k=10", "counts",
+            TelemetryDocuments.counts(Self.window(people: 7), device: "hall", kAnonymity: 10, replayed: false))
         var unsure = Self.window(people: 7)
         unsure.gender = [.female: 3, .male: 2, nil: 2]
         unsure.ageGroups = [.from25to32: 5, nil: 2]
-        unsure.genderAge = [.female: [.from25to32: 3], .male: [.from25to32: 1, nil: 1], nil: [.from25to32: 1, nil: 1]]
-        add("unknown cells", "counts", TelemetryDocuments.counts(unsure, device: "hall", kAnonymity: 0, replayed: false))
-        add("unknown cells, k=2", "counts", TelemetryDocuments.counts(unsure, device: "hall", kAnonymity: 2, replayed: false))
+        unsure.genderAge = [
+            .female: [.from25to32: 3], .male: [.from25to32: 1, nil: 1], nil: [.from25to32: 1, nil: 1],
+        ]
+        add(
+            "unknown cells", "counts", TelemetryDocuments.counts(unsure, device: "hall", kAnonymity: 0, replayed: false)
+        )
+        add(
+            "unknown cells, k=2", "counts",
+            TelemetryDocuments.counts(unsure, device: "hall", kAnonymity: 2, replayed: false))
         add("stdout line", "counts", CountReport.jsonLine(Self.window(people: 3), device: "hall", kAnonymity: 0))
         add("health", "health", TelemetryDocuments.health(Self.health, device: "hall", at: 1_767_258_000))
         var bare = Self.health
@@ -137,14 +181,19 @@ struct TelemetryDocumentsTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test("the schemas refuse what must never be published: a box, an image, a per-person list, an unknown status, a sensor without availability")
+    @Test(
+        "the schemas refuse what must never be published: a box, an image, a per-person list, an unknown status, a sensor without availability"
+    )
     func schemasRefuse() throws {
         func counts(adding key: String, _ value: Any) throws -> [UInt8] {
             var document = CountReport.document(Self.window(people: 3), device: "hall", kAnonymity: 0)
             document[key] = value
             return Array(try JSONSerialization.data(withJSONObject: document))
         }
-        var discovery = try JSONSerialization.jsonObject(with: Data(TelemetryDocuments.discovery(layout: Self.layout, version: "1")[0].config.utf8)) as? [String: Any] ?? [:]
+        var discovery =
+            try JSONSerialization.jsonObject(
+                with: Data(TelemetryDocuments.discovery(layout: Self.layout, version: "1")[0].config.utf8))
+            as? [String: Any] ?? [:]
         var withoutReset = discovery
         withoutReset["last_reset_value_template"] = nil
         discovery["availability_topic"] = nil
@@ -152,7 +201,13 @@ struct TelemetryDocumentsTests {
             ("box", "counts", try counts(adding: "boxes", [[10, 20, 30, 40]])),
             ("image", "counts", try counts(adding: "image", "iVBORw0KGgo=")),
             ("people list", "counts", try counts(adding: "people", [["age": 31, "gender": "female"]])),
-            ("extra health", "health", Array(TelemetryDocuments.health(Self.health, device: "hall", at: 0).replacingOccurrences(of: "\"version\"", with: "\"face\":[1],\"version\"").utf8)),
+            (
+                "extra health", "health",
+                Array(
+                    TelemetryDocuments.health(Self.health, device: "hall", at: 0).replacingOccurrences(
+                        of: "\"version\"", with: "\"face\":[1],\"version\""
+                    ).utf8)
+            ),
             ("status", "status", Array("sleeping".utf8)),
             ("discovery", "discovery", Array(try JSONSerialization.data(withJSONObject: discovery))),
             ("total without last_reset", "discovery", Array(try JSONSerialization.data(withJSONObject: withoutReset))),

@@ -2,8 +2,10 @@ import Synchronization
 
 /// Waits for `body`, but fails (instead of hanging the test run) after `seconds`.
 /// The body is left running if it never returns.
-public func withDeadline<T: Sendable>(seconds: Double, _ what: String,
-                                      _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withDeadline<T: Sendable>(
+    seconds: Double, _ what: String,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     let once = Once()
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
         Task {

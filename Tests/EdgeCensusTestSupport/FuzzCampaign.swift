@@ -53,20 +53,26 @@ public struct FuzzCampaign {
     /// Runs every case; `make` builds case `index` from the generator; `check` returns
     /// a problem with a finished case beyond the common invariants (nil when none).
     @discardableResult
-    public func run(make: (inout SplitMix64, Int) throws -> Case,
-                    check: (Case, ProcessResult) -> String? = { _, _ in nil }) async throws -> Summary {
+    public func run(
+        make: (inout SplitMix64, Int) throws -> Case,
+        check: (Case, ProcessResult) -> String? = { _, _ in nil }
+    ) async throws -> Summary {
         let directory = try TemporaryDirectory()
         let kept = NSTemporaryDirectory() + "edgecensus-fuzz-\(name)-\(seed)"
         var generator = SplitMix64(seed: seed)
         var summary = Summary()
-        print("fuzz \(name): \(cases) cases, seed \(seed) (EDGECENSUS_FUZZ_SEED=\(seed) EDGECENSUS_FUZZ_CASES=\(cases) to replay)")
+        print(
+            "fuzz \(name): \(cases) cases, seed \(seed) (EDGECENSUS_FUZZ_SEED=\(seed) EDGECENSUS_FUZZ_CASES=\(cases) to replay)"
+        )
         for index in 0..<cases {
             let fuzzCase = try make(&generator, index)
             let path = directory.file("\(index)-\(fuzzCase.fileName)")
             try Data(fuzzCase.bytes).write(to: URL(fileURLWithPath: path))
             let started = Date()
-            let result = try await ProcessRunner.runWithoutBlocking("/bin/sh", ["-c", "ulimit -v \(Self.addressSpaceKiB) && exec \"$@\"", "sh", TestPaths.executable]
-                                               + fuzzCase.arguments(path), timeout: Self.timeLimit)
+            let result = try await ProcessRunner.runWithoutBlocking(
+                "/bin/sh",
+                ["-c", "ulimit -v \(Self.addressSpaceKiB) && exec \"$@\"", "sh", TestPaths.executable]
+                    + fuzzCase.arguments(path), timeout: Self.timeLimit)
             summary.slowest = max(summary.slowest, Date().timeIntervalSince(started))
             var problem: String?
             if result.timedOut {
@@ -83,7 +89,8 @@ public struct FuzzCampaign {
                 let copy = kept + "/\(index)-\(fuzzCase.fileName)"
                 try? FileManager.default.removeItem(atPath: copy)
                 try? FileManager.default.copyItem(atPath: path, toPath: copy)
-                summary.failures.append("case \(index) (\(copy)): \(problem); stderr: \(result.standardError.prefix(400))")
+                summary.failures.append(
+                    "case \(index) (\(copy)): \(problem); stderr: \(result.standardError.prefix(400))")
             } else if result.status == 0 {
                 summary.accepted += 1
             } else {
@@ -92,7 +99,9 @@ public struct FuzzCampaign {
             try? FileManager.default.removeItem(atPath: path)
         }
         print("fuzz \(name): \(summary)")
-        #expect(summary.failures.isEmpty, "fuzz \(name), seed \(seed):\n\(summary.failures.prefix(10).joined(separator: "\n"))")
+        #expect(
+            summary.failures.isEmpty,
+            "fuzz \(name), seed \(seed):\n\(summary.failures.prefix(10).joined(separator: "\n"))")
         return summary
     }
 }
@@ -101,7 +110,9 @@ public struct FuzzCampaign {
 public enum Mutation {
     /// One to `count` random edits: bit flips, byte changes, cuts, insertions of
     /// `tokens`, duplicated or removed runs.
-    public static func mutate(_ input: [UInt8], tokens: [[UInt8]], count: Int = 4, using generator: inout SplitMix64) -> [UInt8] {
+    public static func mutate(_ input: [UInt8], tokens: [[UInt8]], count: Int = 4, using generator: inout SplitMix64)
+        -> [UInt8]
+    {
         var bytes = input
         for _ in 0..<Int.random(in: 1...count, using: &generator) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &generator)
@@ -117,8 +128,11 @@ public enum Mutation {
                 let end = min(bytes.count, position + Int.random(in: 1...64, using: &generator))
                 bytes.removeSubrange(position..<end)
             default:
-                bytes.insert(contentsOf: (0..<Int.random(in: 1...16, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) },
-                             at: position)
+                bytes.insert(
+                    contentsOf: (0..<Int.random(in: 1...16, using: &generator)).map { _ in
+                        UInt8.random(in: 0...255, using: &generator)
+                    },
+                    at: position)
             }
         }
         return bytes

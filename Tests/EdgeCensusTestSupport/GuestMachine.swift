@@ -38,7 +38,8 @@ public enum GuestMachine {
                     FileHandle.standardError.write(Data("V4L2 guest tests skipped: \(result.output)".utf8))
                     return false
                 default:
-                    FileHandle.standardError.write(Data("edgecensus-guest.sh prepare failed (status \(result.status)):\n\(result.output)".utf8))
+                    FileHandle.standardError.write(
+                        Data("edgecensus-guest.sh prepare failed (status \(result.status)):\n\(result.output)".utf8))
                     return true
                 }
             }
@@ -50,8 +51,10 @@ public enum GuestMachine {
     /// Boots the guest, runs `script` (bash) in it from the repository, and returns
     /// when the guest has powered off. `share` is the folder the guest may write.
     /// `vivid`: the vivid module's parameters (nil: one webcam-like device).
-    public static func run(script: String, share: TemporaryDirectory, vivid: String? = nil, loopback: String? = nil,
-                           timeout: Double = 400) async throws -> Run {
+    public static func run(
+        script: String, share: TemporaryDirectory, vivid: String? = nil, loopback: String? = nil,
+        timeout: Double = 400
+    ) async throws -> Run {
         let scriptPath = share.file("guest-command.sh")
         try writeFile(scriptPath, Data(("set -u\n" + Self.helpers + script).utf8))
         var arguments = ["run", "--share", share.path, "--timeout", String(Int(timeout))]
@@ -77,13 +80,16 @@ public enum GuestMachine {
 
     /// Runs a command on a GCD thread (the guest takes minutes: it must not hold one
     /// of the few threads Swift's cooperative pool has), output and errors together.
-    private static func runInBackground(_ executable: String, _ arguments: [String],
-                                        timeout: Double = 600) async -> (status: Int32, output: String) {
+    private static func runInBackground(
+        _ executable: String, _ arguments: [String],
+        timeout: Double = 600
+    ) async -> (status: Int32, output: String) {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 do {
-                    let result = try ProcessRunner.run(executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
-                                                        timeout: timeout)
+                    let result = try ProcessRunner.run(
+                        executable, arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"],
+                        timeout: timeout)
                     continuation.resume(returning: (result.status, result.standardOutput + result.standardError))
                 } catch {
                     continuation.resume(returning: (125, "cannot start \(executable): \(error)"))

@@ -15,7 +15,9 @@ public final class MosquittoBroker {
     /// `extraConfiguration`: lines added to the listener's configuration (TLS, passwords, ...).
     /// `persistent`: the broker keeps sessions and queued messages across its restarts
     /// (saved every second, since a SIGTERM may not reach it).
-    public init(port: Int? = nil, extraConfiguration: String = "allow_anonymous true\n", persistent: Bool = false) throws {
+    public init(port: Int? = nil, extraConfiguration: String = "allow_anonymous true\n", persistent: Bool = false)
+        throws
+    {
         guard Self.isInstalled else { throw BrokerMissing() }
         directory = try TemporaryDirectory()
         self.port = try port ?? Self.freePort()
@@ -128,7 +130,9 @@ public final class MosquittoBroker {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 }

@@ -6,9 +6,11 @@ import Foundation
 public enum OptionalModelSet {
     public static let script = TestPaths.models + "/tools/make-optional-set.sh"
     /// YuNet and face-api.js's weights, as downloaded from upstream.
-    public static let upstream = [TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
-                                  TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
-                                  TestPaths.sharedModels + "/faceapi/age_gender_model-shard1"]
+    public static let upstream = [
+        TestPaths.sharedModels + "/yunet/yunet_n_320_320.onnx",
+        TestPaths.sharedModels + "/faceapi/age_gender_model-weights_manifest.json",
+        TestPaths.sharedModels + "/faceapi/age_gender_model-shard1",
+    ]
     /// Whether the upstream files are there.
     public static var available: Bool { TestPaths.hasYuNet && TestPaths.hasFaceAPI }
 

@@ -15,8 +15,10 @@ public struct ProcessResult: Sendable {
 /// pipes, so a chatty child can never block on a full pipe.
 public enum ProcessRunner {
     /// `timeout`: seconds to wait before the command is killed (SIGKILL) and reported as status 137.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           timeout: Double = 600) throws -> ProcessResult {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        timeout: Double = 600
+    ) throws -> ProcessResult {
         let child = try Child(executable, arguments, environment: environment)
         waitForExit(child.process, timeout: timeout)
         let timedOut = child.process.isRunning
@@ -31,8 +33,10 @@ public enum ProcessRunner {
     /// long (a whole agent run, a fuzz campaign). A blocked thread is one of the
     /// two the cooperative pool has on this machine; with both blocked, every other
     /// test's subscribers stop receiving.
-    public static func runWithoutBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                                          timeout: Double = 600) async throws -> ProcessResult {
+    public static func runWithoutBlocking(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        timeout: Double = 600
+    ) async throws -> ProcessResult {
         let child = try Child(executable, arguments, environment: environment)
         let deadline = Date().addingTimeInterval(timeout)
         while child.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
@@ -70,10 +74,11 @@ public enum ProcessRunner {
         func result(timedOut: Bool) throws -> ProcessResult {
             try output.close()
             try error.close()
-            return ProcessResult(status: process.terminationStatus,
-                                 standardOutput: (try? String(contentsOfFile: scratch.file("stdout"), encoding: .utf8)) ?? "",
-                                 standardError: (try? String(contentsOfFile: scratch.file("stderr"), encoding: .utf8)) ?? "",
-                                 signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
+            return ProcessResult(
+                status: process.terminationStatus,
+                standardOutput: (try? String(contentsOfFile: scratch.file("stdout"), encoding: .utf8)) ?? "",
+                standardError: (try? String(contentsOfFile: scratch.file("stderr"), encoding: .utf8)) ?? "",
+                signalled: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
         }
     }
 }

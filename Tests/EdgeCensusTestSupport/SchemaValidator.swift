@@ -17,8 +17,12 @@ public enum SchemaValidator {
         case layout.status: "status"
         case layout.configState: "config-state"
         case layout.configResult: "config-result"
-        case _ where ["sensor", "binary_sensor"].contains(where: { topic.hasPrefix("\(layout.discoveryPrefix)/\($0)/edgecensus_\(layout.device)/") })
-            && topic.hasSuffix("/config"): "discovery"
+        case _
+        where ["sensor", "binary_sensor"].contains(where: {
+            topic.hasPrefix("\(layout.discoveryPrefix)/\($0)/edgecensus_\(layout.device)/")
+        })
+            && topic.hasSuffix("/config"):
+            "discovery"
         default: nil
         }
     }
@@ -29,7 +33,8 @@ public enum SchemaValidator {
         let directory = try TemporaryDirectory()
         var lines: [String] = []
         for item in payloads {
-            let value: Any = (try? JSONSerialization.jsonObject(with: Data(item.payload), options: [.fragmentsAllowed]))
+            let value: Any =
+                (try? JSONSerialization.jsonObject(with: Data(item.payload), options: [.fragmentsAllowed]))
                 ?? String(decoding: item.payload, as: UTF8.self)
             let record: [String: Any] = ["label": item.label, "schema": item.schema, "payload": value]
             let data = try JSONSerialization.data(withJSONObject: record, options: [.fragmentsAllowed])
@@ -37,9 +42,13 @@ public enum SchemaValidator {
         }
         try writeFile(directory.file("payloads.jsonl"), Data(lines.joined(separator: "\n").utf8))
         try writeFile(directory.file("validate.py"), Data(script.utf8))
-        let result = try ProcessRunner.run(python, [directory.file("validate.py"), Self.directory, directory.file("payloads.jsonl")])
+        let result = try ProcessRunner.run(
+            python, [directory.file("validate.py"), Self.directory, directory.file("payloads.jsonl")])
         guard result.status == 0 else {
-            throw ValidatorFailed(description: "the schema validator failed (is python3-jsonschema installed? see README.md): \(result.standardError)")
+            throw ValidatorFailed(
+                description:
+                    "the schema validator failed (is python3-jsonschema installed? see README.md): \(result.standardError)"
+            )
         }
         return result.standardOutput.split(separator: "\n").map(String.init)
     }

@@ -23,7 +23,8 @@ public final class SmallFilesystem {
         path = NSTemporaryDirectory() + "edgecensus-small-fs-" + UUID().uuidString
         filler = path + "/.filler"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let mount = try ProcessRunner.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0755", "tmpfs", path])
+        let mount = try ProcessRunner.run(
+            "/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0755", "tmpfs", path])
         guard mount.status == 0 else {
             try? FileManager.default.removeItem(atPath: path)
             throw MountError(description: "cannot mount a \(bytes)-byte tmpfs on \(path): \(mount.standardError)")
@@ -54,7 +55,9 @@ public final class SmallFilesystem {
     /// Remounts it read-only (EROFS for every write), or read-write again.
     public func setReadOnly(_ readOnly: Bool) throws {
         let result = try ProcessRunner.run("/bin/mount", ["-o", "remount,\(readOnly ? "ro" : "rw")", path])
-        guard result.status == 0 else { throw MountError(description: "cannot remount \(path): \(result.standardError)") }
+        guard result.status == 0 else {
+            throw MountError(description: "cannot remount \(path): \(result.standardError)")
+        }
     }
 }
 

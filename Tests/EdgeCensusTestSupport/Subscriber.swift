@@ -18,8 +18,10 @@ public struct Subscriber {
     /// `persistentSession`: MQTT 3.1.1 with a kept session, so that the broker queues
     /// QoS 1 messages for it while it is away (give a fixed `id`).
     /// `username`/`passwordFile`: log in (for a broker with a password file).
-    public init(port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))",
-                persistentSession: Bool = false, username: String? = nil, passwordFile: String? = nil) async throws {
+    public init(
+        port: Int, topics: [String], id: String = "subscriber-\(UUID().uuidString.prefix(8))",
+        persistentSession: Bool = false, username: String? = nil, passwordFile: String? = nil
+    ) async throws {
         var settings = MQTTSettings.loopback(port: port, clientID: id)
         settings.username = username
         settings.passwordFile = passwordFile
@@ -48,7 +50,9 @@ public struct Subscriber {
         }
         try client.start()
         // Wait for the broker's answer to every subscription, but never for ever.
-        let timeout = Task { try? await Task.sleep(for: .seconds(60)); subscribed.continuation.finish() }
+        let timeout = Task {
+            try? await Task.sleep(for: .seconds(60)); subscribed.continuation.finish()
+        }
         for await _ in subscribed.stream { break }
         timeout.cancel()
     }
@@ -67,7 +71,9 @@ public struct Subscriber {
 
     /// Waits until a message on `topic` satisfies `condition` and returns the first that does
     /// (a result and the state it changed are two messages: one may arrive before the other).
-    public func wait(for topic: String, seconds: Double = 60, until condition: (MQTTMessage) -> Bool) async throws -> MQTTMessage? {
+    public func wait(for topic: String, seconds: Double = 60, until condition: (MQTTMessage) -> Bool) async throws
+        -> MQTTMessage?
+    {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let found = await inbox.on(topic).first(where: condition) { return found }
@@ -82,7 +88,6 @@ public struct Subscriber {
         task.cancel()
     }
 }
-
 
 extension MQTTSettings {
     /// A client of a test broker on loopback, retrying quickly so that tests never wait out a long backoff.

@@ -14,7 +14,9 @@ public enum TestPaths {
 
     /// The optional models a user installs (never committed): `../shared/models/yunet`, `…/faceapi`.
     public static let sharedModels = shared + "/models"
-    public static var hasYuNet: Bool { FileManager.default.fileExists(atPath: sharedModels + "/yunet/yunet_n_320_320.onnx") }
+    public static var hasYuNet: Bool {
+        FileManager.default.fileExists(atPath: sharedModels + "/yunet/yunet_n_320_320.onnx")
+    }
     public static var hasFaceAPI: Bool {
         FileManager.default.fileExists(atPath: sharedModels + "/faceapi/age_gender_model-weights_manifest.json")
     }
@@ -74,7 +76,9 @@ public func writeFile(_ path: String, _ contents: Data) throws {
 /// takes a length (an hour or a little more) with no window boundary in the next
 /// `seconds`, so that it never meets, say, 10:00:00 halfway through.
 public enum WallClockWindow {
-    public static func length(noBoundaryWithin seconds: Double, from now: Double = Date().timeIntervalSince1970) -> Double {
+    public static func length(noBoundaryWithin seconds: Double, from now: Double = Date().timeIntervalSince1970)
+        -> Double
+    {
         var length = 3600.0
         while (now / length).rounded(.down) != ((now + seconds) / length).rounded(.down) { length += 100 }
         return length

@@ -22,9 +22,11 @@ struct FacePipelineTests {
         let tall = try wide.resized(width: 360, height: 640)
         var keeping = DetectionSettings()
         keeping.keepAspect = true
-        let aspect = FaceDetector(network: try NeuralNetwork.caffe(prototxt: TestPaths.models + "/face-detector/deploy-opencv.prototxt",
-                                                                    weights: TestPaths.models + "/face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel"),
-                                  settings: keeping)
+        let aspect = FaceDetector(
+            network: try NeuralNetwork.caffe(
+                prototxt: TestPaths.models + "/face-detector/deploy-opencv.prototxt",
+                weights: TestPaths.models + "/face-detector/res10_300x300_ssd_iter_140000-opencv.caffemodel"),
+            settings: keeping)
         #expect(aspect.inputSize(for: wide) == (300, 169))
         #expect(aspect.inputSize(for: tall) == (169, 300))
         let squashing = try #require(pipeline.detector as? FaceDetector, "the default set's detector is res10")
@@ -68,10 +70,12 @@ struct FacePipelineTests {
     }
 
     /// A baby's gender is not something these nets (or people) tell reliably: 0019 is checked for age only.
-    @Test("the bundled FairFace photos get their labelled gender and an age near their range", arguments: [
-        ("fairface_0019.jpg", Gender?.none, 0...5), ("fairface_0121.jpg", .female, 15...35),
-        ("fairface_0152.jpg", .male, 15...35), ("fairface_0262.jpg", .male, 30...60),
-    ])
+    @Test(
+        "the bundled FairFace photos get their labelled gender and an age near their range",
+        arguments: [
+            ("fairface_0019.jpg", Gender?.none, 0...5), ("fairface_0121.jpg", .female, 15...35),
+            ("fairface_0152.jpg", .male, 15...35), ("fairface_0262.jpg", .male, 30...60),
+        ])
     func fairFace(file: String, gender: Gender?, ages: ClosedRange<Int>) throws {
         let faces = try Self.analyse(TestPaths.samples + "/" + file)
         let largest = try #require(faces.max { $0.box.width * $0.box.height < $1.box.width * $1.box.height })
@@ -83,13 +87,17 @@ struct FacePipelineTests {
     func noFace() throws {
         // A smooth colour gradient with a few shapes: nothing face-like.
         var pixels: [UInt8] = []
-        for y in 0..<240 { for x in 0..<320 { pixels += [UInt8(x * 255 / 320), UInt8(y * 255 / 240), UInt8((x + y) % 256)] } }
+        for y in 0..<240 {
+            for x in 0..<320 { pixels += [UInt8(x * 255 / 320), UInt8(y * 255 / 240), UInt8((x + y) % 256)] }
+        }
         let image = try Image(width: 320, height: 240, channels: 3, pixels: pixels)
         let pipeline = try #require(Self.pipeline)
         #expect(try pipeline.analyse(image).isEmpty)
     }
 
-    @Test("the shared photos: every listed face is found", .enabled(if: TestPaths.hasSharedFaces, "needs ../shared/faces"))
+    @Test(
+        "the shared photos: every listed face is found", .enabled(if: TestPaths.hasSharedFaces, "needs ../shared/faces")
+    )
     func sharedPhotos() throws {
         let listing = try String(contentsOfFile: TestPaths.sharedPhotos + "/faces.csv", encoding: .utf8)
         let rows = listing.split(whereSeparator: \.isNewline).dropFirst()
@@ -108,7 +116,8 @@ struct FacePipelineTests {
     func tightCrop() throws {
         // Cut the astronaut's face so that it fills the frame, as UTKFace chips do.
         let photo = try Image.load(contentsOf: TestPaths.samples + "/astronaut.png")
-        let crop = try photo.warped(by: AffineTransform(a: 1, b: 0, tx: 170, c: 0, d: 1, ty: 50), width: 110, height: 130)
+        let crop = try photo.warped(
+            by: AffineTransform(a: 1, b: 0, tx: 170, c: 0, d: 1, ty: 50), width: 110, height: 130)
         let faces = try Self.analyse(try writePNG(crop))
         let face = try #require(faces.first)
         #expect(face.gender == .female)
@@ -134,8 +143,12 @@ struct FacePipelineTests {
 struct ClassifierReadingTests {
     @Test("gender follows the label order the spec gives")
     func genderOrder() {
-        #expect(ClassifierReading.gender(from: [0.3, 0.7], labels: [.female, .male]) == GenderReading(gender: .male, confidence: 0.7))
-        #expect(ClassifierReading.gender(from: [0.3, 0.7], labels: [.male, .female]) == GenderReading(gender: .female, confidence: 0.7))
+        #expect(
+            ClassifierReading.gender(from: [0.3, 0.7], labels: [.female, .male])
+                == GenderReading(gender: .male, confidence: 0.7))
+        #expect(
+            ClassifierReading.gender(from: [0.3, 0.7], labels: [.male, .female])
+                == GenderReading(gender: .female, confidence: 0.7))
     }
 
     @Test("age is the expected value over the classes, its confidence the mass inside its group")
@@ -158,22 +171,30 @@ struct ClassifierReadingTests {
 
     @Test("an age net with group labels reports the most likely group's middle")
     func groupLabels() {
-        let reading = ClassifierReading.age(from: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.1], spec: .leviHassnerAge(weights: "x"))
+        let reading = ClassifierReading.age(
+            from: [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.1], spec: .leviHassnerAge(weights: "x"))
         #expect(reading == AgeReading(age: 50.5, group: .from48to53, confidence: 0.3))
     }
 
-    @Test("specs that cannot work are refused, naming the key", arguments: [
-        (["male", "man"], "is neither 'male' nor 'female'"), (["male", "male"], "must name both"), ([], "needs labels"),
-    ])
+    @Test(
+        "specs that cannot work are refused, naming the key",
+        arguments: [
+            (["male", "man"], "is neither 'male' nor 'female'"), (["male", "male"], "must name both"),
+            ([], "needs labels"),
+        ])
     func badGenderLabels(labels: [String], message: String) {
         var spec = ClassifierSpec.dlibGender
         spec.labels = labels
-        let error = #expect(throws: VisionError.self) { try ClassifierReading.validateGender(spec, role: "classification.gender") }
+        let error = #expect(throws: VisionError.self) {
+            try ClassifierReading.validateGender(spec, role: "classification.gender")
+        }
         #expect(error?.description.contains(message) == true)
         #expect(error?.description.contains("classification.gender.labels") == true)
     }
 
-    @Test("an age in years is read with a log-normal spread: the group masses sum to one, and the age's own group holds the most")
+    @Test(
+        "an age in years is read with a log-normal spread: the group masses sum to one, and the age's own group holds the most"
+    )
     func yearsSpread() {
         let (reading, groups) = ClassifierReading.age(years: 28, spread: 0.45)
         #expect(reading.age == 28 && reading.group == .from25to32)
@@ -182,7 +203,9 @@ struct ClassifierReadingTests {
         #expect(reading.confidence == groups[AgeGroup.from25to32.rawValue])
         // ln(29) ± 0.45 spans about 17.5 to 44.5: the neighbours hold a share, the far groups almost none.
         #expect(groups[AgeGroup.from15to20.rawValue] > 0.1 && groups[AgeGroup.from38to43.rawValue] > 0.1)
-        #expect(groups[AgeGroup.from0to2.rawValue] < 1e-4 && groups[AgeGroup.from60to100.rawValue] < groups[AgeGroup.from38to43.rawValue])
+        #expect(
+            groups[AgeGroup.from0to2.rawValue] < 1e-4
+                && groups[AgeGroup.from60to100.rawValue] < groups[AgeGroup.from38to43.rawValue])
     }
 
     @Test("an age near a group boundary, or read with a wider spread, is less sure of its group")
@@ -197,17 +220,24 @@ struct ClassifierReadingTests {
 
     @Test("a net with several outputs gives the gender or the age by its outputs; an age in years needs its spread")
     func multipleOutputs() throws {
-        var spec = ClassifierSpec(model: "f.onnx", inputWidth: 112, inputHeight: 112, colorOrder: .rgb, mean: [0, 0, 0], scale: 1,
-                                  crop: .trimmedSquare(trimTop: 0.15),
-                                  outputs: [ClassifierOutput(name: "age", kind: .ageYears),
-                                            ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"]))])
+        var spec = ClassifierSpec(
+            model: "f.onnx", inputWidth: 112, inputHeight: 112, colorOrder: .rgb, mean: [0, 0, 0], scale: 1,
+            crop: .trimmedSquare(trimTop: 0.15),
+            outputs: [
+                ClassifierOutput(name: "age", kind: .ageYears),
+                ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"])),
+            ])
         #expect(spec.gives == (gender: true, age: true))
         #expect(try ClassifierReading.validateGender(spec, role: "r") == [.male, .female])
-        let error = #expect(throws: VisionError.self) { try ClassifierReading.validateAge(spec, role: "classification.age") }
+        let error = #expect(throws: VisionError.self) {
+            try ClassifierReading.validateAge(spec, role: "classification.age")
+        }
         #expect(error?.description.contains("classification.age.age_spread") == true)
         spec.ageSpread = 0.45
         try ClassifierReading.validateAge(spec, role: "classification.age")
-        #expect(ClassifierSpec.dlibGender.gives == (gender: true, age: false) && ClassifierSpec.dlibAge.gives == (gender: false, age: true))
+        #expect(
+            ClassifierSpec.dlibGender.gives == (gender: true, age: false)
+                && ClassifierSpec.dlibAge.gives == (gender: false, age: true))
     }
 
     @Test("an age spec needs ages or groups, and only known groups")
@@ -217,7 +247,9 @@ struct ClassifierReadingTests {
         #expect(throws: VisionError.self) { try ClassifierReading.validateAge(both, role: "classification.age") }
         var unknown = ClassifierSpec.leviHassnerAge(weights: "x")
         unknown.labels = ["(0-2)", "(3-7)"]
-        let error = #expect(throws: VisionError.self) { try ClassifierReading.validateAge(unknown, role: "classification.age") }
+        let error = #expect(throws: VisionError.self) {
+            try ClassifierReading.validateAge(unknown, role: "classification.age")
+        }
         #expect(error?.description.contains("(3-7)") == true)
     }
 }

@@ -34,7 +34,8 @@ struct ImageTests {
         switch kind {
         case "text": contents = Data("this is not a picture\n".utf8)
         case "empty": contents = Data()
-        default: contents = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg")).prefix(200)
+        default:
+            contents = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg")).prefix(200)
         }
         try writeFile(path, contents)
         let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
@@ -51,7 +52,9 @@ struct ImageTests {
         let path = directory.file("locked.png")
         try FileManager.default.copyItem(atPath: TestPaths.samples + "/astronaut.png", toPath: path)
         try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: path)
-        #expect(throws: VisionError.fileUnreadable(path: path, reason: "permission denied")) { try Image.load(contentsOf: path) }
+        #expect(throws: VisionError.fileUnreadable(path: path, reason: "permission denied")) {
+            try Image.load(contentsOf: path)
+        }
     }
 
     @Test("pixels, padding and flipping keep their places")
@@ -67,14 +70,16 @@ struct ImageTests {
         #expect(padded.pixel(x: 2, y: 1) == [0, 0, 255])
     }
 
-    @Test("YUYV converts to the right colours (BT.601 limited range)", arguments: [
-        // Y, U, V → B, G, R
-        ((UInt8(16), UInt8(128), UInt8(128)), (UInt8(0), UInt8(0), UInt8(0))),
-        ((235, 128, 128), (255, 255, 255)),
-        ((81, 90, 240), (0, 0, 255)),      // red
-        ((145, 54, 34), (0, 255, 0)),      // green
-        ((41, 240, 110), (255, 0, 0)),     // blue
-    ])
+    @Test(
+        "YUYV converts to the right colours (BT.601 limited range)",
+        arguments: [
+            // Y, U, V → B, G, R
+            ((UInt8(16), UInt8(128), UInt8(128)), (UInt8(0), UInt8(0), UInt8(0))),
+            ((235, 128, 128), (255, 255, 255)),
+            ((81, 90, 240), (0, 0, 255)),  // red
+            ((145, 54, 34), (0, 255, 0)),  // green
+            ((41, 240, 110), (255, 0, 0)),  // blue
+        ])
     func yuyv(yuv: (UInt8, UInt8, UInt8), bgr: (UInt8, UInt8, UInt8)) throws {
         let bytes: [UInt8] = [yuv.0, yuv.1, yuv.0, yuv.2, yuv.0, yuv.1, yuv.0, yuv.2]  // 4x1 pixels
         let image = try bytes.withUnsafeBytes { try Image.fromYUYV($0, width: 4, height: 1, bytesPerLine: 8) }
@@ -89,15 +94,21 @@ struct ImageTests {
     @Test("camera buffers with padded rows convert row by row, and a buffer too short is refused")
     func paddedRows() throws {
         // 2x2 YUYV with 4 bytes of padding per row: white row, black row.
-        let yuyv: [UInt8] = [235, 128, 235, 128, 0, 0, 0, 0,
-                             16, 128, 16, 128, 0, 0, 0, 0]
+        let yuyv: [UInt8] = [
+            235, 128, 235, 128, 0, 0, 0, 0,
+            16, 128, 16, 128, 0, 0, 0, 0,
+        ]
         let image = try yuyv.withUnsafeBytes { try Image.fromYUYV($0, width: 2, height: 2, bytesPerLine: 8) }
         #expect(image.pixel(x: 1, y: 0) == [255, 255, 255] && image.pixel(x: 1, y: 1) == [0, 0, 0])
         let bgr: [UInt8] = [1, 2, 3, 9, 4, 5, 6, 9]
-        let copied = try bgr.withUnsafeBytes { try Image.copying($0, width: 1, height: 2, channels: 3, bytesPerLine: 4) }
+        let copied = try bgr.withUnsafeBytes {
+            try Image.copying($0, width: 1, height: 2, channels: 3, bytesPerLine: 4)
+        }
         #expect(copied.pixel(x: 0, y: 1) == [4, 5, 6])
         #expect(throws: VisionError.self) {
-            try yuyv.withUnsafeBytes { try Image.fromYUYV(UnsafeRawBufferPointer(rebasing: $0[0..<11]), width: 2, height: 2, bytesPerLine: 8) }
+            try yuyv.withUnsafeBytes {
+                try Image.fromYUYV(UnsafeRawBufferPointer(rebasing: $0[0..<11]), width: 2, height: 2, bytesPerLine: 8)
+            }
         }
     }
 
@@ -117,12 +128,18 @@ struct HostileImageTests {
     static func declaredPNG(width: UInt32, height: UInt32) -> Data {
         func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
             let typed = Array(type.utf8) + body
-            return withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + typed + withUnsafeBytes(of: crc32(typed).bigEndian, Array.init)
+            return withUnsafeBytes(of: UInt32(body.count).bigEndian, Array.init) + typed
+                + withUnsafeBytes(of: crc32(typed).bigEndian, Array.init)
         }
-        let header = withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init) + [8, 2, 0, 0, 0]
+        let header =
+            withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init) + [
+                8, 2, 0, 0, 0,
+            ]
         // A stored (uncompressed) zlib block of a few zero rows' bytes is enough for the header to be read.
         let stored: [UInt8] = [0x78, 0x01, 0x01, 0x05, 0x00, 0xFA, 0xFF, 0, 0, 0, 0, 0, 0x00, 0x05, 0x00, 0x01]
-        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", stored) + chunk("IEND", []))
+        return Data(
+            [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + chunk("IDAT", stored)
+                + chunk("IEND", []))
     }
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 {
@@ -140,11 +157,14 @@ struct HostileImageTests {
         let path = directory.file("huge.png")
         try writeFile(path, Self.declaredPNG(width: 20_000, height: 20_000))
         let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
-        #expect(error?.description.contains(path) == true && error?.description.contains("20000x20000") == true
+        #expect(
+            error?.description.contains(path) == true && error?.description.contains("20000x20000") == true
                 && error?.description.contains("detection.max_megapixels") == true, "\(String(describing: error))")
     }
 
-    @Test("a JPEG cut short anywhere past its header is refused as damaged, never scored as a grey picture", arguments: [0.01, 0.05, 0.25, 0.5, 0.9, 0.99])
+    @Test(
+        "a JPEG cut short anywhere past its header is refused as damaged, never scored as a grey picture",
+        arguments: [0.01, 0.05, 0.25, 0.5, 0.9, 0.99])
     func cutShortJPEG(fraction: Double) throws {
         let directory = try TemporaryDirectory()
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg"))

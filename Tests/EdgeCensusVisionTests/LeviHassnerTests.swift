@@ -21,9 +21,10 @@ struct LeviHassnerTests {
     }
 
     static func pipeline(genderWeights: String, ageWeights: String) throws -> FacePipeline {
-        try FacePipeline.load(from: try ModelDirectory(path: TestPaths.models),
-                              gender: .leviHassnerGender(weights: genderWeights),
-                              age: .leviHassnerAge(weights: ageWeights))
+        try FacePipeline.load(
+            from: try ModelDirectory(path: TestPaths.models),
+            gender: .leviHassnerGender(weights: genderWeights),
+            age: .leviHassnerAge(weights: ageWeights))
     }
 
     @Test("gender_net (V1 weights) and age_net (V2 weights) load and answer as their weights say")
@@ -62,7 +63,9 @@ struct LeviHassnerTests {
 
     @Test("a missing .caffemodel is reported with its path")
     func missingWeights() throws {
-        #expect(throws: VisionError.fileNotFound(path: "/nowhere/age_net.caffemodel", role: "classification.age weights")) {
+        #expect(
+            throws: VisionError.fileNotFound(path: "/nowhere/age_net.caffemodel", role: "classification.age weights")
+        ) {
             let directory = try TemporaryDirectory()
             let gender = directory.file("gender_net.caffemodel")
             try CaffeModelWriter.write(Self.layers(outputs: 2, bias: [0, 0]), format: .v2, to: gender)

@@ -24,7 +24,9 @@ struct ModelDirectoryTests {
         try handle.write(contentsOf: Data("# one extra line\n".utf8))
         try handle.close()
         let models = try ModelDirectory(path: root)
-        let error = #expect(throws: VisionError.self) { try models.verifiedFile("levi-hassner/age_deploy.prototxt", role: "age model") }
+        let error = #expect(throws: VisionError.self) {
+            try models.verifiedFile("levi-hassner/age_deploy.prototxt", role: "age model")
+        }
         guard case let .checksumMismatch(path, expected, actual, _) = error else {
             Issue.record("expected a checksum mismatch, got \(String(describing: error))")
             return
@@ -41,8 +43,11 @@ struct ModelDirectoryTests {
         let root = try directory.copyOfModels()
         try FileManager.default.removeItem(atPath: root + "/dlib-cydral/gender-v1-opencv.onnx")
         let models = try ModelDirectory(path: root)
-        #expect(throws: VisionError.fileNotFound(path: root + "/dlib-cydral/gender-v1-opencv.onnx",
-                                                 role: "classification.gender model")) {
+        #expect(
+            throws: VisionError.fileNotFound(
+                path: root + "/dlib-cydral/gender-v1-opencv.onnx",
+                role: "classification.gender model")
+        ) {
             try FacePipeline.load(from: models)
         }
     }
@@ -63,7 +68,8 @@ struct ModelDirectoryTests {
     @Test("a directory without a manifest is refused")
     func missingManifest() throws {
         let directory = try TemporaryDirectory()
-        #expect(throws: VisionError.fileNotFound(path: directory.path + "/SHA256SUMS", role: "model checksum manifest")) {
+        #expect(throws: VisionError.fileNotFound(path: directory.path + "/SHA256SUMS", role: "model checksum manifest"))
+        {
             try ModelDirectory(path: directory.path)
         }
     }

@@ -38,7 +38,9 @@ struct ModelSetManifestTests {
         #expect(try ModelSetManifest.load(from: try ModelDirectory(path: TestPaths.models)) == nil)
     }
 
-    @Test("the roles name each net once, as the pipeline runs it: the preset dlib gender net and face-api.js's net, which gives both the age (with its spread) and a gender, each gender with its weight")
+    @Test(
+        "the roles name each net once, as the pipeline runs it: the preset dlib gender net and face-api.js's net, which gives both the age (with its spread) and a gender, each gender with its weight"
+    )
     func roles() throws {
         let directory = try TemporaryDirectory()
         let manifest = try #require(try ModelSetManifest.load(from: try Self.set(Self.valid, in: directory)))
@@ -47,34 +49,63 @@ struct ModelSetManifestTests {
         #expect(plan.map(\.gender) == [true, true] && plan.map(\.age) == [false, true])
         #expect(plan.map(\.spec.genderWeight) == [0.26, 0.55])
         let faceapi = plan[1].spec
-        #expect(faceapi.ageSpread == 0.45 && faceapi.crop == .trimmedSquare(trimTop: 0.15) && faceapi.modelSHA256 == String(repeating: "b", count: 64))
-        #expect(faceapi.outputs == [ClassifierOutput(name: "age", kind: .ageYears),
-                                    ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"]))])
+        #expect(
+            faceapi.ageSpread == 0.45 && faceapi.crop == .trimmedSquare(trimTop: 0.15)
+                && faceapi.modelSHA256 == String(repeating: "b", count: 64))
+        #expect(
+            faceapi.outputs == [
+                ClassifierOutput(name: "age", kind: .ageYears),
+                ClassifierOutput(name: "gender", kind: .genderProbabilities(labels: ["male", "female"])),
+            ])
         #expect(faceapi.gives == (gender: true, age: true))
-        let withoutRoles = Self.valid.replacingOccurrences(of: #", "gender": {"nets": [{"net": "dlib-cydral-gender", "weight": 0.26}, {"net": "faceapi", "weight": 0.55}]}"#, with: "")
-            .replacingOccurrences(of: #", "age": {"net": "faceapi", "spread": 0.45}"#, with: "")
+        let withoutRoles = Self.valid.replacingOccurrences(
+            of:
+                #", "gender": {"nets": [{"net": "dlib-cydral-gender", "weight": 0.26}, {"net": "faceapi", "weight": 0.55}]}"#,
+            with: ""
+        )
+        .replacingOccurrences(of: #", "age": {"net": "faceapi", "spread": 0.45}"#, with: "")
         let other = try TemporaryDirectory()
-        #expect(try ModelSetManifest.load(from: try Self.set(withoutRoles, in: other))?.classifiers() == nil,
-                "a set without roles only adds files")
+        #expect(
+            try ModelSetManifest.load(from: try Self.set(withoutRoles, in: other))?.classifiers() == nil,
+            "a set without roles only adds files")
     }
 
-    @Test("what cannot work is refused with what was wrong", arguments: [
-        (#""schema": "edgecensus.model-set/1""#, #""schema": "edgecensus.model-set/9""#, "made by a newer EdgeCensus"),
-        (#""width": 640, "height": 640"#, #""width": 650, "height": 640"#, "multiples of 32"),
-        (#""kind": "age-years""#, #""kind": "age-groups""#, "output kind 'age-groups'"),
-        (#""labels": ["male", "female"]"#, #""labels": ["male"]"#, "needs labels male and female"),
-        (#""trim_top": 0.15"#, #""trim_top": 1.5"#, "trim_top 1.5"),
-        (#""score_threshold": 0.9"#, #""score_threshold": 9"#, "score_threshold 9.0, expected 0 to 1"),
-        (#""id": "faceapi", "file""#, #""file""#, "missing 'nets[0].id'"),
-        (#""scale": 1}"#, #""scale": "one"}"#, "'detector.input.scale'"),
-        (#""age": {"net": "faceapi", "spread": 0.45}"#, #""age": {"net": "insightface", "spread": 0.45}"#,
-         "'insightface' is neither a net of the set nor one of dlib-cydral-age, dlib-cydral-gender"),
-        (#""age": {"net": "faceapi", "spread": 0.45}"#, #""age": {"net": "faceapi"}"#, "gives years: give its spread"),
-        (#", "age": {"net": "faceapi", "spread": 0.45}"#, "", "give both roles, or neither"),
-        (#""score_threshold": 0.9"#, #""score_threshold": 0.9, "alignment": {"scale": 3, "shift": 0}"#, "alignment scale 3.0"),
-        (#""score_threshold": 0.9"#, #""score_threshold": 0.9, "landmark_template": [[0, 0]]"#, "landmark_template needs five"),
-        (#""score_threshold": 0.9"#, #""score_threshold": 0.9, "frames": {"width": 300, "height": 320}"#, "frames 300x320"),
-    ])
+    @Test(
+        "what cannot work is refused with what was wrong",
+        arguments: [
+            (
+                #""schema": "edgecensus.model-set/1""#, #""schema": "edgecensus.model-set/9""#,
+                "made by a newer EdgeCensus"
+            ),
+            (#""width": 640, "height": 640"#, #""width": 650, "height": 640"#, "multiples of 32"),
+            (#""kind": "age-years""#, #""kind": "age-groups""#, "output kind 'age-groups'"),
+            (#""labels": ["male", "female"]"#, #""labels": ["male"]"#, "needs labels male and female"),
+            (#""trim_top": 0.15"#, #""trim_top": 1.5"#, "trim_top 1.5"),
+            (#""score_threshold": 0.9"#, #""score_threshold": 9"#, "score_threshold 9.0, expected 0 to 1"),
+            (#""id": "faceapi", "file""#, #""file""#, "missing 'nets[0].id'"),
+            (#""scale": 1}"#, #""scale": "one"}"#, "'detector.input.scale'"),
+            (
+                #""age": {"net": "faceapi", "spread": 0.45}"#, #""age": {"net": "insightface", "spread": 0.45}"#,
+                "'insightface' is neither a net of the set nor one of dlib-cydral-age, dlib-cydral-gender"
+            ),
+            (
+                #""age": {"net": "faceapi", "spread": 0.45}"#, #""age": {"net": "faceapi"}"#,
+                "gives years: give its spread"
+            ),
+            (#", "age": {"net": "faceapi", "spread": 0.45}"#, "", "give both roles, or neither"),
+            (
+                #""score_threshold": 0.9"#, #""score_threshold": 0.9, "alignment": {"scale": 3, "shift": 0}"#,
+                "alignment scale 3.0"
+            ),
+            (
+                #""score_threshold": 0.9"#, #""score_threshold": 0.9, "landmark_template": [[0, 0]]"#,
+                "landmark_template needs five"
+            ),
+            (
+                #""score_threshold": 0.9"#, #""score_threshold": 0.9, "frames": {"width": 300, "height": 320}"#,
+                "frames 300x320"
+            ),
+        ])
     func refused(original: String, replacement: String, says: String) throws {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)
         #expect(text != Self.valid)
@@ -92,7 +123,8 @@ struct ModelSetManifestTests {
     func checksum() throws {
         let directory = try TemporaryDirectory()
         let models = try Self.set(Self.valid, in: directory)
-        try writeFile(directory.file("model-set.json"), Data(Self.valid.replacingOccurrences(of: "0.9,", with: "0.95,").utf8))
+        try writeFile(
+            directory.file("model-set.json"), Data(Self.valid.replacingOccurrences(of: "0.9,", with: "0.95,").utf8))
         #expect(throws: VisionError.self) { try ModelSetManifest.load(from: models) }
     }
 }

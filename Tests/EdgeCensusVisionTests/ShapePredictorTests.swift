@@ -44,7 +44,8 @@ struct ShapePredictorTests {
             let path = directory.file("garbage-\(round).dat")
             let count = Int(generator.next() % 4096)
             var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            if round % 2 == 0, !bytes.isEmpty { bytes[0] = 0x01; if bytes.count > 1 { bytes[1] = 0x01 } }  // a plausible version
+            // Every other round, a plausible version.
+            if round % 2 == 0, !bytes.isEmpty { bytes[0] = 0x01; if bytes.count > 1 { bytes[1] = 0x01 } }
             try writeFile(path, Data(bytes))
             #expect(throws: VisionError.self) { try ShapePredictor(contentsOf: path) }
         }

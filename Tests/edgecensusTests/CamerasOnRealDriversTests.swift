@@ -33,27 +33,35 @@ struct CamerasOnRealDriversTests {
     static func format(_ object: Any?) -> String {
         guard let object = object as? [String: Any] else { return "none" }
         let rate = (object["fps"] as? Double).map { String(format: "%g", $0) } ?? "-"
-        return "\(object["fourcc"] as? String ?? "?") \(object["width"] as? Int ?? 0)x\(object["height"] as? Int ?? 0) at \(rate) fps"
+        return
+            "\(object["fourcc"] as? String ?? "?") \(object["width"] as? Int ?? 0)x\(object["height"] as? Int ?? 0) at \(rate) fps"
     }
 
     /// Each channel of the pixel at (x, y) within `tolerance` of `expected`.
-    static func expectColour(_ image: Image, x: Int, y: Int, _ expected: [Int], tolerance: Int, _ what: String,
-                             sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectColour(
+        _ image: Image, x: Int, y: Int, _ expected: [Int], tolerance: Int, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let pixel = image.pixel(x: x, y: y).map(Int.init)
         let close = zip(pixel, expected).allSatisfy { abs($0 - $1) <= tolerance }
-        #expect(close, "\(what) at (\(x), \(y)): BGR \(pixel), expected \(expected) ± \(tolerance)", sourceLocation: sourceLocation)
+        #expect(
+            close, "\(what) at (\(x), \(y)): BGR \(pixel), expected \(expected) ± \(tolerance)",
+            sourceLocation: sourceLocation)
     }
 
     @Test("cameras lists the vivid device with its formats, sizes and rates", .needsGuest)
     func listsVivid() async throws {
         let share = try TemporaryDirectory()
-        let run = try await GuestMachine.run(script: "$edgecensus cameras > \(share.file("cameras.txt").shellQuoted)\n",
-                                             share: share, vivid: Self.twoVividDevices)
+        let run = try await GuestMachine.run(
+            script: "$edgecensus cameras > \(share.file("cameras.txt").shellQuoted)\n",
+            share: share, vivid: Self.twoVividDevices)
         try #require(run.status == 0, "\(run.output)")
         let listing = try String(contentsOfFile: share.file("cameras.txt"), encoding: .utf8)
         #expect(listing.contains("/dev/video0: vivid (driver vivid, platform:vivid-000)"))
         #expect(listing.contains("  YUYV YUYV 4:2:2\n    320x180 @ 1, 2, 4, 5, 10, 12.5, 15, 25, 30, 40, 50, 60 fps\n"))
-        #expect(listing.contains("    640x480 @ 1, 2, 4, 5, 10, 12.5, 15, 25 fps\n    1280x720 @ 1, 2, 4, 5, 10, 12.5 fps\n"))
+        #expect(
+            listing.contains(
+                "    640x480 @ 1, 2, 4, 5, 10, 12.5, 15, 25 fps\n    1280x720 @ 1, 2, 4, 5, 10, 12.5 fps\n"))
         #expect(listing.contains("  BGR3 24-bit BGR 8-8-8\n"))
         #expect(listing.contains("/dev/video1: vivid (driver vivid, platform:vivid-001)"))
         // Big-endian variants are named as v4l2-ctl names them, not with a raw byte.
@@ -61,7 +69,9 @@ struct CamerasOnRealDriversTests {
         #expect(!listing.contains("\u{FFFD}"))
     }
 
-    @Test("on vivid YUYV is negotiated at the listed size nearest the configured one, or at the size the device adjusts to, and the colour bars come through", .needsGuest)
+    @Test(
+        "on vivid YUYV is negotiated at the listed size nearest the configured one, or at the size the device adjusts to, and the colour bars come through",
+        .needsGuest)
     func yuyvOnVivid() async throws {
         let share = try TemporaryDirectory()
         let script = """
@@ -98,7 +108,9 @@ struct CamerasOnRealDriversTests {
         }
     }
 
-    @Test("on v4l2loopback MJPEG is negotiated (automatically, for a size above 640x480), at the size the producer set, and the picture fed in comes out", .needsGuestWithLoopback)
+    @Test(
+        "on v4l2loopback MJPEG is negotiated (automatically, for a size above 640x480), at the size the producer set, and the picture fed in comes out",
+        .needsGuestWithLoopback)
     func mjpegOnLoopback() async throws {
         let share = try TemporaryDirectory()
         // The picture fed in: four quadrants of known colours.
@@ -124,8 +136,9 @@ struct CamerasOnRealDriversTests {
             exit $status
 
             """
-        let run = try await GuestMachine.run(script: script, share: share, vivid: "off",
-                                             loopback: "video_nr=5 exclusive_caps=1 card_label=MJPEG-camera")
+        let run = try await GuestMachine.run(
+            script: script, share: share, vivid: "off",
+            loopback: "video_nr=5 exclusive_caps=1 card_label=MJPEG-camera")
         try #require(run.status == 0, "\(run.output)")
         let check = try Self.json(String(contentsOfFile: share.file("mjpeg.json"), encoding: .utf8))
         #expect(check["card"] as? String == "MJPEG-camera")
@@ -135,7 +148,8 @@ struct CamerasOnRealDriversTests {
         #expect(check["frame"] as? [String: Int] == ["width": 640, "height": 480])
         let image = try Image.load(contentsOf: share.file("mjpeg.png"))
         for quadrant in quadrants {
-            Self.expectColour(image, x: quadrant.x, y: quadrant.y, quadrant.bgr, tolerance: 12, "\(quadrant.name) quadrant")
+            Self.expectColour(
+                image, x: quadrant.x, y: quadrant.y, quadrant.bgr, tolerance: 12, "\(quadrant.name) quadrant")
         }
     }
 
@@ -157,25 +171,28 @@ struct CamerasOnRealDriversTests {
             let config = share.file("agent.yaml")
             windows = share.file("windows.jsonl")
             log = share.file("agent.log")
-            try writeFile(config, Data("""
-                device:
-                  id: vivid-guest
-                models:
-                  directory: \(TestPaths.models)
-                source:
-                  kind: camera
-                  device: /dev/video0
-                  width: 640
-                  height: 480
-                  fps: 5
-                throttle:
-                  max_rate_hz: 1
-                windows:
-                  length: 5
-                state:
-                  directory: \(share.file("state"))
+            try writeFile(
+                config,
+                Data(
+                    """
+                    device:
+                      id: vivid-guest
+                    models:
+                      directory: \(TestPaths.models)
+                    source:
+                      kind: camera
+                      device: /dev/video0
+                      width: 640
+                      height: 480
+                      fps: 5
+                    throttle:
+                      max_rate_hz: 1
+                    windows:
+                      length: 5
+                    state:
+                      directory: \(share.file("state"))
 
-                """.utf8))
+                    """.utf8))
             start = """
                 $edgecensus run --config \(config.shellQuoted) > \(windows.shellQuoted) 2> \(log.shellQuoted) &
                 agent=$!
@@ -184,16 +201,19 @@ struct CamerasOnRealDriversTests {
         }
     }
 
-    @Test("the agent on vivid produces windows: frames in every one, zero people, some analysed, never above the rate cap", .needsGuest)
+    @Test(
+        "the agent on vivid produces windows: frames in every one, zero people, some analysed, never above the rate cap",
+        .needsGuest)
     func agentOnVivid() async throws {
         let share = try TemporaryDirectory()
         let agent = try AgentInGuest(in: share)
         let (windows, log) = (agent.windows, agent.log)
         // Until five windows are out and a frame has been analysed (slow here).
-        let script = agent.start + """
-            wait_for 300 bash -c '[ $(grep -c seq \(windows)) -ge 5 ] && grep -q "\\"frames_analysed\\":[1-9]" \(windows)'
+        let script =
+            agent.start + """
+                wait_for 300 bash -c '[ $(grep -c seq \(windows)) -ge 5 ] && grep -q "\\"frames_analysed\\":[1-9]" \(windows)'
 
-            """ + agent.stop
+                """ + agent.stop
         let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
         try #require(run.status == 0, "\(run.output)")
         #expect(run.output.contains("agent exit status 0"), "\(run.output)")
@@ -220,31 +240,34 @@ struct CamerasOnRealDriversTests {
         #expect(documents.map { $0["seq"] as? Int ?? 0 } == Array(1...documents.count))
     }
 
-    @Test("a camera that disappears (its driver unbound) is reported and reopened when it comes back, and the agent never exits", .needsGuest)
+    @Test(
+        "a camera that disappears (its driver unbound) is reported and reopened when it comes back, and the agent never exits",
+        .needsGuest)
     func deviceDisappears() async throws {
         let share = try TemporaryDirectory()
         let agent = try AgentInGuest(in: share)
         let (windows, log) = (agent.windows, agent.log)
-        let script = agent.start + """
-            wait_for 300 grep -q "delivers frames (YUYV" \(log.shellQuoted) || echo "never streamed"
-            wait_for 120 grep -q seq \(windows.shellQuoted)
-            echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
-            echo "unbound: $(ls /dev/video0 2>&1)"
-            sleep 6
-            kill -0 $agent && echo "agent running while the camera is gone"
-            echo vivid.0 > /sys/bus/platform/drivers/vivid/bind
-            echo "bound again: $(ls /dev/video0)"
-            wait_for 120 grep -q "delivers frames again" \(log.shellQuoted) || echo "never reopened"
-            again=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-            echo "frames again at $again"
-            # Windows come out when an analysis ends (tens of seconds here): wait for
-            # two whole windows that started after the camera came back.
-            two_windows_since() {
-              [ "$(grep -o '"window_start":"[^"]*"' \(windows.shellQuoted) | cut -d'"' -f4 | awk -v t="$again" '$0 > t' | wc -l)" -ge 2 ]
-            }
-            wait_for 240 two_windows_since || echo "never two windows after"
+        let script =
+            agent.start + """
+                wait_for 300 grep -q "delivers frames (YUYV" \(log.shellQuoted) || echo "never streamed"
+                wait_for 120 grep -q seq \(windows.shellQuoted)
+                echo vivid.0 > /sys/bus/platform/drivers/vivid/unbind
+                echo "unbound: $(ls /dev/video0 2>&1)"
+                sleep 6
+                kill -0 $agent && echo "agent running while the camera is gone"
+                echo vivid.0 > /sys/bus/platform/drivers/vivid/bind
+                echo "bound again: $(ls /dev/video0)"
+                wait_for 120 grep -q "delivers frames again" \(log.shellQuoted) || echo "never reopened"
+                again=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+                echo "frames again at $again"
+                # Windows come out when an analysis ends (tens of seconds here): wait for
+                # two whole windows that started after the camera came back.
+                two_windows_since() {
+                  [ "$(grep -o '"window_start":"[^"]*"' \(windows.shellQuoted) | cut -d'"' -f4 | awk -v t="$again" '$0 > t' | wc -l)" -ge 2 ]
+                }
+                wait_for 240 two_windows_since || echo "never two windows after"
 
-            """ + agent.stop
+                """ + agent.stop
         let run = try await GuestMachine.run(script: script, share: share, timeout: 700)
         try #require(run.status == 0, "\(run.output)")
         #expect(run.output.contains("unbound: ls: cannot access '/dev/video0'"), "\(run.output)")
@@ -255,19 +278,26 @@ struct CamerasOnRealDriversTests {
 
         let agentLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         // Reported once per problem: the driver going away, then the missing device.
-        #expect(agentLog.contains("warning: /dev/video0: VIDIOC_DQBUF failed: No such device (errno 19); retrying"), "\(agentLog)")
+        #expect(
+            agentLog.contains("warning: /dev/video0: VIDIOC_DQBUF failed: No such device (errno 19); retrying"),
+            "\(agentLog)")
         #expect(agentLog.components(separatedBy: "/dev/video0 does not exist; retrying").count - 1 == 1, "\(agentLog)")
         #expect(agentLog.contains("camera /dev/video0 delivers frames again (YUYV 640x480 at 5 fps)"))
 
         // Windows went on through it all, numbered without a gap, and frames came again after.
         let documents = try Self.lines(windows).map(Self.json)
         #expect(documents.map { $0["seq"] as? Int ?? 0 } == Array(1...max(1, documents.count)))
-        let again = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("frames again at ") }
-            .map { String($0.dropFirst("frames again at ".count)) })
+        let again = try #require(
+            run.output.split(separator: "\n").first { $0.hasPrefix("frames again at ") }
+                .map { String($0.dropFirst("frames again at ".count)) })
         // ISO 8601 UTC timestamps of one format compare as strings.
-        let after = documents.filter { ($0["window_start"] as? String ?? "") > again && $0["partial"] as? Bool == false }
-        #expect(!after.isEmpty && after.allSatisfy { ($0["frames_analysed"] as? Int ?? 0) + ($0["frames_dropped"] as? Int ?? 0) > 0 },
-                "\(documents.map { ($0["frames_analysed"] ?? "?", $0["frames_dropped"] ?? "?") })")
+        let after = documents.filter {
+            ($0["window_start"] as? String ?? "") > again && $0["partial"] as? Bool == false
+        }
+        #expect(
+            !after.isEmpty
+                && after.allSatisfy { ($0["frames_analysed"] as? Int ?? 0) + ($0["frames_dropped"] as? Int ?? 0) > 0 },
+            "\(documents.map { ($0["frames_analysed"] ?? "?", $0["frames_dropped"] ?? "?") })")
     }
 }
 
@@ -281,7 +311,9 @@ extension Trait where Self == ConditionTrait {
 
     /// The same, for a guest with the v4l2loopback module (built once, from Debian's source).
     static var needsGuestWithLoopback: Self {
-        .enabled("needs the qemu guest with v4l2loopback, which this machine cannot build or run (the reason is printed above)") {
+        .enabled(
+            "needs the qemu guest with v4l2loopback, which this machine cannot build or run (the reason is printed above)"
+        ) {
             await GuestMachine.canRun(loopback: true)
         }
     }

@@ -4,7 +4,9 @@ import Testing
 
 @Suite("edgecensus dashboard")
 struct DashboardCommandTests {
-    @Test("without --device, the dashboard is for the configuration file's device.id, its entity ids Home Assistant's slugs")
+    @Test(
+        "without --device, the dashboard is for the configuration file's device.id, its entity ids Home Assistant's slugs"
+    )
     func deviceFromConfiguration() throws {
         let directory = try TemporaryDirectory()
         let config = directory.file("edgecensus.yaml")
@@ -19,10 +21,14 @@ struct DashboardCommandTests {
     @Test("a device id that cannot be one, or --days out of range, is refused with the rule it breaks")
     func refusals() throws {
         let badDevice = try ProcessRunner.run(TestPaths.executable, ["dashboard", "--device", "hall/1"])
-        #expect(badDevice.status != 0 && badDevice.standardError.contains("--device 'hall/1' may hold only ASCII letters, digits"),
-                "\(badDevice.standardError)")
+        #expect(
+            badDevice.status != 0
+                && badDevice.standardError.contains("--device 'hall/1' may hold only ASCII letters, digits"),
+            "\(badDevice.standardError)")
         let badDays = try ProcessRunner.run(TestPaths.executable, ["dashboard", "--device", "hall", "--days", "0"])
-        #expect(badDays.status != 0 && badDays.standardError.contains("--days 0 is out of range; expected 1 to 365"), "\(badDays.standardError)")
+        #expect(
+            badDays.status != 0 && badDays.standardError.contains("--days 0 is out of range; expected 1 to 365"),
+            "\(badDays.standardError)")
         #expect(badDevice.standardOutput.isEmpty && badDays.standardOutput.isEmpty)
     }
 }

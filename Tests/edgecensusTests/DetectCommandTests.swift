@@ -31,7 +31,10 @@ struct DetectCommandTests {
         #expect(document["image"] as? String == Self.astronaut)
         #expect(document["width"] as? Int == 512)
         let face = try #require((document["faces"] as? [[String: Any]])?.first)
-        #expect(Set(face.keys) == ["box", "detection_confidence", "gender", "gender_confidence", "age", "age_group", "age_confidence"])
+        #expect(
+            Set(face.keys) == [
+                "box", "detection_confidence", "gender", "gender_confidence", "age", "age_group", "age_confidence",
+            ])
         #expect(Set((face["box"] as? [String: Int])?.keys.map { $0 } ?? []) == ["x", "y", "width", "height"])
     }
 
@@ -42,7 +45,8 @@ struct DetectCommandTests {
         try writeFile(config, Data("classification:\n  gender_min_confidence: 0.99\n  age_min_confidence: 0.9\n".utf8))
         let json = try detect(["--config", config, "--json", Self.astronaut])
         #expect(json.status == 0)
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         let face = try #require((document["faces"] as? [[String: Any]])?.first)
         #expect(face["gender"] as? String == "unknown")
         #expect(face["likely_gender"] as? String == "female")
@@ -133,24 +137,34 @@ struct EvaluateAndBenchCommandTests {
 
             """
         try writeFile(csv, Data(rows.utf8))
-        let result = try ProcessRunner.run(TestPaths.executable, ["evaluate", "--models", TestPaths.models, "--labels", csv])
+        let result = try ProcessRunner.run(
+            TestPaths.executable, ["evaluate", "--models", TestPaths.models, "--labels", csv])
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("Samples: 2 photos"))
         #expect(result.standardOutput.contains("face detected          100.0 % (2/2)"))
         #expect(result.standardOutput.contains("age in labelled range"))
         #expect(result.standardOutput.contains("Portraits: 1 photos"))
         #expect(result.standardOutput.contains("Adience group one-off"))
-        #expect(result.standardOutput.hasPrefix("models: res10 SSD 300x300; gender: gender-v1-opencv.onnx; age: age-v1-opencv.onnx\n"),
-                "the report names what it measured: \(result.standardOutput)")
+        #expect(
+            result.standardOutput.hasPrefix(
+                "models: res10 SSD 300x300; gender: gender-v1-opencv.onnx; age: age-v1-opencv.onnx\n"),
+            "the report names what it measured: \(result.standardOutput)")
     }
 
     @Test("bench prints per-stage figures and the OpenCV thread count")
     func bench() throws {
-        let result = try ProcessRunner.run(TestPaths.executable,
-            ["bench", "--models", TestPaths.models, "--runs", "2", "--threads", "1", TestPaths.samples + "/astronaut.png"])
+        let result = try ProcessRunner.run(
+            TestPaths.executable,
+            [
+                "bench", "--models", TestPaths.models, "--runs", "2", "--threads", "1",
+                TestPaths.samples + "/astronaut.png",
+            ])
         #expect(result.status == 0)
-        for stage in ["model load", "decode", "detect", "align, per face", "classify gender+age, per face", "whole photo", "1 thread",
-                      "models: res10 SSD"] {
+        for stage in [
+            "model load", "decode", "detect", "align, per face", "classify gender+age, per face", "whole photo",
+            "1 thread",
+            "models: res10 SSD",
+        ] {
             #expect(result.standardOutput.contains(stage), "\(stage) in \(result.standardOutput)")
         }
     }

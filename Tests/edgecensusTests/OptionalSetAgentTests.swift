@@ -3,8 +3,11 @@ import Foundation
 import Testing
 
 /// The agent (`run`) on the optional model set made from ../shared/models.
-@Suite("edgecensus run on the optional model set", .tags(.slow), .serialized,
-       .enabled(if: OptionalModelSet.available, "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
+@Suite(
+    "edgecensus run on the optional model set", .tags(.slow), .serialized,
+    .enabled(
+        if: OptionalModelSet.available,
+        "needs ../shared/models/yunet and …/faceapi (optional models are never committed)"))
 struct OptionalSetAgentTests {
     /// The set, made in `directory` from the upstream files.
     static func makeSet(in directory: TemporaryDirectory) throws -> String {
@@ -19,12 +22,19 @@ struct OptionalSetAgentTests {
         let directory = try TemporaryDirectory()
         let set = try Self.makeSet(in: directory)
         let csv = directory.file("labels.csv")
-        try writeFile(csv, Data("file,age,age_min,age_max,gender,dataset\n\(TestPaths.samples)/fairface_0152.jpg,,20,29,male,Samples\n".utf8))
+        try writeFile(
+            csv,
+            Data(
+                "file,age,age_min,age_max,gender,dataset\n\(TestPaths.samples)/fairface_0152.jpg,,20,29,male,Samples\n"
+                    .utf8))
         let evaluated = try ProcessRunner.run(TestPaths.executable, ["evaluate", "--models", set, "--labels", csv])
         #expect(evaluated.status == 0, "\(evaluated.standardError)")
-        #expect(evaluated.standardOutput.hasPrefix("models: YuNet 640x640, score ≥ 0.7; gender: gender-v1-opencv.onnx × 0.263 + "
-                                                   + "age-gender-faceapi.onnx × 0.548; age: age-gender-faceapi.onnx\n"), "\(evaluated.standardOutput)")
-        let bench = try ProcessRunner.run(TestPaths.executable, ["bench", "--models", set, "--runs", "2", TestPaths.samples + "/astronaut.png"])
+        #expect(
+            evaluated.standardOutput.hasPrefix(
+                "models: YuNet 640x640, score ≥ 0.7; gender: gender-v1-opencv.onnx × 0.263 + "
+                    + "age-gender-faceapi.onnx × 0.548; age: age-gender-faceapi.onnx\n"), "\(evaluated.standardOutput)")
+        let bench = try ProcessRunner.run(
+            TestPaths.executable, ["bench", "--models", set, "--runs", "2", TestPaths.samples + "/astronaut.png"])
         #expect(bench.status == 0 && bench.standardOutput.contains("models: YuNet 640x640"), "\(bench.standardOutput)")
     }
 

@@ -18,13 +18,20 @@ struct RunCommandTests {
             .replacingOccurrences(of: "etc/samples/walkers.mp4", with: TestPaths.samples + "/walkers.mp4")
             .replacingOccurrences(of: "/tmp/edgecensus-sample", with: directory.file("state"))
         try writeFile(config, Data(text.utf8))
-        let result = try ProcessRunner.run(TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
+        let result = try ProcessRunner.run(
+            TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
         #expect(result.status == 0, "\(result.standardError)")
         let windows = try Self.documents(result.standardOutput)
         #expect(windows.map { $0["people"] as? Int } == [1, 3, 2])
-        #expect(windows.map { $0["window_start"] as? String } == ["2026-01-01T09:00:00Z", "2026-01-01T09:00:20Z", "2026-01-01T09:00:40Z"])
+        #expect(
+            windows.map { $0["window_start"] as? String } == [
+                "2026-01-01T09:00:00Z", "2026-01-01T09:00:20Z", "2026-01-01T09:00:40Z",
+            ])
         #expect(windows.last?["partial"] as? Bool == true)
-        #expect(windows.allSatisfy { $0["device"] as? String == "sample-walkers" && $0["schema"] as? String == "edgecensus.counts/3" })
+        #expect(
+            windows.allSatisfy {
+                $0["device"] as? String == "sample-walkers" && $0["schema"] as? String == "edgecensus.counts/3"
+            })
         #expect(result.standardError.contains("window 1: 1 people"))
     }
 
@@ -36,17 +43,22 @@ struct RunCommandTests {
         // SIGTERM comes two seconds into a window, so the partial window has seen frames,
         // analysed or, while an analysis was still running, dropped.
         let config = directory.file("config.yaml")
-        try writeFile(config, Data("""
-            state: {directory: \(directory.file("state"))}
-            device: {id: sigterm}
-            windows: {length: 4}
-            motion: {enabled: false}
+        try writeFile(
+            config,
+            Data(
+                """
+                state: {directory: \(directory.file("state"))}
+                device: {id: sigterm}
+                windows: {length: 4}
+                motion: {enabled: false}
 
-            """.utf8))
+                """.utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
-        process.arguments = ["run", "--models", TestPaths.models, "--video", TestPaths.samples + "/walkers.mp4",
-                             "--realtime", "true", "--config", config]
+        process.arguments = [
+            "run", "--models", TestPaths.models, "--video", TestPaths.samples + "/walkers.mp4",
+            "--realtime", "true", "--config", config,
+        ]
         let output = directory.file("out"), errors = directory.file("err")
         try writeFile(output, Data())
         try writeFile(errors, Data())
@@ -58,17 +70,22 @@ struct RunCommandTests {
         }
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline, process.isRunning,
-              !windowsSoFar().contains(where: { ($0["frames_analysed"] as? Int ?? 0) > 0 }) {
+            !windowsSoFar().contains(where: { ($0["frames_analysed"] as? Int ?? 0) > 0 })
+        {
             Thread.sleep(forTimeInterval: 0.1)
         }
         let before = windowsSoFar().count
-        try #require(before > 0, "no window with an analysed frame within 90 s: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+        try #require(
+            before > 0,
+            "no window with an analysed frame within 90 s: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")"
+        )
         // Windows are aligned to the clock: wait for the middle of one.
         let phase = Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 4)
         Thread.sleep(forTimeInterval: (2 - phase + 4).truncatingRemainder(dividingBy: 4))
         process.terminate()  // SIGTERM
         waitForExit(process, timeout: 60)
-        #expect(!process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
+        #expect(
+            !process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
         let windows = windowsSoFar()
         let last = try #require(windows.last)
         #expect(windows.count > before, "the partial window was not written")
@@ -96,7 +113,9 @@ struct RunCommandTests {
                 waitForExit(process, timeout: 60)
             }
             let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, !((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains("counting from") {
+            while Date() < deadline,
+                !((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains("counting from")
+            {
                 Thread.sleep(forTimeInterval: 0.1)
             }
             Thread.sleep(forTimeInterval: 1)
@@ -104,15 +123,19 @@ struct RunCommandTests {
             let maps = try #require(FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps"))
             return String(decoding: try maps.readToEnd() ?? Data(), as: UTF8.self)
         }
-        let video = try librariesWhileCounting(["--video", TestPaths.samples + "/walkers.mp4", "--realtime", "true"],
-                                               config: try Self.stateConfig(directory))
+        let video = try librariesWhileCounting(
+            ["--video", TestPaths.samples + "/walkers.mp4", "--realtime", "true"],
+            config: try Self.stateConfig(directory))
         #expect(video.contains("libavcodec.so") && video.contains("libavformat.so"))
         let cameraConfig = directory.file("camera.yaml")
-        try writeFile(cameraConfig, Data("""
-            source: {kind: camera, device: /dev/video-edgecensus-absent}
-            state: {directory: \(directory.file("camera-state"))}
+        try writeFile(
+            cameraConfig,
+            Data(
+                """
+                source: {kind: camera, device: /dev/video-edgecensus-absent}
+                state: {directory: \(directory.file("camera-state"))}
 
-            """.utf8))
+                """.utf8))
         let camera = try librariesWhileCounting([], config: cameraConfig)
         #expect(camera.contains("libopencv_dnn.so"))
         #expect(!camera.contains("libavcodec.so") && !camera.contains("libavformat.so"))

@@ -22,19 +22,24 @@ struct RunRestartTests {
 
     static func config(_ directory: TemporaryDirectory, port: Int, realtime: Bool, windowLength: Int) throws -> String {
         let path = directory.file("edgecensus.yaml")
-        try writeFile(path, Data("""
-            device: {id: hall}
-            source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: \(realtime), start_time: "2026-01-01T09:00:00Z"}
-            throttle: {max_rate_hz: 2}
-            windows: {length: \(windowLength)}
-            state: {directory: \(directory.file("state"))}
-            mqtt: {host: 127.0.0.1, port: \(port), health_interval: 1, discovery: false}
-            """.utf8))
+        try writeFile(
+            path,
+            Data(
+                """
+                device: {id: hall}
+                source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: \(realtime), start_time: "2026-01-01T09:00:00Z"}
+                throttle: {max_rate_hz: 2}
+                windows: {length: \(windowLength)}
+                state: {directory: \(directory.file("state"))}
+                mqtt: {host: 127.0.0.1, port: \(port), health_interval: 1, discovery: false}
+                """.utf8))
         return path
     }
 
     static func documents(_ subscriber: Subscriber) async -> [[String: Any]] {
-        await subscriber.inbox.on(counts).compactMap { try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any] }
+        await subscriber.inbox.on(counts).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any]
+        }
     }
 
     /// The documents received once the last one is the partial window of a shutdown
@@ -55,16 +60,21 @@ struct RunRestartTests {
         return result.standardOutput
     }
 
-    @Test("the sample three times in a row, the broker up: 0 pending after each run, nothing replayed, and a subscriber sees seq 1–9 once each")
+    @Test(
+        "the sample three times in a row, the broker up: 0 pending after each run, nothing replayed, and a subscriber sees seq 1–9 once each"
+    )
     func threeCleanRuns() async throws {
         defer { dashboard.stop() }
         let config = try Self.config(directory, port: broker.port, realtime: false, windowLength: 20)
         let ring = directory.file("state/buffer.ring")
         for run in 1...3 {
-            let result = try ProcessRunner.run(TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
+            let result = try ProcessRunner.run(
+                TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
             #expect(result.status == 0, "run \(run): \(result.standardError)")
-            #expect(!result.standardError.contains("from before are buffered") && !result.standardError.contains("replayed"),
-                    "run \(run) replayed windows:\n\(result.standardError)")
+            #expect(
+                !result.standardError.contains("from before are buffered")
+                    && !result.standardError.contains("replayed"),
+                "run \(run) replayed windows:\n\(result.standardError)")
             let inspected = try Self.inspect(ring)
             #expect(inspected.contains("pending windows: 0,"), "after run \(run):\n\(inspected)")
             _ = try await dashboard.wait(for: Self.counts, count: run * 3)
@@ -73,10 +83,15 @@ struct RunRestartTests {
         #expect(seen.compactMap { $0["seq"] as? Int } == Array(1...9), "\(seen.map { $0["seq"] ?? "?" })")
         #expect(seen.allSatisfy { $0["replayed"] as? Bool == false })
         // Each run starts on a window boundary (start_time) and ends early: whole, whole, partial.
-        #expect(seen.map { $0["partial"] as? Bool ?? false } == [false, false, true, false, false, true, false, false, true])
+        #expect(
+            seen.map { $0["partial"] as? Bool ?? false } == [
+                false, false, true, false, false, true, false, false, true,
+            ])
     }
 
-    @Test("SIGTERM in the middle of a run, then SIGKILL: no window the agent had recorded as acknowledged comes back; every window arrives")
+    @Test(
+        "SIGTERM in the middle of a run, then SIGKILL: no window the agent had recorded as acknowledged comes back; every window arrives"
+    )
     func termThenKill() async throws {
         defer { dashboard.stop() }
         let config = try Self.config(directory, port: broker.port, realtime: true, windowLength: 1)
@@ -112,9 +127,13 @@ struct RunRestartTests {
 
         let seen = try await Self.documentsAfterShutdown(dashboard)
         let live = seen.filter { $0["replayed"] as? Bool == false }.compactMap { $0["seq"] as? Int }
-        let replayed = seen.filter { $0["replayed"] as? Bool == true }.compactMap { ($0["seq"] as? Int).map(UInt64.init) }
+        let replayed = seen.filter { $0["replayed"] as? Bool == true }.compactMap {
+            ($0["seq"] as? Int).map(UInt64.init)
+        }
         let agentLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        #expect(Set(replayed).isSubset(of: pendingAfterKill), "replayed \(replayed), pending after the kill \(pendingAfterKill.sorted())\n\(agentLog)")
+        #expect(
+            Set(replayed).isSubset(of: pendingAfterKill),
+            "replayed \(replayed), pending after the kill \(pendingAfterKill.sorted())\n\(agentLog)")
         #expect(live.count == Set(live).count, "a window sent live twice: \(live)")
         // Every number arrives, but the window that was open at the kill (never finished, never sent).
         let all = Set(live.map(UInt64.init) + replayed)
@@ -126,15 +145,21 @@ struct RunRestartTests {
     func lostSequenceFile() async throws {
         defer { dashboard.stop() }
         let config = try Self.config(directory, port: broker.port, realtime: false, windowLength: 20)
-        let first = try ProcessRunner.run(TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
+        let first = try ProcessRunner.run(
+            TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
         #expect(first.status == 0, "\(first.standardError)")
         try FileManager.default.removeItem(atPath: directory.file("state/sequence"))
-        let second = try ProcessRunner.run(TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
+        let second = try ProcessRunner.run(
+            TestPaths.executable, ["run", "--models", TestPaths.models, "--config", config])
         #expect(second.status == 0, "\(second.standardError)")
-        #expect(second.standardError.contains("below the offline buffer's 3; windows go on from 4"), "\(second.standardError)")
+        #expect(
+            second.standardError.contains("below the offline buffer's 3; windows go on from 4"),
+            "\(second.standardError)")
         #expect(!second.standardError.contains("could not be buffered"), "\(second.standardError)")
         let seen = try await dashboard.wait(for: Self.counts, count: 6)
-        let sequences = seen.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any])?["seq"] as? Int }
+        let sequences = seen.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.payload)) as? [String: Any])?["seq"] as? Int
+        }
         #expect(sequences == Array(1...6))
     }
 }

@@ -28,7 +28,9 @@ struct RunUnderSystemdTests {
         return path
     }
 
-    @Test("READY=1 with a status once the models are loaded and the source open, WATCHDOG=1 while the loops go round, a status per window, STOPPING=1 on SIGTERM")
+    @Test(
+        "READY=1 with a status once the models are loaded and the source open, WATCHDOG=1 while the loops go round, a status per window, STOPPING=1 on SIGTERM"
+    )
     func lifecycle() throws {
         let listener = try NotifySocketListener(directory: directory.path)
         defer { listener.close() }
@@ -48,7 +50,8 @@ struct RunUnderSystemdTests {
         #expect(ready?.contains("STATUS=camera /dev/edgecensus-absent") == true, "\(ready ?? "no READY=1")")
         #expect(ready?.contains("counting in windows of 2 s") == true)
         let window = listener.wait(seconds: 60) { $0.hasPrefix("STATUS=") && $0.contains("window") }
-        #expect(window?.contains("people; broker connected; 0 buffered") == true, "\(window ?? "no status for a window")")
+        #expect(
+            window?.contains("people; broker connected; 0 buffered") == true, "\(window ?? "no status for a window")")
         // Pings only after READY=1, and several of them: the loops go round.
         let messages = listener.messages.map(\.message)
         let readyIndex = messages.firstIndex { $0.hasPrefix("READY=1") } ?? messages.count
@@ -59,10 +62,13 @@ struct RunUnderSystemdTests {
         let stopping = listener.wait(seconds: 30) { $0.hasPrefix("STOPPING=1") }
         #expect(stopping != nil, "\(listener.messages.map(\.message))")
         waitForExit(process, timeout: 30)
-        #expect(!process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
+        #expect(
+            !process.isRunning && process.terminationReason == .exit && process.terminationStatus == 0, "still running")
     }
 
-    @Test("when standard error is the journal (JOURNAL_STREAM names it), every line starts with its priority: <6> information, <4> a warning")
+    @Test(
+        "when standard error is the journal (JOURNAL_STREAM names it), every line starts with its priority: <6> information, <4> a warning"
+    )
     func journalPriorities() throws {
         let stderrPath = directory.file("journal.log")
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -84,15 +90,19 @@ struct RunUnderSystemdTests {
         while Date() < deadline {
             lines = String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self)
                 .split(separator: "\n").map(String.init)
-            if lines.contains(where: { $0.contains("retrying") }), lines.contains(where: { $0.contains("window 1:") }) { break }
+            if lines.contains(where: { $0.contains("retrying") }), lines.contains(where: { $0.contains("window 1:") }) {
+                break
+            }
             Thread.sleep(forTimeInterval: 0.1)
         }
         kill(process.processIdentifier, SIGTERM)
         waitForExit(process, timeout: 30)
-        #expect(lines.contains { $0.hasPrefix("<6>edgecensus: counting from camera /dev/edgecensus-absent") }, "\(lines)")
+        #expect(
+            lines.contains { $0.hasPrefix("<6>edgecensus: counting from camera /dev/edgecensus-absent") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("<4>edgecensus: warning: ") && $0.contains("retrying") }, "\(lines)")
         #expect(lines.contains { $0.hasPrefix("<6>edgecensus: window 1:") }, "\(lines)")
-        #expect(lines.allSatisfy { $0.range(of: #"^<[2-7]>edgecensus: "#, options: .regularExpression) != nil }, "\(lines)")
+        #expect(
+            lines.allSatisfy { $0.range(of: #"^<[2-7]>edgecensus: "#, options: .regularExpression) != nil }, "\(lines)")
     }
 
     @Test("without NOTIFY_SOCKET (the command line) the agent runs as before and sends nothing")
@@ -104,12 +114,15 @@ struct RunUnderSystemdTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.executable)
         let config = directory.file("sample.yaml")
-        try writeFile(config, Data("""
-            device: {id: sample}
-            source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: false, start_time: "2026-01-01T09:00:00Z"}
-            windows: {length: 20}
-            state: {directory: \(directory.file("sample-state"))}
-            """.utf8))
+        try writeFile(
+            config,
+            Data(
+                """
+                device: {id: sample}
+                source: {kind: video, path: \(TestPaths.samples)/walkers.mp4, realtime: false, start_time: "2026-01-01T09:00:00Z"}
+                windows: {length: 20}
+                state: {directory: \(directory.file("sample-state"))}
+                """.utf8))
         process.arguments = ["run", "--models", TestPaths.models, "--config", config]
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = nil
@@ -121,7 +134,8 @@ struct RunUnderSystemdTests {
         waitForExit(process, timeout: 120)
         #expect(!process.isRunning && process.terminationStatus == 0, "still running after 120 s")
         #expect(listener.messages.isEmpty)
-        #expect(String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
-            .split(separator: "\n").count == 3)
+        #expect(
+            String(decoding: FileManager.default.contents(atPath: output) ?? Data(), as: UTF8.self)
+                .split(separator: "\n").count == 3)
     }
 }
