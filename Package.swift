@@ -43,10 +43,16 @@ let package = Package(
             name: "EdgeCensusSupport",
             swiftSettings: strictSwift
         ),
+        // What the vision pipeline is asked and answers, as plain values without OpenCV:
+        // its settings, faces, boxes, age groups, genders, the nets' specs.
+        .target(
+            name: "EdgeCensusVisionTypes",
+            swiftSettings: strictSwift
+        ),
         // Faces in an image: models, detection, alignment, classification.
         .target(
             name: "EdgeCensusVision",
-            dependencies: ["COpenCV"],
+            dependencies: ["COpenCV", "EdgeCensusVisionTypes"],
             // Optimised even in debug builds: hashing 30 MB of models and running the
             // landmark trees unoptimised would make every test that loads them slow.
             swiftSettings: strictSwift + [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -54,14 +60,14 @@ let package = Package(
         // What moved in the picture, and whether the face detector needs to look.
         .target(
             name: "EdgeCensusMotion",
-            dependencies: ["EdgeCensusVision", "COpenCV"],
+            dependencies: ["EdgeCensusVision", "EdgeCensusVisionTypes", "COpenCV"],
             swiftSettings: strictSwift
         ),
         // The one configuration schema and its file.
         .target(
             name: "EdgeCensusConfiguration",
             dependencies: [
-                "EdgeCensusVision", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusTelemetry",
+                "EdgeCensusVisionTypes", "EdgeCensusCounting", "EdgeCensusTelemetry",
                 .product(name: "Yams", package: "Yams"),
                 "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSupport",
             ],
@@ -83,7 +89,7 @@ let package = Package(
         // From faces to anonymous counts: throttle, tracker, windows, sequence numbers.
         .target(
             name: "EdgeCensusCounting",
-            dependencies: ["EdgeCensusVision", "EdgeCensusStorage", "EdgeCensusSupport"],
+            dependencies: ["EdgeCensusVisionTypes", "EdgeCensusStorage", "EdgeCensusSupport"],
             swiftSettings: strictSwift
         ),
         // The agent: frames → faces → tracks → windows, paced by the throttle.
@@ -122,7 +128,7 @@ let package = Package(
             name: "EdgeCensusTelemetry",
             dependencies: [
                 "CMosquitto", "EdgeCensusBuffer", "EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusSupport",
-                "EdgeCensusVision", "EdgeCensusLogging",
+                "EdgeCensusVisionTypes", "EdgeCensusLogging",
             ],
             exclude: ["Schemas"],
             swiftSettings: strictSwift

@@ -1,7 +1,6 @@
 public import EdgeCensusCounting
-public import EdgeCensusMotion
 import EdgeCensusStorage
-public import EdgeCensusVision
+public import EdgeCensusVisionTypes
 import Foundation
 
 /// The one configuration schema of EdgeCensus, as read from `edgecensus.yaml`.
@@ -19,7 +18,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     }()
     /// `detection.max_megapixels`: an image (a photo, a folder's file, a camera's MJPEG
     /// frame) whose header declares more pixels is refused before it is decoded.
-    public var maxImageMegapixels = Image.defaultMaxPixels / 1_000_000
+    public var maxImageMegapixels = ImageLimits.defaultMaxPixels / 1_000_000
     public var alignment = AlignmentSettings()
     /// `classification.flip_average`
     public var flipAverage = true

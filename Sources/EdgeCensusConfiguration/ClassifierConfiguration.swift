@@ -1,4 +1,4 @@
-public import EdgeCensusVision
+public import EdgeCensusVisionTypes
 
 /// `classification.gender` / `classification.age`: a preset, optionally with
 /// individual fields overridden, or a complete custom classifier.

@@ -1,6 +1,5 @@
 import EdgeCensusCounting
-import EdgeCensusMotion
-import EdgeCensusVision
+import EdgeCensusVisionTypes
 
 /// The keys an operator may change over MQTT (`config/set`), and how a change
 /// takes effect. Everything else — file paths, models, broker address and

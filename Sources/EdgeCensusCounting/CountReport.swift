@@ -1,5 +1,5 @@
 import EdgeCensusSupport
-import EdgeCensusVision
+import EdgeCensusVisionTypes
 import Foundation
 
 /// Turns a window into the JSON document EdgeCensus publishes, applying

@@ -1,4 +1,4 @@
-public import EdgeCensusVision
+public import EdgeCensusVisionTypes
 import Foundation
 
 /// The counts of one time window: how many people left the view in it, by

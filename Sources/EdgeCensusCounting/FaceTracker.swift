@@ -1,4 +1,4 @@
-public import EdgeCensusVision
+public import EdgeCensusVisionTypes
 import Foundation
 
 /// How faces are followed from one analysed frame to the next, and how a

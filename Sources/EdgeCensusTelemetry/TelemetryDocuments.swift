@@ -1,7 +1,7 @@
 public import EdgeCensusCounting
 public import EdgeCensusStorage
 import EdgeCensusSupport
-import EdgeCensusVision
+import EdgeCensusVisionTypes
 import Foundation
 
 /// The documents EdgeCensus publishes besides the counts themselves.

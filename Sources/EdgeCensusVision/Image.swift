@@ -15,9 +15,8 @@ public final class Image {
 
     deinit { ec_image_destroy(handle) }
 
-    /// The most pixels an image may declare unless told otherwise (`detection.max_megapixels`):
-    /// 50 megapixels, 150 MiB decoded, more than any phone camera's photo.
-    public static let defaultMaxPixels = 50_000_000
+    /// The most pixels an image may declare unless told otherwise (`ImageLimits`).
+    public static let defaultMaxPixels = ImageLimits.defaultMaxPixels
     /// The largest image file read (bytes).
     public static let largestFile = 256 * 1_048_576
 

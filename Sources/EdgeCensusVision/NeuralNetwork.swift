@@ -157,12 +157,6 @@ public struct Blob: Sendable {
     }
 }
 
-/// The order of colour channels a network expects.
-public enum ColorOrder: String, Sendable, Codable {
-    case rgb
-    case bgr
-}
-
 /// A network's output: values in row-major order and their shape.
 public struct Tensor: Sendable {
     public var values: [Float]

@@ -1,5 +1,5 @@
 import EdgeCensusCounting
-import EdgeCensusVision
+import EdgeCensusVisionTypes
 import Foundation
 import Testing
 

@@ -1,6 +1,6 @@
 import EdgeCensusCounting
 import EdgeCensusTestSupport
-import EdgeCensusVision
+import EdgeCensusVisionTypes
 import Foundation
 import Testing
 

@@ -1,7 +1,7 @@
 import EdgeCensusCounting
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport
-import EdgeCensusVision
+import EdgeCensusVisionTypes
 import Foundation
 import Testing
 

@@ -36,7 +36,7 @@ public enum AgeGroup: Int, CaseIterable, Sendable, Comparable, Codable {
     }
 
     /// Where this group starts on the real line: the middle of the gap below it.
-    var lowerBoundary: Double {
+    public var lowerBoundary: Double {
         guard let below = AgeGroup(rawValue: rawValue - 1) else { return -.infinity }
         return Double(below.range.upperBound + range.lowerBound) / 2
     }

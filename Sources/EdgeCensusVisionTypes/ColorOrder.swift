@@ -1,0 +1,5 @@
+/// The order of colour channels a network expects.
+public enum ColorOrder: String, Sendable, Codable {
+    case rgb
+    case bgr
+}
