@@ -81,7 +81,7 @@ struct AgentRuntimeTests {
         #expect(error == nil, "\(String(describing: error))")
         // `run` waits up to 15 s for the publisher's last steps; on a machine busy with
         // other tests they can come later (the process would exit then): wait for them.
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(120)
         while !log.all.contains(.stopped(.delivery)) && Date() < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
