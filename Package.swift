@@ -77,7 +77,7 @@ let package = Package(
         // config/state) and the operator's client.
         .target(
             name: "EdgeCensusRemoteConfiguration",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusLogging", "EdgeCensusTelemetry"],
+            dependencies: ["EdgeCensusConfiguration", "EdgeCensusLogging", "EdgeCensusSupport", "EdgeCensusTelemetry"],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.

@@ -1,6 +1,7 @@
 import EdgeCensusConfiguration
 import EdgeCensusFleet
 import EdgeCensusRemoteConfiguration
+import EdgeCensusSupport
 public import EdgeCensusTelemetry
 import Foundation
 

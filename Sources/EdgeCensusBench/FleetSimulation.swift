@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusSupport
 public import EdgeCensusTelemetry
 import EdgeCensusVision
 import Foundation
@@ -114,7 +115,7 @@ public struct FleetSimulation: Sendable {
         // On connecting: what every agent says.
         var perConnect = Tally()
         let announceStart = ContinuousClock.now
-        let configState = ConfigurationValue.object([
+        let configState = JSONValue.object([
             "schema": .string("edgecensus.config-state/1"), "config_version": .int(0),
             "config": RemoteKeys.values(of: AgentConfiguration()), "overrides": .object([:]),
         ]).json
@@ -298,9 +299,9 @@ public struct FleetSimulation: Sendable {
                         guard parts.count >= 3 else { continue }
                         let device = String(parts[parts.count - 3])
                         let layout = TopicLayout(prefix: prefix, device: device, discoveryPrefix: discoveryPrefix)
-                        let request = (try? ConfigurationValue.parse(json: Data(message.payload)))?.object ?? [:]
+                        let request = (try? JSONValue.parse(json: Data(message.payload)))?.object ?? [:]
                         let version = versions[device, default: 0]
-                        var answer: [String: ConfigurationValue] = ["transaction": request["transaction"] ?? .null]
+                        var answer: [String: JSONValue] = ["transaction": request["transaction"] ?? .null]
                         if let expected = request["config_version"], expected != .int(version) {
                             answer.merge([
                                 "status": .string("error"), "config_version": .int(version),
@@ -317,12 +318,12 @@ public struct FleetSimulation: Sendable {
                                     request.filter { $0.key != "transaction" && $0.key != "config_version" }),
                             ]) { $1 }
                         }
-                        let text = ConfigurationValue.object(answer).json
+                        let text = JSONValue.object(answer).json
                         let reply = MQTTMessage(
                             topic: message.responseTopic ?? layout.configResult, text: text, qos: 1,
                             correlationData: message.correlationData)
                         Task { _ = try? await client.publish(reply) }
-                        let state = ConfigurationValue.object([
+                        let state = JSONValue.object([
                             "schema": .string("edgecensus.config-state/1"),
                             "config_version": .int(versions[device, default: 0]),
                             "config": .object([:]), "overrides": .object([:]),

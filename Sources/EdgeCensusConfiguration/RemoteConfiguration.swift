@@ -1,5 +1,6 @@
 import EdgeCensusCounting
 import EdgeCensusStorage
+public import EdgeCensusSupport
 import Foundation
 
 /// The configuration in force: the local file, with the changes operators made
@@ -21,7 +22,7 @@ public struct RemoteConfiguration: Sendable {
     public let overridesFile: String
     /// The local file's own tree, its scalars as written (read by each key's type).
     private let base: YAMLTree
-    public private(set) var overrides: ConfigurationValue
+    public private(set) var overrides: JSONValue
     public private(set) var version: Int
     public private(set) var effective: AgentConfiguration
     /// What was wrong with the overrides file at start, if anything, and what was kept.
@@ -55,7 +56,7 @@ public struct RemoteConfiguration: Sendable {
             return
         }
         do {
-            let saved = try ConfigurationValue.parse(json: data)
+            let saved = try JSONValue.parse(json: data)
             guard case .int(let savedVersion)? = saved.object?["config_version"], let kept = saved.object?["overrides"],
                 kept.object != nil
             else {
@@ -82,10 +83,10 @@ public struct RemoteConfiguration: Sendable {
 
     /// A change that passed every check, ready to commit.
     public struct Change: Sendable {
-        public var transaction: ConfigurationValue?
+        public var transaction: JSONValue?
         /// The keys the request set (null: back to the local file's value).
-        public var applied: ConfigurationValue
-        public var overrides: ConfigurationValue
+        public var applied: JSONValue
+        public var overrides: JSONValue
         public var configuration: AgentConfiguration
         public var restartRequired: [String]
         public var reopenCapture: Bool
@@ -93,11 +94,11 @@ public struct RemoteConfiguration: Sendable {
 
     /// A refused request, saying why; nothing was changed.
     public struct Refusal: Error, Sendable, CustomStringConvertible {
-        public var transaction: ConfigurationValue?
+        public var transaction: JSONValue?
         public var reason: String
         public var description: String { reason }
 
-        public init(transaction: ConfigurationValue? = nil, reason: String) {
+        public init(transaction: JSONValue? = nil, reason: String) {
             self.transaction = transaction
             self.reason = reason
         }
@@ -110,9 +111,9 @@ public struct RemoteConfiguration: Sendable {
                 Refusal(
                     reason: "the request is \(payload.count) bytes; at most \(Self.maximumRequestBytes) are accepted"))
         }
-        let request: ConfigurationValue
+        let request: JSONValue
         do {
-            request = try ConfigurationValue.parse(json: Data(payload))
+            request = try JSONValue.parse(json: Data(payload))
         } catch {
             return .failure(
                 Refusal(
@@ -146,10 +147,10 @@ public struct RemoteConfiguration: Sendable {
                 )
             }
         }
-        let patch = ConfigurationValue.object(members)
+        let patch = JSONValue.object(members)
         for (path, inner) in patch.objects {
             if RemoteKeys.key(path) != nil {
-                return refuse("\(path) = \(ConfigurationValue.object(inner)): expected a value, not an object")
+                return refuse("\(path) = \(JSONValue.object(inner)): expected a value, not an object")
             }
             if inner.isEmpty {
                 return refuse(
@@ -195,7 +196,7 @@ public struct RemoteConfiguration: Sendable {
     public mutating func commit(_ change: Change) throws {
         guard change.overrides != overrides else { return }
         let next = version + 1
-        let document = ConfigurationValue.object(["config_version": .int(next), "overrides": change.overrides])
+        let document = JSONValue.object(["config_version": .int(next), "overrides": change.overrides])
         try FileManager.default.createDirectory(
             atPath: (overridesFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try AtomicFile.replace(overridesFile, with: document.json + "\n")
@@ -207,7 +208,7 @@ public struct RemoteConfiguration: Sendable {
 
     /// `config/state`: the version and the effective value of every remote key.
     public var stateDocument: String {
-        ConfigurationValue.object([
+        JSONValue.object([
             "schema": .string("edgecensus.config-state/1"), "config_version": .int(version),
             "config": RemoteKeys.values(of: effective), "overrides": overrides,
         ]).json
@@ -215,21 +216,21 @@ public struct RemoteConfiguration: Sendable {
 
     /// `config/result` for an accepted change (after `commit`).
     public func resultDocument(for change: Change) -> String {
-        var document: [String: ConfigurationValue] = [
+        var document: [String: JSONValue] = [
             "status": .string("ok"), "applied": change.applied, "config_version": .int(version),
             "restart_required": .array(change.restartRequired.map { .string($0) }),
         ]
         document["transaction"] = change.transaction
-        return ConfigurationValue.object(document).json
+        return JSONValue.object(document).json
     }
 
     /// `config/result` for a refused request.
     public func resultDocument(for refusal: Refusal) -> String {
-        var document: [String: ConfigurationValue] = [
+        var document: [String: JSONValue] = [
             "status": .string("error"), "error": .string(refusal.reason), "config_version": .int(version),
         ]
         document["transaction"] = refusal.transaction
-        return ConfigurationValue.object(document).json
+        return JSONValue.object(document).json
     }
 
     private static func describe(_ error: any Error) -> String {

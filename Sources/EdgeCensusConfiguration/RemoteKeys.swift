@@ -1,4 +1,5 @@
 import EdgeCensusCounting
+public import EdgeCensusSupport
 import EdgeCensusVisionTypes
 
 /// The keys an operator may change over MQTT (`config/set`), and how a change
@@ -17,7 +18,7 @@ public struct RemoteKey: Sendable {
     public var path: String
     public var effect: Effect
     /// The key's effective value in a configuration.
-    public var read: @Sendable (AgentConfiguration) -> ConfigurationValue
+    public var read: @Sendable (AgentConfiguration) -> JSONValue
 }
 
 public enum RemoteKeys {
@@ -52,8 +53,8 @@ public enum RemoteKeys {
     public static func key(_ path: String) -> RemoteKey? { all.first { $0.path == path } }
 
     /// The remote keys and their effective values, as one nested object.
-    public static func values(of configuration: AgentConfiguration) -> ConfigurationValue {
-        all.reduce(ConfigurationValue.object([:])) { tree, key in
+    public static func values(of configuration: AgentConfiguration) -> JSONValue {
+        all.reduce(JSONValue.object([:])) { tree, key in
             tree.merging(patch: .nested(key.path, key.read(configuration)))
         }
     }

@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 import Yams
 
 /// A YAML document as the configuration reads it: mappings with text keys, in order,
@@ -65,7 +66,7 @@ indirect enum YAMLTree: Sendable, Equatable {
     /// The same tree with a merge patch (RFC 7386) laid over it: objects merge,
     /// `null` removes, anything else replaces. The patch's values are typed already
     /// (they came as JSON): a string stays a string, a number a number.
-    func merging(patch: ConfigurationValue) -> YAMLTree {
+    func merging(patch: JSONValue) -> YAMLTree {
         guard case .object(let changes) = patch else { return YAMLTree(patch) }
         var entries: [YAMLEntry]
         if case .mapping(let existing) = self { entries = existing } else { entries = [] }
@@ -85,7 +86,7 @@ indirect enum YAMLTree: Sendable, Equatable {
 
     /// A typed value as a tree: strings as quoted scalars, numbers and booleans as
     /// plain ones spelt as JSON spells them.
-    init(_ value: ConfigurationValue) {
+    init(_ value: JSONValue) {
         switch value {
         case .null: self = .scalar(YAMLScalar(text: "null", isPlain: true, isTaggedString: false))
         case .string(let text): self = .scalar(YAMLScalar(text: text, isPlain: false, isTaggedString: true))

@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusRemoteConfiguration
+import EdgeCensusSupport
 import Foundation
 
 /// What each device said to one change sent to many (`fleet config set`).
@@ -18,7 +19,7 @@ public struct BulkChangeReport: Sendable {
     public init(devices: [String], answers: [String: String]) {
         outcomes = devices.map { device in
             guard let text = answers[device] else { return (device, .noAnswer) }
-            let members = (try? ConfigurationValue.parse(json: Data(text.utf8)))?.object ?? [:]
+            let members = (try? JSONValue.parse(json: Data(text.utf8)))?.object ?? [:]
             if members["status"] == .string("ok") {
                 var restart: [String] = []
                 if case .array(let keys)? = members["restart_required"] {

@@ -45,7 +45,7 @@ public struct DeviceReport: Sendable, Equatable {
             return
         }
         guard !payload.isEmpty else { return }
-        guard let document = try? ConfigurationValue.parse(json: Data(payload)), let members = document.object else {
+        guard let document = try? JSONValue.parse(json: Data(payload)), let members = document.object else {
             problems.append("\(kind): not a JSON object")
             return
         }
@@ -70,12 +70,12 @@ public struct DeviceReport: Sendable, Equatable {
         }
     }
 
-    static func int(_ value: ConfigurationValue) -> Int? {
+    static func int(_ value: JSONValue) -> Int? {
         if case .int(let number) = value { return number }
         return nil
     }
 
-    static func number(_ value: ConfigurationValue) -> Double? {
+    static func number(_ value: JSONValue) -> Double? {
         switch value {
         case .int(let number): Double(number)
         case .double(let number): number
@@ -83,13 +83,13 @@ public struct DeviceReport: Sendable, Equatable {
         }
     }
 
-    static func string(_ value: ConfigurationValue) -> String? {
+    static func string(_ value: JSONValue) -> String? {
         if case .string(let text) = value { return text }
         return nil
     }
 
     /// `2026-01-01T09:01:00Z` as Unix seconds.
-    static func time(_ value: ConfigurationValue) -> Double? {
+    static func time(_ value: JSONValue) -> Double? {
         guard case .string(let text) = value else { return nil }
         return InternetTime.seconds(text)
     }

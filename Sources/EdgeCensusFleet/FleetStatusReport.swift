@@ -69,11 +69,11 @@ public struct FleetStatusReport: Sendable {
 
     /// `edgecensus.fleet-status/1`: the same figures, ages in seconds, nulls where unknown.
     public var json: String {
-        func optional<T>(_ value: T?, _ make: (T) -> ConfigurationValue) -> ConfigurationValue {
+        func optional<T>(_ value: T?, _ make: (T) -> JSONValue) -> JSONValue {
             value.map(make) ?? .null
         }
-        let rounded = { (value: Double) in ConfigurationValue.double((value * 10).rounded() / 10) }
-        let items: [ConfigurationValue] = devices.map { report in
+        let rounded = { (value: Double) in JSONValue.double((value * 10).rounded() / 10) }
+        let items: [JSONValue] = devices.map { report in
             .object([
                 "device": .string(report.device),
                 "status": optional(report.status) { .string($0) },
@@ -92,7 +92,7 @@ public struct FleetStatusReport: Sendable {
                 "problems": .array(report.problems.map { .string($0) }),
             ])
         }
-        return ConfigurationValue.object([
+        return JSONValue.object([
             "schema": .string("edgecensus.fleet-status/1"), "prefix": .string(prefix),
             "time": .string(InternetTime.string(now)),
             "devices": .array(items),

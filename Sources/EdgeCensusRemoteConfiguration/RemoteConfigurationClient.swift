@@ -1,4 +1,5 @@
 public import EdgeCensusConfiguration
+public import EdgeCensusSupport
 public import EdgeCensusTelemetry
 import Foundation
 
@@ -8,7 +9,7 @@ import Foundation
 /// picked from `config/result` by its transaction id.
 public enum RemoteConfigurationClient {
     public enum Request: Sendable {
-        case set(ConfigurationValue)
+        case set(JSONValue)
         case get
     }
 
@@ -34,7 +35,7 @@ public enum RemoteConfigurationClient {
         do {
             answers = try await send(request, settings: settings, layouts: [layout], timeout: timeout)
         } catch let refused as BrokerRefused {
-            return ConfigurationValue.object(["status": .string("error"), "error": .string(refused.description)]).json
+            return JSONValue.object(["status": .string("error"), "error": .string(refused.description)]).json
         }
         guard let answer = answers[layout.device] else { throw NoAnswer(device: layout.device, seconds: timeout) }
         return answer
@@ -58,7 +59,7 @@ public enum RemoteConfigurationClient {
         for (index, layout) in layouts.enumerated() {
             let transaction = layouts.count == 1 ? run : "\(run)-\(index)"
             transactions[transaction] = layout
-            var body: [String: ConfigurationValue] = ["transaction": .string(transaction)]
+            var body: [String: JSONValue] = ["transaction": .string(transaction)]
             let topic: String
             switch request {
             case .set(let patch):
@@ -69,7 +70,7 @@ public enum RemoteConfigurationClient {
             }
             messages.append(
                 MQTTMessage(
-                    topic: topic, text: ConfigurationValue.object(body).json, qos: 1,
+                    topic: topic, text: JSONValue.object(body).json, qos: 1,
                     responseTopic: isV5 ? layout.configResult + "/" + run : nil,
                     correlationData: isV5 ? Array(transaction.utf8) : nil))
         }
@@ -109,7 +110,7 @@ public enum RemoteConfigurationClient {
                         Task { _ = try? await client.publish(message) }
                     }
                 case .message(let message):
-                    let answer = try? ConfigurationValue.parse(json: Data(message.payload))
+                    let answer = try? JSONValue.parse(json: Data(message.payload))
                     if case .string(let transaction)? = answer?.object?["transaction"],
                         let layout = transactions[transaction],
                         message.topic.hasPrefix(layout.base + "/")
@@ -131,14 +132,14 @@ public enum RemoteConfigurationClient {
     /// `KEY=VALUE` arguments as one merge patch: `throttle.max_rate_hz=1` becomes
     /// `{"throttle":{"max_rate_hz":1}}`; a value is read as JSON when it is JSON
     /// (`1`, `true`, `null`, `"text"`), else taken as a string.
-    public static func patch(from assignments: [String]) throws(ConfigurationError) -> ConfigurationValue {
-        var patch = ConfigurationValue.object([:])
+    public static func patch(from assignments: [String]) throws(ConfigurationError) -> JSONValue {
+        var patch = JSONValue.object([:])
         for assignment in assignments {
             guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
                 throw ConfigurationError(key: assignment, problem: "expected KEY=VALUE, such as throttle.max_rate_hz=1")
             }
             let key = String(assignment[..<equals]), text = String(assignment[assignment.index(after: equals)...])
-            let value = (try? ConfigurationValue.parse(json: Data(text.utf8))) ?? .string(text)
+            let value = (try? JSONValue.parse(json: Data(text.utf8))) ?? .string(text)
             // An explicit null stays in the patch (merging would drop it): it asks for the local value back.
             patch = value == .null ? patch.settingNull(at: key) : patch.merging(patch: .nested(key, value))
         }
@@ -146,9 +147,9 @@ public enum RemoteConfigurationClient {
     }
 }
 
-extension ConfigurationValue {
+extension JSONValue {
     /// This object with `null` at the dotted path (creating objects on the way).
-    func settingNull(at path: String) -> ConfigurationValue {
+    func settingNull(at path: String) -> JSONValue {
         let parts = path.split(separator: ".").map(String.init)
         guard let first = parts.first else { return self }
         var members = object ?? [:]

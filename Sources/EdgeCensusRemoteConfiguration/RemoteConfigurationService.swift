@@ -1,5 +1,6 @@
 public import EdgeCensusConfiguration
 public import EdgeCensusLogging
+import EdgeCensusSupport
 public import EdgeCensusTelemetry
 import Foundation
 import Synchronization
@@ -91,14 +92,14 @@ public final class RemoteConfigurationService: MQTTParticipant {
     }
 
     func getAnswer(_ message: MQTTMessage) -> String {
-        let transaction = (try? ConfigurationValue.parse(json: Data(message.payload)))?.object?["transaction"]
+        let transaction = (try? JSONValue.parse(json: Data(message.payload)))?.object?["transaction"]
         let remote = current
-        var document: [String: ConfigurationValue] = [
+        var document: [String: JSONValue] = [
             "status": .string("ok"), "config_version": .int(remote.version),
             "config": RemoteKeys.values(of: remote.effective),
         ]
         document["transaction"] = transaction
-        return ConfigurationValue.object(document).json
+        return JSONValue.object(document).json
     }
 
     private func respond(_ answer: String, to request: MQTTMessage, client: MQTTClient) async {

@@ -2,6 +2,7 @@ import ArgumentParser
 import EdgeCensusConfiguration
 import EdgeCensusRemoteConfiguration
 import EdgeCensusRuntime
+import EdgeCensusSupport
 import EdgeCensusTelemetry
 import Foundation
 
@@ -53,7 +54,7 @@ struct ConfigCommand: ParsableCommand {
         }) {
         case .success(let answer):
             print(answer)
-            let status = (try? ConfigurationValue.parse(json: Data(answer.utf8)))?.object?["status"]
+            let status = (try? JSONValue.parse(json: Data(answer.utf8)))?.object?["status"]
             if status != .string("ok") { throw ExitCode(1) }
         case .failure(let error):
             StandardError.print("edgecensus: \(error)")
@@ -174,7 +175,7 @@ struct ConfigCommand: ParsableCommand {
         var expectVersion: Int?
 
         func run() throws {
-            var patch: ConfigurationValue
+            var patch: JSONValue
             let configuration: AgentConfiguration
             do {
                 patch = try RemoteConfigurationClient.patch(from: assignments)

@@ -2,6 +2,7 @@ import ArgumentParser
 import EdgeCensusConfiguration
 import EdgeCensusFleet
 import EdgeCensusRemoteConfiguration
+import EdgeCensusSupport
 import EdgeCensusTelemetry
 import Foundation
 
@@ -157,7 +158,7 @@ struct FleetCommand: ParsableCommand {
 
         func run() throws {
             let (settings, prefix) = try broker.settingsAndPrefix(role: "config")
-            var patch: ConfigurationValue
+            var patch: JSONValue
             let selection: DeviceSelection
             do {
                 patch = try RemoteConfigurationClient.patch(from: assignments)

@@ -1,4 +1,5 @@
 import EdgeCensusConfiguration
+import EdgeCensusSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 struct ConfigurationValueTests {
     @Test("JSON keeps booleans, whole numbers and fractions apart")
     func parsesJSON() throws {
-        let value = try ConfigurationValue.parse(json: Data(#"{"a":true,"b":2,"c":2.5,"d":"x","e":null,"f":[1]}"#.utf8))
+        let value = try JSONValue.parse(json: Data(#"{"a":true,"b":2,"c":2.5,"d":"x","e":null,"f":[1]}"#.utf8))
         #expect(
             value
                 == .object([
@@ -17,9 +18,9 @@ struct ConfigurationValueTests {
 
     @Test("a merge patch replaces values, merges objects and removes keys set to null (RFC 7386)")
     func mergePatch() throws {
-        let base = try ConfigurationValue.parse(
+        let base = try JSONValue.parse(
             yaml: "throttle: {max_rate_hz: 2, cpu_budget_percent: 80}\nwindows: {length: 60}\n")
-        let patch = try ConfigurationValue.parse(
+        let patch = try JSONValue.parse(
             json: Data(#"{"throttle":{"max_rate_hz":1},"windows":{"length":null}}"#.utf8))
         let merged = base.merging(patch: patch)
         #expect(merged.value(at: "throttle.max_rate_hz") == .int(1))
@@ -29,9 +30,9 @@ struct ConfigurationValueTests {
 
     @Test("leaves are listed by dotted path")
     func leaves() throws {
-        let value = try ConfigurationValue.parse(
+        let value = try JSONValue.parse(
             json: Data(#"{"source":{"width":800,"height":600},"windows":{"k_anonymity":5}}"#.utf8))
         #expect(value.leaves.map(\.path) == ["source.height", "source.width", "windows.k_anonymity"])
-        #expect(ConfigurationValue.nested("a.b", .int(1)) == .object(["a": .object(["b": .int(1)])]))
+        #expect(JSONValue.nested("a.b", .int(1)) == .object(["a": .object(["b": .int(1)])]))
     }
 }

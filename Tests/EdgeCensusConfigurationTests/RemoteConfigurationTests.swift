@@ -1,6 +1,7 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusMotion
+import EdgeCensusSupport
 import EdgeCensusTestSupport
 import Foundation
 import Testing

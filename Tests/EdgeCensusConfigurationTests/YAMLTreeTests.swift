@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusSupport
 import EdgeCensusTestSupport
 import EdgeCensusVision
 import Foundation
@@ -73,7 +74,7 @@ struct YAMLTreeTests {
         #expect(try configuration.gender.spec(isAge: false).temperature == 1.5)
         #expect(try configuration.age.spec(isAge: true).temperature == 2)
 
-        let value = try ConfigurationValue.parse(
+        let value = try JSONValue.parse(
             yaml: """
                 a: &a {x: 1, y: 1}
                 b: &b {y: 2, z: 2}

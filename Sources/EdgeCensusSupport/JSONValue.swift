@@ -1,38 +1,33 @@
 public import Foundation
 
-/// A configuration as a tree of plain values (what YAML and JSON both hold), for
-/// merging a remote change over the local file (RFC 7386 JSON Merge Patch) before
-/// the merged tree is decoded, with every check, into an `AgentConfiguration`.
-public indirect enum ConfigurationValue: Sendable, Equatable {
+/// A JSON value: what requests, answers and stored documents hold, parsed strictly
+/// (`StrictJSON`). Configuration uses it as the tree that both YAML and JSON hold,
+/// to merge a remote change over the local file (RFC 7386 JSON Merge Patch) before
+/// the merged tree is decoded, with every check.
+public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
     case double(Double)
     case string(String)
-    case array([ConfigurationValue])
-    case object([String: ConfigurationValue])
+    case array([JSONValue])
+    case object([String: JSONValue])
 
     /// Parses JSON text strictly (`StrictJSON`: UTF-8, no duplicate keys, no trailing
     /// commas, finite numbers); a number with a fraction or exponent is a double,
     /// true and false are never numbers.
-    public static func parse(json data: Data) throws -> ConfigurationValue {
+    public static func parse(json data: Data) throws -> JSONValue {
         try StrictJSON.parse([UInt8](data))
     }
 
     /// The dotted paths of every object in the tree (the root's members' objects and
     /// below), with their members: for requests that name a key with an object.
-    var objects: [(path: String, members: [String: ConfigurationValue])] {
+    public var objects: [(path: String, members: [String: JSONValue])] {
         guard case .object(let members) = self else { return [] }
-        return members.keys.sorted().flatMap { key -> [(path: String, members: [String: ConfigurationValue])] in
+        return members.keys.sorted().flatMap { key -> [(path: String, members: [String: JSONValue])] in
             guard case .object(let inner) = members[key]! else { return [] }
             return [(key, inner)] + members[key]!.objects.map { ("\(key).\($0.path)", $0.members) }
         }
-    }
-
-    /// Parses YAML text (an empty document is an empty object).
-    public static func parse(yaml text: String) throws -> ConfigurationValue {
-        guard let tree = try YAMLTree.parse(text) else { return .object([:]) }
-        return try tree.decode(ConfigurationValue.self)
     }
 
     /// JSON text, keys sorted (also valid YAML).
@@ -42,13 +37,13 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
         return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
     }
 
-    public var object: [String: ConfigurationValue]? {
+    public var object: [String: JSONValue]? {
         if case .object(let members) = self { return members }
         return nil
     }
 
     /// RFC 7386: members of an object patch replace, `null` removes, objects merge.
-    public func merging(patch: ConfigurationValue) -> ConfigurationValue {
+    public func merging(patch: JSONValue) -> JSONValue {
         guard case .object(let changes) = patch else { return patch }
         var result = object ?? [:]
         for (key, change) in changes {
@@ -63,7 +58,7 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
 
     /// The same tree without the objects left empty (a section whose every key was
     /// put back with `null`), so that the overrides name only keys really changed.
-    public var withoutEmptyObjects: ConfigurationValue {
+    public var withoutEmptyObjects: JSONValue {
         guard case .object(let members) = self else { return self }
         return .object(
             members.compactMapValues { value in
@@ -74,9 +69,9 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
     }
 
     /// The dotted paths of the leaves (values that are not objects), with their values.
-    public var leaves: [(path: String, value: ConfigurationValue)] {
+    public var leaves: [(path: String, value: JSONValue)] {
         guard case .object(let members) = self else { return [] }
-        return members.keys.sorted().flatMap { key -> [(path: String, value: ConfigurationValue)] in
+        return members.keys.sorted().flatMap { key -> [(path: String, value: JSONValue)] in
             let value = members[key]!
             if case .object(let inner) = value, !inner.isEmpty {
                 return value.leaves.map { ("\(key).\($0.path)", $0.value) }
@@ -86,7 +81,7 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
     }
 
     /// The value at a dotted path, if any.
-    public func value(at path: String) -> ConfigurationValue? {
+    public func value(at path: String) -> JSONValue? {
         var current = self
         for part in path.split(separator: ".") {
             guard let next = current.object?[String(part)] else { return nil }
@@ -96,12 +91,12 @@ public indirect enum ConfigurationValue: Sendable, Equatable {
     }
 
     /// An object holding `value` at the dotted `path`.
-    public static func nested(_ path: String, _ value: ConfigurationValue) -> ConfigurationValue {
+    public static func nested(_ path: String, _ value: JSONValue) -> JSONValue {
         path.split(separator: ".").reversed().reduce(value) { inner, part in .object([String(part): inner]) }
     }
 }
 
-extension ConfigurationValue: Codable {
+extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null; return }
@@ -109,8 +104,8 @@ extension ConfigurationValue: Codable {
         if let value = try? container.decode(Int.self) { self = .int(value); return }
         if let value = try? container.decode(Double.self) { self = .double(value); return }
         if let value = try? container.decode(String.self) { self = .string(value); return }
-        if let value = try? container.decode([ConfigurationValue].self) { self = .array(value); return }
-        self = .object(try container.decode([String: ConfigurationValue].self))
+        if let value = try? container.decode([JSONValue].self) { self = .array(value); return }
+        self = .object(try container.decode([String: JSONValue].self))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -127,7 +122,7 @@ extension ConfigurationValue: Codable {
     }
 }
 
-extension ConfigurationValue: CustomStringConvertible {
+extension JSONValue: CustomStringConvertible {
     /// As JSON: `"fast"`, `5000`, `{"a":1}`.
     public var description: String { json }
 }

@@ -15,7 +15,7 @@ enum StrictJSON {
 
     static let deepestNesting = 32
 
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> ConfigurationValue {
+    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw Failure(offset: 0, problem: "a byte-order mark (send UTF-8 without one)")
         }
@@ -50,7 +50,7 @@ enum StrictJSON {
             offset += utf8.count
         }
 
-        mutating func value(depth: Int) throws(Failure) -> ConfigurationValue {
+        mutating func value(depth: Int) throws(Failure) -> JSONValue {
             guard depth < StrictJSON.deepestNesting else {
                 throw failure("nested more than \(StrictJSON.deepestNesting) levels deep")
             }
@@ -67,9 +67,9 @@ enum StrictJSON {
             }
         }
 
-        mutating func object(depth: Int) throws(Failure) -> ConfigurationValue {
+        mutating func object(depth: Int) throws(Failure) -> JSONValue {
             offset += 1
-            var members: [String: ConfigurationValue] = [:]
+            var members: [String: JSONValue] = [:]
             skipSpace()
             if current == UInt8(ascii: "}") { offset += 1; return .object(members) }
             while true {
@@ -95,9 +95,9 @@ enum StrictJSON {
             }
         }
 
-        mutating func array(depth: Int) throws(Failure) -> ConfigurationValue {
+        mutating func array(depth: Int) throws(Failure) -> JSONValue {
             offset += 1
-            var elements: [ConfigurationValue] = []
+            var elements: [JSONValue] = []
             skipSpace()
             if current == UInt8(ascii: "]") { offset += 1; return .array(elements) }
             while true {
@@ -190,7 +190,7 @@ enum StrictJSON {
             return value
         }
 
-        mutating func number() throws(Failure) -> ConfigurationValue {
+        mutating func number() throws(Failure) -> JSONValue {
             let start = offset
             if current == UInt8(ascii: "-") { offset += 1 }
             func digits(_ parser: inout Parser) -> Int {
