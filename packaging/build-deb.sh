@@ -77,7 +77,7 @@ binary="$(swift build "${flags[@]}" --show-bin-path)/edgecensus"
 
 rm -rf "$stage"
 install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/share/edgecensus/models" "$stage/etc/edgecensus" \
-    "$stage$unitdir" "$stage/usr/share/doc/edgecensus" "$stage/usr/share/man/man1"
+    "$stage$unitdir" "$stage/usr/share/doc/edgecensus" "$stage/usr/share/man/man1" "$stage/usr/share/man/man5"
 install -m 0755 "$binary" "$stage/usr/bin/edgecensus"
 if readelf -d "$stage/usr/bin/edgecensus" | grep NEEDED | grep -q 'libswift'; then
     echo "error: $binary links the Swift runtime dynamically; expected it linked in (--static-swift-stdlib)" >&2
@@ -124,6 +124,10 @@ else
         printf '.fi\n'
     } | gzip -9n > "$stage/usr/share/man/man1/edgecensus.1.gz"
 fi
+
+# edgecensus.yaml(5), made from the key table (`edgecensus config keys --format man`;
+# a test checks the committed copy is current).
+gzip -9n -c "$here/man/edgecensus.yaml.5" > "$stage/usr/share/man/man5/edgecensus.yaml.5.gz"
 
 for script in postinst prerm postrm; do install -m 0755 "$here/debian/$script" "$stage/DEBIAN/$script"; done
 echo /etc/edgecensus/edgecensus.yaml > "$stage/DEBIAN/conffiles"

@@ -65,6 +65,8 @@ installed_checks() {
     step "the installed model set, checked by the installed command"
     (cd / && /usr/bin/edgecensus models check) || fail "models check failed on the installed set"
     /usr/bin/edgecensus config validate /etc/edgecensus/edgecensus.yaml
+    zcat /usr/share/man/man5/edgecensus.yaml.5.gz | grep -q '^\.B detection\.min_face_size$' ||
+        fail "edgecensus.yaml(5) is missing or does not document the keys"
 
     if [ -n "$record" ]; then
         step "what the installed command answers on the bundled photos and the sample video (recorded in ${record#"$root"/})"
@@ -102,7 +104,7 @@ installed_checks() {
     for path in /usr/bin/edgecensus /usr/share/edgecensus /usr/share/doc/edgecensus /etc/edgecensus /var/lib/edgecensus \
         /lib/systemd/system/edgecensus.service /usr/lib/systemd/system/edgecensus.service \
         /etc/systemd/system/multi-user.target.wants/edgecensus.service \
-        /usr/share/man/man1/edgecensus.1.gz /usr/share/lintian/overrides/edgecensus; do
+        /usr/share/man/man1/edgecensus.1.gz /usr/share/man/man5/edgecensus.yaml.5.gz /usr/share/lintian/overrides/edgecensus; do
         [ -e "$path" ] && left="$left $path"
     done
     getent passwd edgecensus >/dev/null && left="$left user:edgecensus"

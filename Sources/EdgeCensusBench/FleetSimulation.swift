@@ -117,7 +117,7 @@ public struct FleetSimulation: Sendable {
         let announceStart = ContinuousClock.now
         let configState = JSONValue.object([
             "schema": .string("edgecensus.config-state/1"), "config_version": .int(0),
-            "config": RemoteKeys.values(of: AgentConfiguration()), "overrides": .object([:]),
+            "config": ConfigurationKeys.remoteValues(of: AgentConfiguration()), "overrides": .object([:]),
         ]).json
         var batch: [MQTTMessage] = []
         for index in 0..<devices {

@@ -3,9 +3,10 @@ import EdgeCensusStorage
 public import EdgeCensusVisionTypes
 import Foundation
 
-/// The one configuration schema of EdgeCensus, as read from `edgecensus.yaml`.
-/// Every key is optional; a missing key keeps its default. Unknown keys and values
-/// out of range are refused with the key's dotted path. README.md documents each key.
+/// The one configuration of EdgeCensus, as read from `edgecensus.yaml`. Each key
+/// is declared once, in `ConfigurationKeys`: its path, type, range, default and
+/// meaning. Every key is optional; a missing key keeps its default. Unknown keys
+/// and values out of range are refused with the key's dotted path.
 public struct AgentConfiguration: Sendable, Equatable {
     /// `models.directory`: where the model files and `SHA256SUMS` are; nil = found
     /// automatically (the source tree's `Models/`, else `/usr/share/edgecensus/models`).
@@ -47,7 +48,10 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var buffer = BufferConfiguration()
     public var mqtt = MQTTConfiguration()
 
-    public init() {}
+    /// The defaults of the key table (`ConfigurationKeys`).
+    public init() {
+        for key in ConfigurationKeys.all { key.applyDefault(&self) }
+    }
 
     /// Where the offline buffer lives: `buffer.path`, else `<state.directory>/buffer.ring`.
     public var bufferPath: String { buffer.path.isEmpty ? stateDirectory + "/buffer.ring" : buffer.path }
@@ -226,148 +230,19 @@ extension ConfigurationError {
 }
 
 extension AgentConfiguration: Decodable {
-    enum Section: String, CodingKey, CaseIterable {
-        case models, detection, alignment, classification, device, source, throttle, motion, tracking, windows, state,
-            buffer, mqtt
-    }
-    enum DeviceKey: String, CodingKey, CaseIterable { case id }
-    enum ThrottleKey: String, CodingKey, CaseIterable {
-        case maxRateHz = "max_rate_hz", cpuBudgetPercent = "cpu_budget_percent", temperatureLimit = "temperature_limit"
-    }
-    enum MotionKey: String, CodingKey, CaseIterable {
-        case enabled, threshold, minAreaPercent = "min_area_percent"
-    }
-    enum TrackingKey: String, CodingKey, CaseIterable {
-        case minTrackFrames = "min_track_frames", trackTimeout = "track_timeout", minOverlap = "min_overlap"
-        case maxCentreDistance = "max_centre_distance", settleAfter = "settle_after"
-    }
-    enum WindowsKey: String, CodingKey, CaseIterable { case length, kAnonymity = "k_anonymity" }
-    enum StateKey: String, CodingKey, CaseIterable { case directory }
-    enum BufferKey: String, CodingKey, CaseIterable {
-        case path, sizeMiB = "size_mib", sync, replayRateHz = "replay_rate_hz"
-    }
-    enum ModelsKey: String, CodingKey, CaseIterable { case directory }
-    enum DetectionKey: String, CodingKey, CaseIterable {
-        case confidenceThreshold = "confidence_threshold", minFaceSize = "min_face_size", border, mean
-        case keepAspect = "keep_aspect", maxMegapixels = "max_megapixels"
-    }
-    enum AlignmentKey: String, CodingKey, CaseIterable { case scale, shift }
-    enum ClassificationKey: String, CodingKey, CaseIterable {
-        case flipAverage = "flip_average", mirrorBelow = "mirror_below", threads, gender, age
-        case genderMinConfidence = "gender_min_confidence", ageMinConfidence = "age_min_confidence"
-    }
-
-    /// A section's keys, after refusing any the section does not define; nil when absent.
-    private static func section<Keys: CodingKey & CaseIterable>(
-        _ name: Section, of root: KeyedDecodingContainer<Section>, keys: Keys.Type
-    ) throws -> KeyedDecodingContainer<Keys>? {
-        guard root.contains(name) else { return nil }
-        try root.superDecoder(forKey: name).rejectUnknownKeys(keys)
-        return try root.nestedContainer(keyedBy: keys, forKey: name)
-    }
-
+    /// Reads a file's tree with the key table (`ConfigurationKeys`), then the checks that span keys.
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(Section.self)
-        let root = try decoder.container(keyedBy: Section.self)
         self.init()
-        if let models = try Self.section(.models, of: root, keys: ModelsKey.self) {
-            modelsDirectory = try models.decodeIfPresent(String.self, forKey: .directory).flatMap {
-                $0.isEmpty ? nil : $0
-            }
-        }
-        if let section = try Self.section(.detection, of: root, keys: DetectionKey.self) {
-            detection.confidenceThreshold = try section.decode(
-                .confidenceThreshold, default: detection.confidenceThreshold, in: 0.01...1)
-            detection.minFaceSize = try section.decode(.minFaceSize, default: detection.minFaceSize, in: 1...4096)
-            detection.border = try section.decode(.border, default: detection.border, in: 0...1)
-            detection.keepAspect = try section.decodeIfPresent(Bool.self, forKey: .keepAspect) ?? detection.keepAspect
-            maxImageMegapixels = try section.decode(.maxMegapixels, default: maxImageMegapixels, in: 1...1000)
-            if let mean = try section.decodeIfPresent([Double].self, forKey: .mean) {
-                guard mean.count == 3 else {
-                    throw ConfigurationError(
-                        key: section.path(.mean), problem: "expected 3 numbers (B, G, R), found \(mean.count)")
-                }
-                guard mean.allSatisfy({ (0...255).contains($0) }) else {
-                    throw ConfigurationError(
-                        key: section.path(.mean), problem: "\(mean) has a value that is not a number from 0 to 255")
-                }
-                detection.mean = mean
-            }
-        }
-        if let section = try Self.section(.alignment, of: root, keys: AlignmentKey.self) {
-            alignment.scale = try section.decode(.scale, default: alignment.scale, in: 0.5...2)
-            alignment.shift = try section.decode(.shift, default: alignment.shift, in: -0.5...0.5)
-        }
-        if let section = try Self.section(.classification, of: root, keys: ClassificationKey.self) {
-            flipAverage = try section.decodeIfPresent(Bool.self, forKey: .flipAverage) ?? flipAverage
-            mirrorBelow = try section.decode(.mirrorBelow, default: mirrorBelow, in: 0...1)
-            inferenceThreads = try section.decode(.threads, default: inferenceThreads, in: 0...64)
-            decision.gender = try section.decode(.genderMinConfidence, default: decision.gender, in: 0.5...1)
-            decision.age = try section.decode(.ageMinConfidence, default: decision.age, in: 0...1)
-            gender = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .gender) ?? gender
-            age = try section.decodeIfPresent(ClassifierConfiguration.self, forKey: .age) ?? age
-        }
-        if let section = try Self.section(.device, of: root, keys: DeviceKey.self) {
-            deviceID = try section.decodeIfPresent(String.self, forKey: .id).flatMap { $0.isEmpty ? nil : $0 }
-            if let deviceID, let problem = TextRules.deviceIDProblem(deviceID) {
-                throw ConfigurationError(
-                    key: section.path(.id),
-                    problem: "'\(deviceID.prefix(80))\(deviceID.count > 80 ? "…" : "")' \(problem)")
-            }
-        }
-        source = try root.decodeIfPresent(SourceConfiguration.self, forKey: .source) ?? source
-        mqtt = try root.decodeIfPresent(MQTTConfiguration.self, forKey: .mqtt) ?? mqtt
-        if let section = try Self.section(.throttle, of: root, keys: ThrottleKey.self) {
-            throttle.maxRateHz = try section.decode(.maxRateHz, default: throttle.maxRateHz, in: 0.01...30)
-            throttle.cpuBudgetPercent = try section.decode(
-                .cpuBudgetPercent, default: throttle.cpuBudgetPercent, in: 1...400)
-            throttle.temperatureLimit = try section.decode(
-                .temperatureLimit, default: throttle.temperatureLimit, in: 30...110)
-        }
-        if let section = try Self.section(.motion, of: root, keys: MotionKey.self) {
-            motion.enabled = try section.decodeIfPresent(Bool.self, forKey: .enabled) ?? motion.enabled
-            motion.threshold = try section.decode(.threshold, default: motion.threshold, in: 1...255)
-            motion.minAreaPercent = try section.decode(.minAreaPercent, default: motion.minAreaPercent, in: 0.01...100)
-        }
-        if let section = try Self.section(.tracking, of: root, keys: TrackingKey.self) {
-            tracking.minTrackFrames = try section.decode(.minTrackFrames, default: tracking.minTrackFrames, in: 1...100)
-            tracking.trackTimeout = try section.decode(.trackTimeout, default: tracking.trackTimeout, in: 0.1...600)
-            tracking.minOverlap = try section.decode(.minOverlap, default: tracking.minOverlap, in: 0.01...1)
-            tracking.maxCentreDistance = try section.decode(
-                .maxCentreDistance, default: tracking.maxCentreDistance, in: 0...5)
-            tracking.settleAfter = try section.decode(.settleAfter, default: tracking.settleAfter, in: 0...1000)
-        }
-        if let section = try Self.section(.windows, of: root, keys: WindowsKey.self) {
-            windowLength = try section.decode(.length, default: windowLength, in: 1...86400)
-            kAnonymity = try section.decode(.kAnonymity, default: kAnonymity, in: 0...1000)
-        }
-        if let section = try Self.section(.state, of: root, keys: StateKey.self) {
-            stateDirectory = try section.decodeIfPresent(String.self, forKey: .directory) ?? stateDirectory
-            if let problem = TextRules.absolutePathProblem(stateDirectory) {
-                throw ConfigurationError(key: section.path(.directory), problem: problem)
-            }
-        }
-        if let section = try Self.section(.buffer, of: root, keys: BufferKey.self) {
-            buffer.path = try section.decodeIfPresent(String.self, forKey: .path) ?? buffer.path
-            if !buffer.path.isEmpty, let problem = TextRules.absolutePathProblem(buffer.path) {
-                throw ConfigurationError(key: section.path(.path), problem: problem)
-            }
-            buffer.sizeMiB = try section.decode(.sizeMiB, default: buffer.sizeMiB, in: 1...4096)
-            if let name = try section.decodeIfPresent(String.self, forKey: .sync) {
-                guard let parsed = BufferConfiguration.Sync(rawValue: name) else {
-                    throw ConfigurationError(
-                        key: section.path(.sync), problem: "'\(name)' is not a sync policy; expected always or never")
-                }
-                buffer.sync = parsed
-            }
-            buffer.replayRateHz = try section.decode(.replayRateHz, default: buffer.replayRateHz, in: 0.1...1000)
+        try ConfigurationKeys.decode(section: [], from: decoder, into: &self)
+        for check in ConfigurationKeys.checks {
+            if let problem = check.problem(self) { throw ConfigurationError(key: check.key, problem: problem) }
         }
     }
 }
 
 /// `buffer`: the ring file that keeps windows until the broker has them.
 public struct BufferConfiguration: Sendable, Equatable {
-    public enum Sync: String, Sendable { case always, never }
+    public enum Sync: String, Sendable, CaseIterable { case always, never }
     /// Empty: `<state.directory>/buffer.ring`.
     public var path = ""
     /// The ring's fixed size, in MiB.

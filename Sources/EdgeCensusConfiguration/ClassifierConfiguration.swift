@@ -111,12 +111,44 @@ public struct ClassifierConfiguration: Sendable, Equatable {
 }
 
 extension ClassifierConfiguration: Decodable {
-    enum Key: String, CodingKey, CaseIterable {
+    /// The fields of a classifier's mapping, each with what it means.
+    public enum Field: String, CodingKey, CaseIterable, Sendable {
         case preset, model, weights, modelSHA256 = "model_sha256", weightsSHA256 = "weights_sha256"
         case inputSize = "input_size", colorOrder = "color_order", mean, scale, labels
         case ageValues = "age_values", crop, cropPadding = "crop_padding", temperature
         case outputs, ageSpread = "age_spread", trimTop = "trim_top", genderWeight = "gender_weight"
+
+        public var doc: String {
+            switch self {
+            case .preset:
+                "dlib-cydral (shipped), levi-hassner (their Caffe nets; give weights), custom (every field given)."
+            case .model: "The .onnx file, or a Caffe deploy.prototxt; relative paths are in the models directory."
+            case .weights: "The .caffemodel of a Caffe model."
+            case .modelSHA256, .weightsSHA256:
+                "Checked at load time when given (files in SHA256SUMS are always checked)."
+            case .inputSize: "The square input's side in pixels (8 to 1024)."
+            case .colorOrder: "rgb or bgr."
+            case .mean: "3 numbers: input = (pixel - mean) x scale, the mean in color_order."
+            case .scale: "A positive number, as above."
+            case .labels: "gender: male or female per output; age: an Adience group label per output."
+            case .ageValues: "age only: the age each output stands for (the age is the expected value)."
+            case .crop:
+                "aligned (5-point alignment), box (a square around the detector box) or trimmed-square (face-api.js's crop: the box with trim_top of its height cut off the top, padded with black to a centred square)."
+            case .cropPadding:
+                "aligned: padding around the landmark template (default 0.2); box: the margin each side (default 0.15); 0 to 1."
+            case .temperature:
+                "The calibration of the net's output, 0.05 to 20 (the presets carry their own: 2.15 gender, 2.75 age)."
+            case .outputs:
+                "A net with several named outputs, run once per face: a list of {name, kind, labels}, kind gender-probabilities (labels male and female in the net's order) or age-years (one number, an age)."
+            case .ageSpread:
+                "For an age-years output: the standard deviation of ln(true age + 1) - ln(net's age + 1), 0.01 to 3; the age group's confidence is the share of that spread inside the group."
+            case .trimTop: "For crop: trimmed-square, the share of the box's height cut off the top (0 to 0.9)."
+            case .genderWeight:
+                "Where a model set fuses the gender of several nets, this net's weight on its log-odds (-20 to 20)."
+            }
+        }
     }
+    typealias Key = Field
 
     private struct OutputEntry: Decodable {
         enum Key: String, CodingKey, CaseIterable { case name, kind, labels }

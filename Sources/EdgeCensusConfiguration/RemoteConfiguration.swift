@@ -66,7 +66,7 @@ public struct RemoteConfiguration: Sendable {
             // Only the keys that may be changed remotely: anything else (device.id,
             // mqtt.host, state.directory, …) would let one file reroute the device.
             var allowed = kept
-            let foreign = kept.leaves.map(\.path).filter { RemoteKeys.key($0) == nil }
+            let foreign = kept.leaves.map(\.path).filter { ConfigurationKeys.remoteKey($0) == nil }
             for path in foreign { allowed = allowed.merging(patch: .nested(path, .null)).withoutEmptyObjects }
             let merged = try AgentConfiguration.decode(base.merging(patch: allowed))
             overrides = allowed
@@ -149,7 +149,7 @@ public struct RemoteConfiguration: Sendable {
         }
         let patch = JSONValue.object(members)
         for (path, inner) in patch.objects {
-            if RemoteKeys.key(path) != nil {
+            if ConfigurationKeys.remoteKey(path) != nil {
                 return refuse("\(path) = \(JSONValue.object(inner)): expected a value, not an object")
             }
             if inner.isEmpty {
@@ -159,7 +159,7 @@ public struct RemoteConfiguration: Sendable {
             }
         }
         for (path, value) in patch.leaves {
-            guard RemoteKeys.key(path) != nil else {
+            guard ConfigurationKeys.remoteKey(path) != nil else {
                 // Unknown to the schema altogether, or known but local only?
                 if case .failure(let error) = Result(catching: {
                     try AgentConfiguration.decode(base.merging(patch: .nested(path, value)))
@@ -169,7 +169,7 @@ public struct RemoteConfiguration: Sendable {
                     return refuse("\(error.key): unknown key")
                 }
                 return refuse(
-                    "\(path) can be changed only in the local configuration file\(localFile.map { " (\($0))" } ?? ""); the keys that can be changed remotely are \(RemoteKeys.all.map(\.path).joined(separator: ", "))"
+                    "\(path) can be changed only in the local configuration file\(localFile.map { " (\($0))" } ?? ""); the keys that can be changed remotely are \(ConfigurationKeys.remote.map(\.path).joined(separator: ", "))"
                 )
             }
         }
@@ -182,13 +182,13 @@ public struct RemoteConfiguration: Sendable {
             return refuse("\(error.key)\(value): \(error.problem)")
         }
         let changed = patch.leaves.map(\.path).filter {
-            RemoteKeys.key($0)!.read(configuration) != RemoteKeys.key($0)!.read(effective)
+            ConfigurationKeys.remoteKey($0)!.read(configuration) != ConfigurationKeys.remoteKey($0)!.read(effective)
         }
         return .success(
             Change(
                 transaction: transaction, applied: patch, overrides: overrides, configuration: configuration,
-                restartRequired: changed.filter { RemoteKeys.key($0)?.effect == .restart },
-                reopenCapture: changed.contains { RemoteKeys.key($0)?.effect == .reopenCapture }))
+                restartRequired: changed.filter { ConfigurationKeys.remoteKey($0)?.remote == .restart },
+                reopenCapture: changed.contains { ConfigurationKeys.remoteKey($0)?.remote == .reopenCapture }))
     }
 
     /// Persists the change (atomically), then makes it the configuration in force.
@@ -210,7 +210,7 @@ public struct RemoteConfiguration: Sendable {
     public var stateDocument: String {
         JSONValue.object([
             "schema": .string("edgecensus.config-state/1"), "config_version": .int(version),
-            "config": RemoteKeys.values(of: effective), "overrides": overrides,
+            "config": ConfigurationKeys.remoteValues(of: effective), "overrides": overrides,
         ]).json
     }
 

@@ -13,8 +13,12 @@ extension Decoder {
     /// Refuses keys that the section does not define: a misspelt key must not be
     /// silently ignored (it would leave the default in force without a word).
     func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ known: Keys.Type) throws {
+        try rejectUnknownKeys(named: Keys.allCases.map(\.stringValue))
+    }
+
+    func rejectUnknownKeys(named known: [String]) throws {
         let present = try container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
-        let allowed = Set(Keys.allCases.map(\.stringValue))
+        let allowed = Set(known)
         if let unknown = present.first(where: { !allowed.contains($0) }) {
             let path = (codingPath.map(\.stringValue) + [unknown]).joined(separator: ".")
             throw ConfigurationError(

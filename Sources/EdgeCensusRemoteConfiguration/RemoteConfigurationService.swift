@@ -96,7 +96,7 @@ public final class RemoteConfigurationService: MQTTParticipant {
         let remote = current
         var document: [String: JSONValue] = [
             "status": .string("ok"), "config_version": .int(remote.version),
-            "config": RemoteKeys.values(of: remote.effective),
+            "config": ConfigurationKeys.remoteValues(of: remote.effective),
         ]
         document["transaction"] = transaction
         return JSONValue.object(document).json

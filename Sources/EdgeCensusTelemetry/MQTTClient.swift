@@ -4,7 +4,7 @@ import Synchronization
 
 /// How to reach the broker.
 public struct MQTTSettings: Sendable, Equatable {
-    public enum ProtocolVersion: String, Sendable { case v311 = "3.1.1", v5 = "5" }
+    public enum ProtocolVersion: String, Sendable, CaseIterable { case v5 = "5", v311 = "3.1.1" }
 
     public struct TLS: Sendable, Equatable {
         public var caFile: String

@@ -10,7 +10,7 @@ struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Check a configuration file, show the configuration in force, or change a device's over MQTT.",
-        subcommands: [Validate.self, Show.self, SetKeys.self, CheckRequest.self])
+        subcommands: [Validate.self, Show.self, Keys.self, SetKeys.self, CheckRequest.self])
 
     /// Where the broker is, for talking to a device: the local file's `mqtt` section, or `--mqtt`.
     struct BrokerOptions: ParsableArguments {
@@ -59,6 +59,28 @@ struct ConfigCommand: ParsableCommand {
         case .failure(let error):
             StandardError.print("edgecensus: \(error)")
             throw ExitCode(2)
+        }
+    }
+
+    struct Keys: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every configuration key: its default, range, meaning and what a remote change does.",
+            discussion: """
+                Every format is made from the one key table: markdown is the Configuration article's \
+                reference, man is edgecensus.yaml(5), yaml is the sample etc/edgecensus.yaml, schema \
+                is the config-state JSON schema. A test checks that the committed copies are current.
+                """)
+
+        @Option(help: "text, markdown, man, yaml or schema.")
+        var format = "text"
+
+        func run() throws {
+            guard let format = ConfigurationReference.Format(rawValue: format) else {
+                throw ValidationError(
+                    "--format \(format): expected \(ConfigurationReference.Format.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            print(ConfigurationReference.document(format), terminator: "")
         }
     }
 

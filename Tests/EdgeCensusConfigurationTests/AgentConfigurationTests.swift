@@ -137,7 +137,7 @@ struct AgentConfigurationTests {
             ("windows: {length: 0.5}\n", "windows.length", "out of range"),
             ("device: {id: \"hall/1\"}\n", "device.id", "topic level"),
             ("tracking: {min_frames: 3}\n", "tracking.min_frames", "unknown key"),
-            ("mqtt: {protocol: \"4\"}\n", "mqtt.protocol", "not 5 or 3.1.1"),
+            ("mqtt: {protocol: \"4\"}\n", "mqtt.protocol", "not a protocol version; expected 5 or 3.1.1"),
             ("mqtt: {port: 70000}\n", "mqtt.port", "out of range"),
             ("mqtt: {topic_prefix: \"a/#\"}\n", "mqtt.topic_prefix", "wildcards"),
             ("mqtt: {password: secret}\n", "mqtt.password", "unknown key"),
