@@ -105,7 +105,13 @@ public actor WindowDelivery: MQTTParticipant {
             guard let sequence = ring.firstPending(skipping: { inFlight.contains($0) }) else { break }
             guard let stored = ring.payload(of: sequence) else { break }
             inFlight.insert(sequence)
-            await send(sequence: sequence, document: Self.markedReplayed(stored), replayed: true)
+            let (document, marked) = Self.markedReplayed(stored)
+            if !marked {
+                logger.warning(
+                    "window \(sequence) is sent as it was stored, not marked replayed: its record holds no single \"replayed\":false (not a counts document of this agent)"
+                )
+            }
+            await send(sequence: sequence, document: document, replayed: true)
             replayed += 1
             // Paced; a rate above 1000/s means as fast as acknowledgements come.
             if replayInterval >= 0.001 {
@@ -139,29 +145,24 @@ public actor WindowDelivery: MQTTParticipant {
         }
     }
 
-    /// The stored document (published live as `"replayed": false`) with `"replayed": true`.
-    /// The documents are EdgeCensus's own (compact, keys sorted), so the flag is one
-    /// exact run of bytes; anything else goes through a JSON parse.
-    static func markedReplayed(_ stored: [UInt8]) -> String {
+    /// The stored document with `"replayed": true`. Every window the agent stores is its
+    /// own compact JSON (`CountReport`), holding `"replayed":false` once at its top level
+    /// (none of its text values can hold a quote), so marking it replaces that one run
+    /// of bytes: nothing is parsed or written again. A record without that run exactly
+    /// once is not a document of this agent; it is sent as it was stored, and `marked`
+    /// says so.
+    static func markedReplayed(_ stored: [UInt8]) -> (document: String, marked: Bool) {
         let text = String(decoding: stored, as: UTF8.self)
         let live = "\"replayed\":false"
-        if let range = text.range(of: live), text.range(of: live, range: range.upperBound..<text.endIndex) == nil {
-            return text.replacingCharacters(in: range, with: "\"replayed\":true")
-        }
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any] else {
-            return text
-        }
-        object["replayed"] = true
-        let data =
-            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data(stored)
-        return String(decoding: data, as: UTF8.self)
+        guard let range = text.range(of: live), text.range(of: live, range: range.upperBound..<text.endIndex) == nil
+        else { return (text, false) }
+        return (text.replacingCharacters(in: range, with: "\"replayed\":true"), true)
     }
 
     private func endOfWindow(_ sequence: UInt64) -> Double? {
         guard let stored = ring.payload(of: sequence),
-            let object = (try? JSONSerialization.jsonObject(with: Data(stored))) as? [String: Any],
-            let end = object["window_end"] as? String, let seconds = InternetTime.seconds(end)
+            case .string(let end)? = (try? JSONValue.parse(json: Data(stored)))?.object?["window_end"],
+            let seconds = InternetTime.seconds(end)
         else { return nil }
         windowEnds[sequence] = seconds
         return seconds
