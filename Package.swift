@@ -158,7 +158,7 @@ let package = Package(
         // Accuracy figures over a labelled set, and latency figures.
         .target(
             name: "EdgeCensusEvaluation",
-            dependencies: ["EdgeCensusVision"],
+            dependencies: ["EdgeCensusSupport", "EdgeCensusVision"],
             swiftSettings: strictSwift
         ),
         // Benchmarks (a command prints their figures) and the simulated fleet they measure
@@ -214,7 +214,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusCountingTests",
-            dependencies: ["EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusCounting", "EdgeCensusStorage", "EdgeCensusSupport", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(
@@ -251,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeCensusTelemetryTests",
-            dependencies: ["EdgeCensusTelemetry", "EdgeCensusTestSupport"],
+            dependencies: ["EdgeCensusSupport", "EdgeCensusTelemetry", "EdgeCensusTestSupport"],
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -15,7 +15,7 @@ public enum ConfigurationReference {
         case .markdown: markdown(keys)
         case .man: manPage(keys)
         case .yaml: yaml(keys)
-        case .schema: pretty(configStateSchema(keys)) + "\n"
+        case .schema: JSONText.pretty(configStateSchema(keys)) + "\n"
         }
     }
 
@@ -198,7 +198,7 @@ public enum ConfigurationReference {
                 text.first.map { $0.isLetter || $0 == "/" } == true
                 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/_.-<>".contains($0)) }
                 && !["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(text.lowercased())
-            return plain ? text : JSONValue.array([value]).json.dropFirst().dropLast().description
+            return plain ? text : JSONText.line(value)
         case .array(let items): return "[" + items.map(yamlScalar).joined(separator: ", ") + "]"
         case .object: return value.json
         }
@@ -262,21 +262,5 @@ public enum ConfigurationReference {
             "required": ["schema", "config_version", "config", "overrides"],
             "$defs": ["remoteConfig": .object(remoteConfig)],
         ]
-    }
-
-    /// JSON with two-space indentation, keys in byte order.
-    static func pretty(_ value: JSONValue, indent: String = "") -> String {
-        let inner = indent + "  "
-        switch value {
-        case .object(let members) where !members.isEmpty:
-            let lines = members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map {
-                "\(inner)\(JSONValue.array([.string($0)]).json.dropFirst().dropLast()): \(pretty(members[$0]!, indent: inner))"
-            }
-            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
-        case .array(let items) where !items.isEmpty:
-            return "[\n" + items.map { inner + pretty($0, indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
-        default:
-            return String(JSONValue.array([value]).json.dropFirst().dropLast())
-        }
     }
 }

@@ -1,4 +1,4 @@
-import EdgeCensusSupport
+public import EdgeCensusSupport
 import EdgeCensusVisionTypes
 import Foundation
 
@@ -22,13 +22,13 @@ public enum CountReport {
 
     /// `replayed`: true when the window is sent again from the offline buffer rather than as it closes.
     public static func document(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false)
-        -> [String: Any]
+        -> JSONValue
     {
         var suppressed: [String] = []
         func cells<Key: Hashable>(
             _ keys: [Key], _ counts: [Key: Int], name: (Key) -> String, path: String,
             totalShown: Bool
-        ) -> [String: Any] {
+        ) -> JSONValue {
             var hidden = Set<Key>()
             if k > 1 {
                 for key in keys where (counts[key] ?? 0) > 0 && (counts[key] ?? 0) < k { hidden.insert(key) }
@@ -37,71 +37,71 @@ public enum CountReport {
                     if let next = candidates.min(by: { (counts[$0] ?? 0) < (counts[$1] ?? 0) }) { hidden.insert(next) }
                 }
             }
-            var result: [String: Any] = [:]
+            var result: [String: JSONValue] = [:]
             for key in keys {
                 if hidden.contains(key) {
-                    result[name(key)] = NSNull()
+                    result[name(key)] = .null
                     suppressed.append("\(path).\(name(key))")
                 } else {
-                    result[name(key)] = counts[key] ?? 0
+                    result[name(key)] = .int(counts[key] ?? 0)
                 }
             }
-            return result
+            return .object(result)
         }
         let peopleHidden = publishedPeople(window, kAnonymity: k) == nil
         if peopleHidden { suppressed.append("people") }
         let genders: [Gender?] = Gender.allCases + [nil], groups: [AgeGroup?] = AgeGroup.allCases + [nil]
         let genderName = { (gender: Gender?) in gender?.rawValue ?? "unknown" }
         let groupName = { (group: AgeGroup?) in group?.label ?? "unknown" }
-        var byGender: [String: Any] = [:]
+        var byGender: [String: JSONValue] = [:]
         for gender in genders {
             let counts = window.genderAge[gender] ?? [:]
             let shown = !(k > 1 && (window.gender[gender] ?? 0) > 0 && (window.gender[gender] ?? 0) < k)
             byGender[genderName(gender)] = cells(
                 groups, counts, name: groupName, path: "gender_age.\(genderName(gender))", totalShown: shown)
         }
-        var document: [String: Any] = [
-            "schema": schema,
-            "device": device,
-            "seq": window.sequence,
-            "seq_epoch": window.epoch,
-            "window_start": timestamp(window.start),
-            "window_end": timestamp(window.end),
-            "people": peopleHidden ? NSNull() : window.people,
+        var document: [String: JSONValue] = [
+            "schema": .string(schema),
+            "device": .string(device),
+            "seq": .int(Int(clamping: window.sequence)),
+            "seq_epoch": .string(window.epoch),
+            "window_start": .string(timestamp(window.start)),
+            "window_end": .string(timestamp(window.end)),
+            "people": peopleHidden ? .null : .int(window.people),
             "gender": cells(genders, window.gender, name: genderName, path: "gender", totalShown: !peopleHidden),
             "age_groups": cells(
                 groups, window.ageGroups, name: groupName, path: "age_groups", totalShown: !peopleHidden),
-            "gender_age": byGender,
+            "gender_age": .object(byGender),
             "dwell_seconds": dwellSummary(window.dwells, hidden: peopleHidden),
-            "in_view": window.inView,
-            "frames_analysed": window.framesAnalysed,
-            "frames_dropped": window.framesDropped,
-            "partial": window.partial,
-            "replayed": replayed,
+            "in_view": .int(window.inView),
+            "frames_analysed": .int(window.framesAnalysed),
+            "frames_dropped": .int(window.framesDropped),
+            "partial": .bool(window.partial),
+            "replayed": .bool(replayed),
         ]
         if k > 1 {
-            document["k_anonymity"] = k
-            document["suppressed"] = suppressed.sorted()
+            document["k_anonymity"] = .int(k)
+            document["suppressed"] = .array(suppressed.sorted().map { .string($0) })
         }
-        return document
+        return .object(document)
     }
 
-    /// The document as one line of JSON (keys sorted).
+    /// The document as one line of JSON (`JSONText`: keys in byte order).
     public static func jsonLine(_ window: CountWindow, device: String, kAnonymity k: Int, replayed: Bool = false)
         -> String
     {
         JSONText.line(document(window, device: device, kAnonymity: k, replayed: replayed))
     }
 
-    static func dwellSummary(_ dwells: [Double], hidden: Bool) -> [String: Any] {
-        guard !dwells.isEmpty, !hidden else { return ["mean": NSNull(), "median": NSNull(), "max": NSNull()] }
+    static func dwellSummary(_ dwells: [Double], hidden: Bool) -> JSONValue {
+        guard !dwells.isEmpty, !hidden else { return ["mean": nil, "median": nil, "max": nil] }
         let sorted = dwells.sorted()
         let middle = sorted.count / 2
         let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
         let round = { (value: Double) in (value * 10).rounded() / 10 }
         return [
-            "mean": round(sorted.reduce(0, +) / Double(sorted.count)), "median": round(median),
-            "max": round(sorted.last!),
+            "mean": .double(round(sorted.reduce(0, +) / Double(sorted.count))), "median": .double(round(median)),
+            "max": .double(round(sorted.last!)),
         ]
     }
 

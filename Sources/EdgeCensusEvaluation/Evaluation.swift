@@ -1,3 +1,4 @@
+import EdgeCensusSupport
 public import EdgeCensusVision
 import Foundation
 
@@ -107,7 +108,7 @@ public enum EvaluationReport {
 
     /// One JSON object per dataset, figures as fractions (null when undefined).
     public static func json(_ scores: [DatasetScore], pipeline: String? = nil) -> String {
-        let objects: [[String: Any]] = scores.map { score in
+        let objects: [JSONValue] = scores.map { score in
             var confusion: [String: [String: Int]] = [:]
             for truth in Gender.allCases {
                 confusion[truth.rawValue] = Dictionary(
@@ -116,38 +117,35 @@ public enum EvaluationReport {
                     })
             }
             return [
-                "pipeline": pipeline ?? NSNull(),
-                "dataset": score.name, "images": score.images, "detected": score.detected,
-                "unreadable": score.unreadable,
-                "detection_rate": score.detectionRate ?? NSNull(), "gender_accuracy": score.genderAccuracy ?? NSNull(),
-                "age_mae": score.ageMeanAbsoluteError ?? NSNull(),
-                "adience_exact": score.groupExactAccuracy ?? NSNull(),
-                "adience_one_off": score.groupOneOffAccuracy ?? NSNull(),
-                "age_in_range": score.inRangeShare ?? NSNull(), "gender_confusion": confusion,
-                "gender_decided_accuracy": score.decidedGenderAccuracy ?? NSNull(),
-                "gender_coverage": score.genderCoverage ?? NSNull(),
-                "age_decided_accuracy": score.decidedAgeAccuracy ?? NSNull(),
-                "age_coverage": score.ageCoverage ?? NSNull(),
+                "pipeline": JSONValue(pipeline),
+                "dataset": JSONValue(score.name), "images": JSONValue(score.images),
+                "detected": JSONValue(score.detected), "unreadable": JSONValue(score.unreadable),
+                "detection_rate": JSONValue(score.detectionRate), "gender_accuracy": JSONValue(score.genderAccuracy),
+                "age_mae": JSONValue(score.ageMeanAbsoluteError),
+                "adience_exact": JSONValue(score.groupExactAccuracy),
+                "adience_one_off": JSONValue(score.groupOneOffAccuracy),
+                "age_in_range": JSONValue(score.inRangeShare), "gender_confusion": JSONValue(confusion),
+                "gender_decided_accuracy": JSONValue(score.decidedGenderAccuracy),
+                "gender_coverage": JSONValue(score.genderCoverage),
+                "age_decided_accuracy": JSONValue(score.decidedAgeAccuracy),
+                "age_coverage": JSONValue(score.ageCoverage),
                 "gender_accuracy_at_coverage": coverageObject(score.gender),
                 "age_accuracy_at_coverage": coverageObject(score.exactAgeFaces > 0 ? score.ageGroup : score.ageInRange),
-                "gender_ece": score.gender.expectedCalibrationError(lowest: 0.5) ?? NSNull(),
-                "gender_ece_uncalibrated": score.genderUncalibrated.expectedCalibrationError(lowest: 0.5) ?? NSNull(),
-                "age_group_ece": score.ageGroup.expectedCalibrationError() ?? NSNull(),
-                "age_group_ece_uncalibrated": score.ageGroupUncalibrated.expectedCalibrationError() ?? NSNull(),
+                "gender_ece": JSONValue(score.gender.expectedCalibrationError(lowest: 0.5)),
+                "gender_ece_uncalibrated": JSONValue(score.genderUncalibrated.expectedCalibrationError(lowest: 0.5)),
+                "age_group_ece": JSONValue(score.ageGroup.expectedCalibrationError()),
+                "age_group_ece_uncalibrated": JSONValue(score.ageGroupUncalibrated.expectedCalibrationError()),
             ]
         }
-        let data =
-            (try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.pretty(.array(objects))
     }
 
     static let coverages = [1.0, 0.9, 0.8, 0.7]
 
-    static func coverageObject(_ score: SelectiveScore) -> [String: Any] {
-        Dictionary(
-            uniqueKeysWithValues: coverages.map {
-                (String(Int($0 * 100)), score.accuracy(atCoverage: $0) as Any? ?? NSNull())
-            })
+    static func coverageObject(_ score: SelectiveScore) -> JSONValue {
+        JSONValue(
+            Dictionary(
+                uniqueKeysWithValues: coverages.map { (String(Int($0 * 100)), score.accuracy(atCoverage: $0)) }))
     }
 
     /// "100 %: 80.7 %  90 %: 83.1 %  ..." — accuracy of the most confident share.

@@ -1,63 +1,69 @@
-/// The agent's documents as compact JSON text: one line, keys sorted, slashes not
-/// escaped. It writes, byte for byte, what `JSONSerialization` writes with
-/// `[.sortedKeys, .withoutEscapingSlashes]` for the documents EdgeCensus makes
-/// (ASCII keys), and does so without ICU: Foundation sorts the keys with a
-/// locale-aware collator (numeric, case-insensitive), whose first use pages in
-/// megabytes of ICU's code and collation data for the rest of the agent's life
-/// (Tests/Bench/HISTORY.md).
+/// The one writer of JSON text in EdgeCensus: every document the agent publishes,
+/// stores or prints is a `JSONValue` written here.
 ///
-/// Values: `[String: Any]`, `[Any]`, `String`, `Bool`, integers, `Double`, `Float`,
-/// `NSNull`-like nulls (anything else that is none of these, and non-finite numbers,
-/// are written as `null`).
+/// - Compact, one line (`line`), or indented by two spaces (`pretty`).
+/// - Object keys in byte order of their UTF-8, at every level: `"0-2"`, `"15-20"`,
+///   `"4-6"`, `"age_groups"`, `"device"`. JSON gives key order no meaning; byte order
+///   is stable, the same on every platform and needs no collation tables (the order
+///   before, Foundation's, was ICU's collation, whose first use maps megabytes:
+///   Tests/Bench/HISTORY.md).
+/// - Slashes not escaped; `"`, `\` and control characters escaped as JSON says.
+/// - Whole numbers as written; a `Double` as Swift's shortest text that reads back
+///   as the same number, without a trailing `.0` (`12`, `0.66`, `1e-07`); a number
+///   that is not finite as `null`.
 public enum JSONText {
     /// One line of JSON.
-    public static func line(_ value: Any) -> String {
+    public static func line(_ value: JSONValue) -> String {
         var out = ""
-        write(value, to: &out)
+        write(value, indent: nil, to: &out)
         return out
     }
 
-    /// Whether key `a` comes before key `b`: the order of Foundation's `.sortedKeys`,
-    /// which is ICU's root collation with numbers compared by value. Spaces, then
-    /// punctuation (`_ - , ; : ! ? . ' " ( ) [ ] { } @ * / \ & # % ` ^ + < = > | ~ $`),
-    /// then numbers by value (`(8-12)` before `(15-20)`), then letters whatever
-    /// their case; a tie goes, at the first place that differs, to fewer leading
-    /// zeros or to lower case, and then to the bytes.
-    public static func keyPrecedes(_ a: String, _ b: String) -> Bool {
-        let left = CollationKey(a), right = CollationKey(b)
-        if left.primary != right.primary { return left.primary.lexicographicallyPrecedes(right.primary) }
-        if left.tertiary != right.tertiary { return left.tertiary.lexicographicallyPrecedes(right.tertiary) }
-        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    /// JSON indented by two spaces, one member or element per line.
+    public static func pretty(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, indent: "", to: &out)
+        return out
     }
 
-    private static func write(_ value: Any, to out: inout String) {
+    /// Whether key `a` is written before key `b`: by the bytes of their UTF-8.
+    public static func keyPrecedes(_ a: String, _ b: String) -> Bool {
+        a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
+    private static func write(_ value: JSONValue, indent: String?, to out: inout String) {
+        let inner = indent.map { $0 + "  " }
+        let open = inner.map { "\n" + $0 } ?? ""
+        let separator = inner.map { ",\n" + $0 } ?? ","
+        let close = indent.map { "\n" + $0 } ?? ""
         switch value {
-        case let object as [String: Any]:
-            out += "{"
-            for (index, key) in object.keys.sorted(by: keyPrecedes).enumerated() {
-                if index > 0 { out += "," }
+        case .object(let members):
+            guard !members.isEmpty else { return out += "{}" }
+            out += "{" + open
+            for (index, key) in members.keys.sorted(by: keyPrecedes).enumerated() {
+                if index > 0 { out += separator }
                 writeString(key, to: &out)
-                out += ":"
-                write(object[key]!, to: &out)
+                out += indent == nil ? ":" : ": "
+                write(members[key]!, indent: inner, to: &out)
             }
-            out += "}"
-        case let array as [Any]:
-            out += "["
-            for (index, element) in array.enumerated() {
-                if index > 0 { out += "," }
-                write(element, to: &out)
+            out += close + "}"
+        case .array(let elements):
+            guard !elements.isEmpty else { return out += "[]" }
+            out += "[" + open
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out += separator }
+                write(element, indent: inner, to: &out)
             }
-            out += "]"
-        case let string as String: writeString(string, to: &out)
-        case let bool as Bool: out += bool ? "true" : "false"
-        case let integer as any BinaryInteger: out += "\(integer)"
-        case let number as Double: out += number.isFinite ? shortest("\(number)") : "null"
-        case let number as Float: out += number.isFinite ? shortest("\(number)") : "null"
-        default: out += "null"
+            out += close + "]"
+        case .string(let string): writeString(string, to: &out)
+        case .bool(let bool): out += bool ? "true" : "false"
+        case .int(let integer): out += String(integer)
+        case .double(let number): out += number.isFinite ? shortest("\(number)") : "null"
+        case .null: out += "null"
         }
     }
 
-    /// `12.0` → `12`, as Foundation writes a whole number held in a Double.
+    /// `12.0` → `12`: a whole number held in a Double is written as one.
     private static func shortest(_ text: String) -> String {
         text.hasSuffix(".0") ? String(text.dropLast(2)) : text
     }
@@ -80,60 +86,5 @@ public enum JSONText {
             }
         }
         out += "\""
-    }
-
-    /// A key cut into what the collation compares, level by level.
-    private struct CollationKey {
-        /// Characters by rank; a run of digits as one element worth its value.
-        var primary: [PrimaryElement] = []
-        /// Per element, what breaks a tie: a number's count of digits (a leading zero
-        /// makes it longer), a letter's case (upper after lower).
-        var tertiary: [Int] = []
-
-        init(_ key: String) {
-            var digits = ""
-            func endNumber() {
-                guard !digits.isEmpty else { return }
-                let value = digits.drop { $0 == "0" }
-                primary.append(PrimaryElement(rank: Self.numberRank, number: String(value)))
-                tertiary.append(digits.count)
-                digits = ""
-            }
-            for scalar in key.unicodeScalars {
-                if ("0"..."9").contains(scalar) {
-                    digits.unicodeScalars.append(scalar)
-                    continue
-                }
-                endNumber()
-                if let rank = Self.punctuation.firstIndex(of: scalar) {
-                    primary.append(PrimaryElement(rank: rank))
-                    tertiary.append(0)
-                } else if ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) {
-                    let lower = scalar.value | 0x20
-                    primary.append(PrimaryElement(rank: Self.numberRank + 1 + Int(lower)))
-                    tertiary.append(scalar.value == lower ? 0 : 1)
-                } else {
-                    primary.append(PrimaryElement(rank: Self.numberRank + 256 + Int(scalar.value)))
-                    tertiary.append(0)
-                }
-            }
-            endNumber()
-        }
-
-        /// Spaces and punctuation in the order of ICU's root collation.
-        static let punctuation = Array(" _-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$".unicodeScalars)
-        static let numberRank = punctuation.count
-    }
-
-    private struct PrimaryElement: Comparable {
-        var rank: Int
-        /// For a number: its digits without leading zeros.
-        var number = ""
-
-        static func < (a: PrimaryElement, b: PrimaryElement) -> Bool {
-            if a.rank != b.rank { return a.rank < b.rank }
-            if a.number.count != b.number.count { return a.number.count < b.number.count }
-            return a.number < b.number
-        }
     }
 }

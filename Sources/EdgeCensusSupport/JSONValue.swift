@@ -30,17 +30,26 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// JSON text, keys sorted (also valid YAML).
-    public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+    /// One line of JSON text (`JSONText`: keys in byte order; also valid YAML).
+    public var json: String { JSONText.line(self) }
+
+    /// A value made of what an `Encodable` encodes to, read back strictly.
+    public init(encoding value: some Encodable) throws {
+        self = try Self.parse(json: try JSONEncoder().encode(value))
     }
 
     public var object: [String: JSONValue]? {
         if case .object(let members) = self { return members }
         return nil
     }
+
+    public var array: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
+    /// An object's member (nil when this is not an object or has no such member).
+    public subscript(key: String) -> JSONValue? { object?[key] }
 
     /// RFC 7386: members of an object patch replace, `null` removes, objects merge.
     public func merging(patch: JSONValue) -> JSONValue {
@@ -129,7 +138,8 @@ extension JSONValue: CustomStringConvertible {
 
 /// Literals, so that a document is written as the JSON it is:
 /// `["schema": "edgecensus.counts/3", "sequence": 7, "people": [...]]`.
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
@@ -141,4 +151,31 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
     public init(nilLiteral: ()) { self = .null }
+}
+
+/// A Swift value with one obvious JSON form, so that a document can hold
+/// `JSONValue(score.gender_accuracy)` (an optional becomes `null`).
+public protocol JSONConvertible {
+    var jsonValue: JSONValue { get }
+}
+
+extension JSONValue: JSONConvertible {
+    public var jsonValue: JSONValue { self }
+
+    public init(_ value: some JSONConvertible) { self = value.jsonValue }
+}
+
+extension Int: JSONConvertible { public var jsonValue: JSONValue { .int(self) } }
+extension Double: JSONConvertible { public var jsonValue: JSONValue { .double(self) } }
+extension Float: JSONConvertible { public var jsonValue: JSONValue { .double(Double(self)) } }
+extension String: JSONConvertible { public var jsonValue: JSONValue { .string(self) } }
+extension Bool: JSONConvertible { public var jsonValue: JSONValue { .bool(self) } }
+extension Array: JSONConvertible where Element: JSONConvertible {
+    public var jsonValue: JSONValue { .array(map(\.jsonValue)) }
+}
+extension Dictionary: JSONConvertible where Key == String, Value: JSONConvertible {
+    public var jsonValue: JSONValue { .object(mapValues(\.jsonValue)) }
+}
+extension Optional: JSONConvertible where Wrapped: JSONConvertible {
+    public var jsonValue: JSONValue { map(\.jsonValue) ?? .null }
 }

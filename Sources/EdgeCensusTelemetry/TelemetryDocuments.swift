@@ -82,36 +82,41 @@ public enum TelemetryDocuments {
     public static let healthSchema = "edgecensus.health/4"
 
     public static func health(_ health: Health, device: String, at time: Double) -> String {
-        let round = { (value: Double, places: Double) in (value * places).rounded() / places }
-        let object: [String: Any] = [
-            "schema": healthSchema, "device": device, "time": CountReport.timestamp(time),
-            "uptime_seconds": round(health.uptime, 1), "version": health.version, "camera": health.cameraState,
-            "analysis_rate": ["configured": health.configuredRate, "effective": round(health.effectiveRate, 100)],
-            "inference_ms": health.inferenceMilliseconds.map { round($0, 10) as Any } ?? NSNull(),
-            "cpu_percent": round(health.cpuPercent, 10),
-            "memory_mib": health.residentMemory.map { round(Double($0) / 1_048_576, 10) as Any } ?? NSNull(),
-            "temperature_c": health.temperature.map { round($0, 10) as Any } ?? NSNull(),
-            "buffer": [
-                "windows": health.bufferedWindows,
-                "oldest_unsent_seconds": health.oldestUnsentSeconds.map { round($0, 1) as Any } ?? NSNull(),
-                "dropped_windows": health.droppedWindows,
-            ] as [String: Any],
-            "last_hour": [
-                "people": health.lastHour.people, "windows": health.lastHour.windows,
-                "suppressed_windows": health.lastHour.suppressedWindows,
+        let round = { (value: Double, places: Double) -> JSONValue in .double((value * places).rounded() / places) }
+        let object: JSONValue = [
+            "schema": .string(healthSchema), "device": .string(device), "time": .string(CountReport.timestamp(time)),
+            "uptime_seconds": round(health.uptime, 1), "version": .string(health.version),
+            "camera": .string(health.cameraState),
+            "analysis_rate": [
+                "configured": .double(health.configuredRate), "effective": round(health.effectiveRate, 100),
             ],
-            "storage_faults": health.storageFaults.map { condition -> [String: Any] in
-                [
-                    "role": condition.role, "file": condition.fault.path, "cause": condition.fault.cause,
-                    "reason": condition.fault.reason, "since": CountReport.timestamp(condition.since),
-                    "consequence": condition.consequence,
-                ]
-            },
+            "inference_ms": health.inferenceMilliseconds.map { round($0, 10) } ?? nil,
+            "cpu_percent": round(health.cpuPercent, 10),
+            "memory_mib": health.residentMemory.map { round(Double($0) / 1_048_576, 10) } ?? nil,
+            "temperature_c": health.temperature.map { round($0, 10) } ?? nil,
+            "buffer": [
+                "windows": .int(health.bufferedWindows),
+                "oldest_unsent_seconds": health.oldestUnsentSeconds.map { round($0, 1) } ?? nil,
+                "dropped_windows": .int(health.droppedWindows),
+            ],
+            "last_hour": [
+                "people": .int(health.lastHour.people), "windows": .int(health.lastHour.windows),
+                "suppressed_windows": .int(health.lastHour.suppressedWindows),
+            ],
+            "storage_faults": .array(
+                health.storageFaults.map { condition in
+                    [
+                        "role": .string(condition.role), "file": .string(condition.fault.path),
+                        "cause": .string(condition.fault.cause), "reason": .string(condition.fault.reason),
+                        "since": .string(CountReport.timestamp(condition.since)),
+                        "consequence": .string(condition.consequence),
+                    ]
+                }),
             "motion": [
-                "enabled": health.motion.enabled, "state": health.motion.idle ? "idle" : "active",
-                "gated_share": round(health.motion.gatedShare, 1000), "detector_passes": health.motion.detectorPasses,
-                "passes_saved": health.motion.passesSaved,
-            ] as [String: Any],
+                "enabled": .bool(health.motion.enabled), "state": health.motion.idle ? "idle" : "active",
+                "gated_share": round(health.motion.gatedShare, 1000),
+                "detector_passes": .int(health.motion.detectorPasses), "passes_saved": .int(health.motion.passesSaved),
+            ],
         ]
         return JSONText.line(object)
     }
@@ -165,41 +170,45 @@ public enum TelemetryDocuments {
     public static func discovery(layout: TopicLayout, version: String, healthInterval: Double = 60) -> [DiscoveryEntity]
     {
         let onlineOnly = "{{ 'online' if value == '\(status.online)' else '\(status.offline)' }}"
-        let device: [String: Any] = [
+        let device: [String: JSONValue] = [
             "identifiers": ["edgecensus_\(layout.device)"], "name": "EdgeCensus \(layout.device)",
-            "manufacturer": "EdgeCensus", "model": "edgecensus", "sw_version": version,
+            "manufacturer": "EdgeCensus", "model": "edgecensus", "sw_version": .string(version),
         ]
-        let origin: [String: Any] = ["name": "EdgeCensus", "sw_version": version]
+        let origin: [String: JSONValue] = ["name": "EdgeCensus", "sw_version": .string(version)]
         let windowAttributes =
             "{{ {'seq': value_json.seq, 'window_start': value_json.window_start, "
             + "'window_end': value_json.window_end, 'partial': value_json.partial, 'replayed': value_json.replayed, "
             + "'suppressed': value_json.suppressed | default([])} | tojson }}"
-        func entity(_ component: String, _ id: String, _ name: String, _ fields: [String: Any]) -> DiscoveryEntity {
+        func entity(_ component: String, _ id: String, _ name: String, _ fields: [String: JSONValue]) -> DiscoveryEntity
+        {
             let uniqueID = "edgecensus_\(layout.device)_\(id)"
             // Home Assistant entity ids are slugs: a device id such as `Hall-1` gives `edgecensus_hall_1_people`.
             // `object_id` is what Home Assistant before 2025.10 reads; later releases read `default_entity_id`.
             let objectID = homeAssistantSlug(uniqueID)
-            var config: [String: Any] = [
-                "name": name, "unique_id": uniqueID, "object_id": objectID,
+            var config: [String: JSONValue] = [
+                "name": .string(name), "unique_id": .string(uniqueID), "object_id": .string(objectID),
                 "default_entity_id": "\(component).\(objectID)",
-                "device": device, "origin": origin,
+                "device": .object(device), "origin": .object(origin),
             ]
             config.merge(fields) { _, new in new }
             return DiscoveryEntity(
-                component: component, id: id, config: JSONText.line(config), entityID: "\(component).\(objectID)")
+                component: component, id: id, config: JSONText.line(.object(config)),
+                entityID: "\(component).\(objectID)")
         }
-        let available: [String: Any] = [
-            "availability_topic": layout.status, "availability_template": onlineOnly,
-            "payload_available": status.online, "payload_not_available": status.offline,
+        let available: [String: JSONValue] = [
+            "availability_topic": .string(layout.status), "availability_template": .string(onlineOnly),
+            "payload_available": .string(status.online), "payload_not_available": .string(status.offline),
         ]
         func count(_ id: String, _ name: String, _ template: String, icon: String, enabled: Bool = true)
             -> DiscoveryEntity
         {
             var fields = available
             fields.merge([
-                "state_topic": layout.state, "value_template": template, "unit_of_measurement": "people", "icon": icon,
+                "state_topic": .string(layout.state), "value_template": .string(template),
+                "unit_of_measurement": "people",
+                "icon": .string(icon),
                 "state_class": "total", "last_reset_value_template": "{{ value_json.window_start }}",
-                "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes,
+                "json_attributes_topic": .string(layout.state), "json_attributes_template": .string(windowAttributes),
             ]) { _, new in new }
             if !enabled { fields["enabled_by_default"] = false }
             return entity("sensor", id, name, fields)
@@ -239,10 +248,11 @@ public enum TelemetryDocuments {
         }
         var inView = available
         inView.merge([
-            "state_topic": layout.state, "value_template": "{{ value_json.in_view }}", "unit_of_measurement": "people",
+            "state_topic": .string(layout.state), "value_template": "{{ value_json.in_view }}",
+            "unit_of_measurement": "people",
             "icon": "mdi:account-eye",
-            "state_class": "measurement", "json_attributes_topic": layout.state,
-            "json_attributes_template": windowAttributes,
+            "state_class": "measurement", "json_attributes_topic": .string(layout.state),
+            "json_attributes_template": .string(windowAttributes),
         ]) { _, new in new }
         entities.append(entity("sensor", "in_view", "People in view", inView))
         for (key, name) in [
@@ -250,10 +260,10 @@ public enum TelemetryDocuments {
         ] {
             var fields = available
             fields.merge([
-                "state_topic": layout.state, "value_template": "{{ value_json.dwell_seconds.\(key) }}",
+                "state_topic": .string(layout.state), "value_template": "{{ value_json.dwell_seconds.\(key) }}",
                 "unit_of_measurement": "s", "device_class": "duration", "state_class": "measurement",
                 "icon": "mdi:timer-outline",
-                "json_attributes_topic": layout.state, "json_attributes_template": windowAttributes,
+                "json_attributes_topic": .string(layout.state), "json_attributes_template": .string(windowAttributes),
             ]) { _, new in new }
             entities.append(entity("sensor", "dwell_\(key)", name, fields))
         }
@@ -261,7 +271,7 @@ public enum TelemetryDocuments {
             entity(
                 "binary_sensor", "connected", "Connected",
                 [
-                    "state_topic": layout.status,
+                    "state_topic": .string(layout.status),
                     "value_template": "{{ 'ON' if value == '\(status.online)' else 'OFF' }}",
                     "payload_on": "ON", "payload_off": "OFF", "device_class": "connectivity", "icon": "mdi:lan-connect",
                 ]))
@@ -310,11 +320,12 @@ public enum TelemetryDocuments {
         for item in health {
             var fields = available
             fields.merge([
-                "state_topic": layout.health, "value_template": item.template, "unit_of_measurement": item.unit,
-                "state_class": item.stateClass, "icon": item.icon, "expire_after": expiry,
+                "state_topic": .string(layout.health), "value_template": .string(item.template),
+                "unit_of_measurement": .string(item.unit), "state_class": .string(item.stateClass),
+                "icon": .string(item.icon), "expire_after": .int(expiry),
             ]) { _, new in new }
             if item.diagnostic { fields["entity_category"] = "diagnostic" }
-            if let deviceClass = item.deviceClass { fields["device_class"] = deviceClass }
+            if let deviceClass = item.deviceClass { fields["device_class"] = .string(deviceClass) }
             entities.append(entity("sensor", item.id, item.name, fields))
         }
         return entities

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeCensusBuffer
+import EdgeCensusSupport
 import Foundation
 
 struct BufferCommand: ParsableCommand {
@@ -51,8 +52,9 @@ struct BufferCommand: ParsableCommand {
                     + "\(recovery.missingNumbers) number(s) missing between them")
             if let note = recovery.note { print("note: \(note)") }
             for record in try ring.pendingRecords() {
-                let object = (try? JSONSerialization.jsonObject(with: Data(record.payload))) as? [String: Any]
-                let start = object?["window_start"] as? String ?? "?"
+                let object = (try? JSONValue.parse(json: Data(record.payload)))?.object
+                let start =
+                    object?["window_start"].flatMap { if case .string(let text) = $0 { text } else { nil } } ?? "?"
                 let people = object?["people"].map { "\($0)" } ?? "?"
                 print("  seq \(record.sequence)  \(record.payload.count) bytes  window \(start)  people \(people)")
             }

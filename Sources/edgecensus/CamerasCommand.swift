@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeCensusCapture
 import EdgeCensusConfiguration
+import EdgeCensusSupport
 import EdgeCensusVision
 import Foundation
 
@@ -194,37 +195,40 @@ struct CameraCheckReport {
     }
 
     var json: String {
-        var document: [String: Any] = [
-            "device": settings.device,
+        var document: [String: JSONValue] = [
+            "device": JSONValue(settings.device),
             "configured": [
-                "width": settings.width, "height": settings.height, "fps": settings.fps,
-                "format": settings.format.rawValue,
+                "width": JSONValue(settings.width), "height": JSONValue(settings.height),
+                "fps": JSONValue(settings.fps), "format": JSONValue(settings.format.rawValue),
             ],
-            "frames": result.frames,
-            "skipped_frames": camera.skippedFrames,
-            "problems": result.problems,
-            "timed_out": result.timedOut,
+            "frames": JSONValue(result.frames),
+            "skipped_frames": JSONValue(camera.skippedFrames),
+            "problems": JSONValue(result.problems),
+            "timed_out": JSONValue(result.timedOut),
         ]
-        if let device { document["card"] = device.card; document["driver"] = device.driver }
+        if let device {
+            document["card"] = JSONValue(device.card)
+            document["driver"] = JSONValue(device.driver)
+        }
         if let asked = camera.requested {
             document["requested"] = [
-                "fourcc": asked.fourcc, "width": asked.width, "height": asked.height,
-                "fps": asked.fps.map { $0 as Any } ?? NSNull(),
+                "fourcc": JSONValue(asked.fourcc), "width": JSONValue(asked.width), "height": JSONValue(asked.height),
+                "fps": JSONValue(asked.fps),
             ]
         }
         if let streaming {
             document["streaming"] = [
-                "fourcc": streaming.fourcc, "width": streaming.width, "height": streaming.height, "fps": streaming.fps,
+                "fourcc": JSONValue(streaming.fourcc), "width": JSONValue(streaming.width),
+                "height": JSONValue(streaming.height), "fps": JSONValue(streaming.fps),
             ]
         }
-        if let lastFrame { document["frame"] = ["width": lastFrame.width, "height": lastFrame.height] }
-        document["measured_fps"] = result.measuredRate ?? NSNull()
-        document["first_frame_seconds"] = result.firstFrameAfter ?? NSNull()
-        document["saved"] = saved ?? NSNull()
-        let data =
-            (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes]))
-            ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        if let lastFrame {
+            document["frame"] = ["width": JSONValue(lastFrame.width), "height": JSONValue(lastFrame.height)]
+        }
+        document["measured_fps"] = JSONValue(result.measuredRate)
+        document["first_frame_seconds"] = JSONValue(result.firstFrameAfter)
+        document["saved"] = JSONValue(saved)
+        return JSONText.line(.object(document))
     }
 
     static func number(_ value: Double) -> String { String(format: "%g", value) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeCensusConfiguration
+import EdgeCensusSupport
 import EdgeCensusVision
 import Foundation
 
@@ -117,9 +118,8 @@ enum DetectionOutput {
         encode(Document(image: photo, error: error))
     }
 
+    /// As every document: a `JSONValue` written by `JSONText` (keys in byte order).
     private static func encode(_ document: Document) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(document), as: UTF8.self)) ?? "{}"
+        (try? JSONValue(encoding: document)).map(JSONText.line) ?? "{}"
     }
 }

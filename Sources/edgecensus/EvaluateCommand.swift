@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeCensusEvaluation
+import EdgeCensusSupport
 import EdgeCensusVision
 import Foundation
 
@@ -51,42 +52,42 @@ struct EvaluateCommand: ParsableCommand {
             observe: { face, detail in
                 guard dumpReadings != nil else { return }
                 let observation = detail?.observation
-                var row: [String: Any] = [
-                    "file": (face.path as NSString).lastPathComponent, "dataset": face.dataset,
-                    "gender": face.gender.rawValue, "age_min": face.ageRange.lowerBound,
-                    "age_max": face.ageRange.upperBound, "age": face.exactAge ?? NSNull(),
+                var row: [String: JSONValue] = [
+                    "file": JSONValue((face.path as NSString).lastPathComponent), "dataset": JSONValue(face.dataset),
+                    "gender": JSONValue(face.gender.rawValue), "age_min": JSONValue(face.ageRange.lowerBound),
+                    "age_max": JSONValue(face.ageRange.upperBound), "age": JSONValue(face.exactAge),
                 ]
                 if let evidence = observation?.evidence {
-                    row["male_log_odds"] = evidence.genderLogOdds
-                    row["gender_temperature"] = pipeline.genderClassifier.spec.temperature
-                    row["age_temperature"] = pipeline.ageClassifier.spec.temperature
-                    row["age_distribution"] = evidence.ageDistribution
-                    row["width"] = evidence.quality.width
-                    row["turn"] = evidence.quality.turn ?? NSNull()
-                    row["sharpness"] = evidence.quality.sharpness
-                    row["eye_span"] = evidence.quality.eyeSpan ?? NSNull()
-                    row["detection_confidence"] = observation?.detectionConfidence ?? NSNull()
-                    row["age_years"] = observation?.age ?? NSNull()
-                    row["landmarks"] = detail?.landmarks.map { $0.map { [$0.x, $0.y] } } ?? NSNull()
-                    row["detector_landmarks"] = detail?.detectorLandmarks.map { $0.map { [$0.x, $0.y] } } ?? NSNull()
-                    row["box"] = observation.map { [$0.box.x, $0.box.y, $0.box.width, $0.box.height] } ?? NSNull()
+                    row["male_log_odds"] = JSONValue(evidence.genderLogOdds)
+                    row["gender_temperature"] = JSONValue(pipeline.genderClassifier.spec.temperature)
+                    row["age_temperature"] = JSONValue(pipeline.ageClassifier.spec.temperature)
+                    row["age_distribution"] = JSONValue(evidence.ageDistribution)
+                    row["width"] = JSONValue(evidence.quality.width)
+                    row["turn"] = JSONValue(evidence.quality.turn)
+                    row["sharpness"] = JSONValue(evidence.quality.sharpness)
+                    row["eye_span"] = JSONValue(evidence.quality.eyeSpan)
+                    row["detection_confidence"] = JSONValue(observation?.detectionConfidence)
+                    row["age_years"] = JSONValue(observation?.age)
+                    row["landmarks"] = JSONValue(detail?.landmarks.map { $0.map { [$0.x, $0.y] } })
+                    row["detector_landmarks"] = JSONValue(detail?.detectorLandmarks.map { $0.map { [$0.x, $0.y] } })
+                    row["box"] = JSONValue(observation.map { [$0.box.x, $0.box.y, $0.box.width, $0.box.height] })
                     // Each net's own reading, for choosing how a set combines them (Tests/Tuning).
-                    row["nets"] = zip(pipeline.classifiers, evidence.readings).map {
-                        classifier, reading -> [String: Any] in
-                        var net: [String: Any] = ["model": classifier.spec.model]
-                        if let gender = reading.gender,
-                            let labels = try? ClassifierReading.validateGender(classifier.spec, role: "")
-                        {
-                            net["male_log_odds"] = ClassifierReading.maleLogOdds(gender, labels: labels)
-                        }
-                        if let years = reading.ageYears { net["age_years"] = years }
-                        if let probabilities = reading.ageProbabilities { net["age_probabilities"] = probabilities }
-                        return net
-                    }
+                    row["nets"] = .array(
+                        zip(pipeline.classifiers, evidence.readings).map { classifier, reading -> JSONValue in
+                            var net: [String: JSONValue] = ["model": JSONValue(classifier.spec.model)]
+                            if let gender = reading.gender,
+                                let labels = try? ClassifierReading.validateGender(classifier.spec, role: "")
+                            {
+                                net["male_log_odds"] = JSONValue(ClassifierReading.maleLogOdds(gender, labels: labels))
+                            }
+                            if let years = reading.ageYears { net["age_years"] = JSONValue(years) }
+                            if let probabilities = reading.ageProbabilities {
+                                net["age_probabilities"] = JSONValue(probabilities)
+                            }
+                            return .object(net)
+                        })
                 }
-                if let data = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]) {
-                    dump.append(String(decoding: data, as: UTF8.self))
-                }
+                dump.append(JSONText.line(.object(row)))
             })
         if let dumpReadings {
             try (dump.joined(separator: "\n") + "\n").write(toFile: dumpReadings, atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import EdgeCensusCounting
+import EdgeCensusSupport
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport
 import EdgeCensusVisionTypes
@@ -185,10 +186,9 @@ struct TelemetryDocumentsTests {
         "the schemas refuse what must never be published: a box, an image, a per-person list, an unknown status, a sensor without availability"
     )
     func schemasRefuse() throws {
-        func counts(adding key: String, _ value: Any) throws -> [UInt8] {
-            var document = CountReport.document(Self.window(people: 3), device: "hall", kAnonymity: 0)
-            document[key] = value
-            return Array(try JSONSerialization.data(withJSONObject: document))
+        func counts(adding key: String, _ value: JSONValue) throws -> [UInt8] {
+            let document = CountReport.document(Self.window(people: 3), device: "hall", kAnonymity: 0)
+            return Array(document.merging(patch: [key: value]).json.utf8)
         }
         var discovery =
             try JSONSerialization.jsonObject(
