@@ -77,7 +77,10 @@ let package = Package(
         // config/state) and the operator's client.
         .target(
             name: "EdgeCensusRemoteConfiguration",
-            dependencies: ["EdgeCensusConfiguration", "EdgeCensusLogging", "EdgeCensusSupport", "EdgeCensusTelemetry"],
+            dependencies: [
+                "EdgeCensusConfiguration", "EdgeCensusLogging", "EdgeCensusStorage", "EdgeCensusSupport",
+                "EdgeCensusTelemetry",
+            ],
             swiftSettings: strictSwift
         ),
         // Frames from cameras (V4L2), video files and image folders.
@@ -233,7 +236,8 @@ let package = Package(
         .testTarget(
             name: "EdgeCensusRuntimeTests",
             dependencies: [
-                "EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusVision", "EdgeCensusLogging",
+                "EdgeCensusRuntime", "EdgeCensusConfiguration", "EdgeCensusRemoteConfiguration", "EdgeCensusVision",
+                "EdgeCensusLogging",
                 "EdgeCensusTelemetry",
                 "EdgeCensusBuffer", "EdgeCensusCapture", "EdgeCensusTestSupport",
             ],
@@ -260,6 +264,14 @@ let package = Package(
                 "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusRuntime",
                 "EdgeCensusTelemetry",
                 "EdgeCensusTestSupport",
+            ],
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "EdgeCensusRemoteConfigurationTests",
+            dependencies: [
+                "EdgeCensusConfiguration", "EdgeCensusCounting", "EdgeCensusMotion", "EdgeCensusRemoteConfiguration",
+                "EdgeCensusSupport", "EdgeCensusTestSupport",
             ],
             swiftSettings: strictSwift
         ),
@@ -293,7 +305,8 @@ let package = Package(
         .testTarget(
             name: "edgecensusTests",
             dependencies: [
-                "edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusTelemetry", "EdgeCensusVision",
+                "edgecensus", "EdgeCensusBuffer", "EdgeCensusConfiguration", "EdgeCensusRemoteConfiguration",
+                "EdgeCensusTelemetry", "EdgeCensusVision",
                 "EdgeCensusTestSupport",
             ],
             swiftSettings: strictSwift

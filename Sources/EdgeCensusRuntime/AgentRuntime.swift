@@ -4,7 +4,7 @@ public import EdgeCensusConfiguration
 import EdgeCensusCounting
 public import EdgeCensusLogging
 import EdgeCensusMotion
-import EdgeCensusRemoteConfiguration
+public import EdgeCensusRemoteConfiguration
 import EdgeCensusStorage
 import EdgeCensusSystemd
 import EdgeCensusTelemetry

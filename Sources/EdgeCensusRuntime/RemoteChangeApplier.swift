@@ -3,6 +3,7 @@ import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusLogging
 import EdgeCensusMotion
+import EdgeCensusRemoteConfiguration
 
 /// Puts an accepted remote change into the running agent: throttle, tracking and
 /// window length into the loop, k-anonymity into what is published, the health

@@ -3,6 +3,7 @@ import Dispatch
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusLogging
+import EdgeCensusRemoteConfiguration
 import EdgeCensusRuntime
 import EdgeCensusSupport
 import EdgeCensusTelemetry

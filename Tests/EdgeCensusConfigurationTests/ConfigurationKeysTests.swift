@@ -110,27 +110,6 @@ struct ConfigurationKeysTests {
         #expect(try AgentConfiguration.parse(yaml: "motion:\nmqtt:\n  tls:\n") == AgentConfiguration())
     }
 
-    @Test("config/set accepts exactly the keys the table marks remote, and says what each does")
-    func remoteKeysAreTheTables() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("edgecensus.yaml")
-        try writeFile(path, Data("state: {directory: \(directory.file("state"))}\n".utf8))
-        let remote = try RemoteConfiguration(localFile: path)
-        for key in ConfigurationKeys.all where key.value != .classifier {
-            let request = JSONValue.object(["config_version": 0]).merging(patch: .nested(key.path, key.defaultValue))
-            switch remote.evaluate(Array(request.json.utf8), retained: false) {
-            case .success:
-                #expect(key.isRemote, "\(key.path) was accepted over MQTT but is local only")
-            case .failure(let refusal):
-                #expect(!key.isRemote, "\(key.path) was refused: \(refusal.reason)")
-                #expect(refusal.reason.contains("can be changed only in the local configuration file"))
-            }
-        }
-        let state = try JSONValue.parse(json: Data(remote.stateDocument.utf8))
-        #expect(
-            state.object?["config"]?.leaves.map(\.path).sorted() == ConfigurationKeys.remote.map(\.path).sorted())
-    }
-
     @Test("the table's defaults are the settings types' own, but for keep_aspect, which frames use")
     func defaultsAgreeWithTheSettingsTypes() {
         let configuration = AgentConfiguration()

@@ -99,28 +99,4 @@ struct YAMLTreeTests {
     func refusals(yaml: String, key: String, problem: String) {
         expectRefusal(of: yaml, key: key, problem: problem)
     }
-
-    @Test("the agent reads the local file's scalars as validate does, also under remote changes")
-    func remoteKeepsTheFilesText() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("edgecensus.yaml")
-        try writeFile(
-            path,
-            Data("state: {directory: \(directory.file("state"))}\ndevice: {id: 0123}\nwindows: {length: 0x3c}\n".utf8))
-        #expect(try AgentConfiguration.load(file: path).deviceID == "0123")
-        var remote = try RemoteConfiguration(localFile: path)
-        #expect(remote.effective.deviceID == "0123")
-        #expect(remote.effective.windowLength == 60)
-        guard
-            case .success(let change) = remote.evaluate(
-                Array(#"{"throttle": {"max_rate_hz": 1}}"#.utf8), retained: false)
-        else {
-            Issue.record("refused")
-            return
-        }
-        #expect(change.configuration.deviceID == "0123")
-        #expect(change.configuration.throttle.maxRateHz == 1)
-        try remote.commit(change)
-        #expect(try RemoteConfiguration(localFile: path).effective.deviceID == "0123")
-    }
 }

@@ -2,6 +2,7 @@ import EdgeCensusBuffer
 import EdgeCensusCapture
 import EdgeCensusConfiguration
 import EdgeCensusLogging
+import EdgeCensusRemoteConfiguration
 import EdgeCensusRuntime
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport

@@ -1,5 +1,6 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
+import EdgeCensusRemoteConfiguration
 import EdgeCensusTelemetry
 import EdgeCensusTestSupport
 import Foundation

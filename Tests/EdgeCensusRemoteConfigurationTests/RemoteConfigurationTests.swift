@@ -1,6 +1,7 @@
 import EdgeCensusConfiguration
 import EdgeCensusCounting
 import EdgeCensusMotion
+import EdgeCensusRemoteConfiguration
 import EdgeCensusSupport
 import EdgeCensusTestSupport
 import Foundation
@@ -201,5 +202,50 @@ struct RemoteConfigurationTests {
         try writeFile(remote.overridesFile + ".tmp", Data(#"{"config_version": 2, "overri"#.utf8))
         let restarted = try RemoteConfiguration(localFile: file)
         #expect(restarted.version == 1 && restarted.effective.throttle.maxRateHz == 1 && restarted.loadNote == nil)
+    }
+
+    @Test("config/set accepts exactly the keys the table marks remote, and says what each does")
+    func remoteKeysAreTheTables() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("edgecensus.yaml")
+        try writeFile(path, Data("state: {directory: \(directory.file("state"))}\n".utf8))
+        let remote = try RemoteConfiguration(localFile: path)
+        for key in ConfigurationKeys.all where key.value != .classifier {
+            let request = JSONValue.object(["config_version": 0]).merging(patch: .nested(key.path, key.defaultValue))
+            switch remote.evaluate(Array(request.json.utf8), retained: false) {
+            case .success:
+                #expect(key.isRemote, "\(key.path) was accepted over MQTT but is local only")
+            case .failure(let refusal):
+                #expect(!key.isRemote, "\(key.path) was refused: \(refusal.reason)")
+                #expect(refusal.reason.contains("can be changed only in the local configuration file"))
+            }
+        }
+        let state = try JSONValue.parse(json: Data(remote.stateDocument.utf8))
+        #expect(
+            state.object?["config"]?.leaves.map(\.path).sorted() == ConfigurationKeys.remote.map(\.path).sorted())
+    }
+
+    @Test("the agent reads the local file's scalars as validate does, also under remote changes")
+    func remoteKeepsTheFilesText() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("edgecensus.yaml")
+        try writeFile(
+            path,
+            Data("state: {directory: \(directory.file("state"))}\ndevice: {id: 0123}\nwindows: {length: 0x3c}\n".utf8))
+        #expect(try AgentConfiguration.load(file: path).deviceID == "0123")
+        var remote = try RemoteConfiguration(localFile: path)
+        #expect(remote.effective.deviceID == "0123")
+        #expect(remote.effective.windowLength == 60)
+        guard
+            case .success(let change) = remote.evaluate(
+                Array(#"{"throttle": {"max_rate_hz": 1}}"#.utf8), retained: false)
+        else {
+            Issue.record("refused")
+            return
+        }
+        #expect(change.configuration.deviceID == "0123")
+        #expect(change.configuration.throttle.maxRateHz == 1)
+        try remote.commit(change)
+        #expect(try RemoteConfiguration(localFile: path).effective.deviceID == "0123")
     }
 }

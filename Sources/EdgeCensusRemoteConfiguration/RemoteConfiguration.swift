@@ -1,4 +1,4 @@
-import EdgeCensusCounting
+public import EdgeCensusConfiguration
 import EdgeCensusStorage
 public import EdgeCensusSupport
 import Foundation
@@ -20,8 +20,8 @@ public struct RemoteConfiguration: Sendable {
 
     public let localFile: String?
     public let overridesFile: String
-    /// The local file's own tree, its scalars as written (read by each key's type).
-    private let base: YAMLTree
+    /// The local file, to lay the overrides over.
+    private let base: ConfigurationFile
     public private(set) var overrides: JSONValue
     public private(set) var version: Int
     public private(set) var effective: AgentConfiguration
@@ -30,16 +30,14 @@ public struct RemoteConfiguration: Sendable {
 
     /// Reads the local file (nil: defaults only) and the overrides kept in its state directory.
     public init(localFile: String?) throws(ConfigurationError) {
-        if let localFile {
-            let file = try AgentConfiguration.read(file: localFile)
-            self.init(localFile: localFile, base: file.tree, local: file.configuration)
-        } else {
-            self.init(localFile: nil, base: .mapping([]), local: AgentConfiguration())
-        }
+        self.init(
+            base: try localFile.map { path throws(ConfigurationError) in try ConfigurationFile(path: path) }
+                ?? ConfigurationFile())
     }
 
-    private init(localFile: String?, base: YAMLTree, local: AgentConfiguration) {
-        self.localFile = localFile
+    private init(base: ConfigurationFile) {
+        let local = base.configuration
+        localFile = base.path
         self.base = base
         overridesFile = local.stateDirectory + "/" + Self.fileName
         overrides = .object([:])
@@ -68,7 +66,7 @@ public struct RemoteConfiguration: Sendable {
             var allowed = kept
             let foreign = kept.leaves.map(\.path).filter { ConfigurationKeys.remoteKey($0) == nil }
             for path in foreign { allowed = allowed.merging(patch: .nested(path, .null)).withoutEmptyObjects }
-            let merged = try AgentConfiguration.decode(base.merging(patch: allowed))
+            let merged = try base.applying(allowed)
             overrides = allowed
             effective = merged
             if !foreign.isEmpty {
@@ -162,7 +160,7 @@ public struct RemoteConfiguration: Sendable {
             guard ConfigurationKeys.remoteKey(path) != nil else {
                 // Unknown to the schema altogether, or known but local only?
                 if case .failure(let error) = Result(catching: {
-                    try AgentConfiguration.decode(base.merging(patch: .nested(path, value)))
+                    try base.applying(.nested(path, value))
                 }),
                     let error = error as? ConfigurationError, error.kind == .unknownKey
                 {
@@ -176,7 +174,7 @@ public struct RemoteConfiguration: Sendable {
         let overrides = self.overrides.merging(patch: patch).withoutEmptyObjects
         let configuration: AgentConfiguration
         do {
-            configuration = try AgentConfiguration.decode(base.merging(patch: overrides))
+            configuration = try base.applying(overrides)
         } catch {
             let value = patch.value(at: error.key).map { " = \($0)" } ?? ""
             return refuse("\(error.key)\(value): \(error.problem)")
