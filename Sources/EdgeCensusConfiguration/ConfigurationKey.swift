@@ -118,15 +118,7 @@ extension ConfigurationKey {
         _ path: String, _ field: KeyField<Double>, default value: Double,
         in range: ClosedRange<Double>, remote: RemoteEffect = .localOnly, _ doc: String
     ) -> ConfigurationKey {
-        let name = String(path.split(separator: ".").last!)
-        return ConfigurationKey(
-            path: path, value: .number(range), defaultValue: .double(value), defaultNote: nil, doc: doc,
-            remote: remote, read: { .double($0[keyPath: field]) },
-            decode: { container, configuration in
-                configuration[keyPath: field] = try container.decode(
-                    AnyKey(stringValue: name), default: configuration[keyPath: field], in: range)
-            },
-            applyDefault: { $0[keyPath: field] = value })
+        ranged(path, field, default: value, in: range, as: .number(range), remote: remote, doc)
     }
 
     /// A whole number in a range.
@@ -134,10 +126,18 @@ extension ConfigurationKey {
         _ path: String, _ field: KeyField<Int>, default value: Int,
         in range: ClosedRange<Int>, remote: RemoteEffect = .localOnly, _ doc: String
     ) -> ConfigurationKey {
+        ranged(path, field, default: value, in: range, as: .wholeNumber(range), remote: remote, doc)
+    }
+
+    /// A number of either kind, refused outside `range` with the range in the message.
+    private static func ranged<Number: Decodable & Comparable & JSONConvertible & Sendable>(
+        _ path: String, _ field: KeyField<Number>, default value: Number, in range: ClosedRange<Number>,
+        as kind: Value, remote: RemoteEffect, _ doc: String
+    ) -> ConfigurationKey {
         let name = String(path.split(separator: ".").last!)
         return ConfigurationKey(
-            path: path, value: .wholeNumber(range), defaultValue: .int(value), defaultNote: nil, doc: doc,
-            remote: remote, read: { .int($0[keyPath: field]) },
+            path: path, value: kind, defaultValue: value.jsonValue, defaultNote: nil, doc: doc,
+            remote: remote, read: { $0[keyPath: field].jsonValue },
             decode: { container, configuration in
                 configuration[keyPath: field] = try container.decode(
                     AnyKey(stringValue: name), default: configuration[keyPath: field], in: range)
