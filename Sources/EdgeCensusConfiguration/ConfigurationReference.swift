@@ -1,4 +1,4 @@
-public import EdgeCensusSupport
+import EdgeCensusSupport
 import Foundation
 
 /// The documents made from the key table (`ConfigurationKeys`): the reference as

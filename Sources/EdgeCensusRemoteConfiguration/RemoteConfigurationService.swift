@@ -1,4 +1,4 @@
-public import EdgeCensusConfiguration
+import EdgeCensusConfiguration
 public import EdgeCensusLogging
 import EdgeCensusSupport
 public import EdgeCensusTelemetry
