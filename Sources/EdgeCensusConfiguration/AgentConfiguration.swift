@@ -4,8 +4,8 @@ public import EdgeCensusVisionTypes
 import Foundation
 
 /// The one configuration of EdgeCensus, as read from `edgecensus.yaml`. Each key
-/// is declared once, in `ConfigurationKeys`: its path, type, range, default and
-/// meaning. Every key is optional; a missing key keeps its default. Unknown keys
+/// is declared once, in `ConfigurationKeys`: its path, type, range and meaning; its
+/// default is its field's initial value. Every key is optional; a missing key keeps its default. Unknown keys
 /// and values out of range are refused with the key's dotted path.
 public struct AgentConfiguration: Sendable, Equatable {
     /// `models.directory`: where the model files and `SHA256SUMS` are; nil = found
@@ -48,10 +48,9 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var buffer = BufferConfiguration()
     public var mqtt = MQTTConfiguration()
 
-    /// The defaults of the key table (`ConfigurationKeys`).
-    public init() {
-        for key in ConfigurationKeys.all { key.applyDefault(&self) }
-    }
+    /// The defaults: each field's initial value here and in the settings types. They
+    /// are declared nowhere else; the key table reads them from this value.
+    public init() {}
 
     /// Where the offline buffer lives: `buffer.path`, else `<state.directory>/buffer.ring`.
     public var bufferPath: String { buffer.path.isEmpty ? stateDirectory + "/buffer.ring" : buffer.path }

@@ -1,11 +1,12 @@
 public import EdgeCensusSupport
 import Foundation
 
-/// One key of `edgecensus.yaml`: its dotted path, its type and range, its default,
-/// what it means, and what happens when it is changed over MQTT. The table of them
+/// One key of `edgecensus.yaml`: its dotted path, its type and range, what it
+/// means, and what happens when it is changed over MQTT. The table of them
 /// (`ConfigurationKeys.all`) is the only place a key is declared: parsing, the
 /// remote change, the config-state schema, `edgecensus config keys`, the sample
-/// file, the reference article and the man page all come from it.
+/// file, the reference article and the man page all come from it. Its default is
+/// its field's initial value in the settings type, read through the key path.
 public struct ConfigurationKey: Sendable {
     /// What kind of value the key holds, with its range: for the parser and the documents.
     public enum Value: Sendable, Equatable {
@@ -39,7 +40,8 @@ public struct ConfigurationKey: Sendable {
     /// Dotted path, as written in the file: `detection.confidence_threshold`.
     public let path: String
     public let value: Value
-    /// The default, as JSON (also how the sample file writes it).
+    /// The default, as JSON (also how the sample file writes it): the field's value in
+    /// `AgentConfiguration()`.
     public let defaultValue: JSONValue
     /// What the default means where the value alone does not say it (an empty text).
     public let defaultNote: String?
@@ -50,8 +52,6 @@ public struct ConfigurationKey: Sendable {
     public let read: @Sendable (AgentConfiguration) -> JSONValue
     /// Reads the key from its section and sets it in the configuration, with every check.
     let decode: @Sendable (KeyedDecodingContainer<AnyKey>, inout AgentConfiguration) throws -> Void
-    /// Sets the default in a configuration.
-    let applyDefault: @Sendable (inout AgentConfiguration) -> Void
 
     /// The last component of the path: the key's name in its section.
     public var name: String { String(path.split(separator: ".").last!) }
@@ -98,8 +98,7 @@ extension ConfigurationKey {
     private static func make<T: Decodable & Sendable>(
         _ path: String, _ value: Value, _ type: T.Type, default defaultValue: JSONValue, note: String?,
         remote: RemoteEffect, doc: String, read: @escaping @Sendable (AgentConfiguration) -> JSONValue,
-        set: @escaping @Sendable (inout AgentConfiguration, T, String) throws(ConfigurationError) -> Void,
-        applyDefault: @escaping @Sendable (inout AgentConfiguration) -> Void
+        set: @escaping @Sendable (inout AgentConfiguration, T, String) throws(ConfigurationError) -> Void
     ) -> ConfigurationKey {
         let name = String(path.split(separator: ".").last!)
         return ConfigurationKey(
@@ -109,68 +108,65 @@ extension ConfigurationKey {
                 let key = AnyKey(stringValue: name)
                 guard let found = try container.decodeIfPresent(T.self, forKey: key) else { return }
                 try set(&configuration, found, path)
-            },
-            applyDefault: applyDefault)
+            })
     }
 
     /// A number in a range.
     static func number(
-        _ path: String, _ field: KeyField<Double>, default value: Double,
+        _ path: String, _ field: KeyField<Double>,
         in range: ClosedRange<Double>, remote: RemoteEffect = .localOnly, _ doc: String
     ) -> ConfigurationKey {
-        ranged(path, field, default: value, in: range, as: .number(range), remote: remote, doc)
+        ranged(path, field, in: range, as: .number(range), remote: remote, doc)
     }
 
     /// A whole number in a range.
     static func wholeNumber(
-        _ path: String, _ field: KeyField<Int>, default value: Int,
+        _ path: String, _ field: KeyField<Int>,
         in range: ClosedRange<Int>, remote: RemoteEffect = .localOnly, _ doc: String
     ) -> ConfigurationKey {
-        ranged(path, field, default: value, in: range, as: .wholeNumber(range), remote: remote, doc)
+        ranged(path, field, in: range, as: .wholeNumber(range), remote: remote, doc)
     }
 
     /// A number of either kind, refused outside `range` with the range in the message.
     private static func ranged<Number: Decodable & Comparable & JSONConvertible & Sendable>(
-        _ path: String, _ field: KeyField<Number>, default value: Number, in range: ClosedRange<Number>,
+        _ path: String, _ field: KeyField<Number>, in range: ClosedRange<Number>,
         as kind: Value, remote: RemoteEffect, _ doc: String
     ) -> ConfigurationKey {
         let name = String(path.split(separator: ".").last!)
         return ConfigurationKey(
-            path: path, value: kind, defaultValue: value.jsonValue, defaultNote: nil, doc: doc,
+            path: path, value: kind, defaultValue: AgentConfiguration()[keyPath: field].jsonValue, defaultNote: nil,
+            doc: doc,
             remote: remote, read: { $0[keyPath: field].jsonValue },
             decode: { container, configuration in
                 configuration[keyPath: field] = try container.decode(
                     AnyKey(stringValue: name), default: configuration[keyPath: field], in: range)
-            },
-            applyDefault: { $0[keyPath: field] = value })
+            })
     }
 
     /// true or false.
     static func flag(
-        _ path: String, _ field: KeyField<Bool>, default value: Bool,
-        remote: RemoteEffect = .localOnly, _ doc: String
+        _ path: String, _ field: KeyField<Bool>, remote: RemoteEffect = .localOnly, _ doc: String
     ) -> ConfigurationKey {
         make(
-            path, .flag, Bool.self, default: .bool(value), note: nil, remote: remote, doc: doc,
-            read: { .bool($0[keyPath: field]) },
-            set: { configuration, found, _ in configuration[keyPath: field] = found },
-            applyDefault: { $0[keyPath: field] = value })
+            path, .flag, Bool.self, default: .bool(AgentConfiguration()[keyPath: field]), note: nil, remote: remote,
+            doc: doc, read: { .bool($0[keyPath: field]) },
+            set: { configuration, found, _ in configuration[keyPath: field] = found })
     }
 
     /// Text that must pass `rule` (which returns the problem, or nil).
     static func text(
-        _ path: String, _ field: KeyField<String>, default value: String,
+        _ path: String, _ field: KeyField<String>,
         note: String? = nil, remote: RemoteEffect = .localOnly,
         rule: (@Sendable (String) -> String?)? = nil, _ doc: String
     ) -> ConfigurationKey {
         make(
-            path, .text, String.self, default: .string(value), note: note, remote: remote, doc: doc,
+            path, .text, String.self, default: .string(AgentConfiguration()[keyPath: field]), note: note,
+            remote: remote, doc: doc,
             read: { .string($0[keyPath: field]) },
             set: { configuration, found, path throws(ConfigurationError) in
                 if let problem = rule?(found) { throw ConfigurationError(key: path, problem: problem) }
                 configuration[keyPath: field] = found
-            },
-            applyDefault: { $0[keyPath: field] = value })
+            })
     }
 
     /// Text where empty means "not set" (nil), checked by `rule` when it is not empty.
@@ -184,18 +180,17 @@ extension ConfigurationKey {
             set: { configuration, found, path throws(ConfigurationError) in
                 if !found.isEmpty, let problem = rule?(found) { throw ConfigurationError(key: path, problem: problem) }
                 configuration[keyPath: field] = found.isEmpty ? nil : found
-            },
-            applyDefault: { $0[keyPath: field] = nil })
+            })
     }
 
     /// One word of an enumeration's raw values; `what` names it in the error ("a source").
     static func choice<Choice: RawRepresentable<String> & CaseIterable & Sendable>(
-        _ path: String, _ field: KeyField<Choice>, default value: Choice,
-        what: String, remote: RemoteEffect = .localOnly, _ doc: String
+        _ path: String, _ field: KeyField<Choice>, what: String, remote: RemoteEffect = .localOnly, _ doc: String
     ) -> ConfigurationKey {
         let words = Choice.allCases.map(\.rawValue)
         return make(
-            path, .choice(words), String.self, default: .string(value.rawValue), note: nil, remote: remote, doc: doc,
+            path, .choice(words), String.self, default: .string(AgentConfiguration()[keyPath: field].rawValue),
+            note: nil, remote: remote, doc: doc,
             read: { .string($0[keyPath: field].rawValue) },
             set: { configuration, found, path throws(ConfigurationError) in
                 guard let parsed = Choice(rawValue: found) else {
@@ -203,17 +198,17 @@ extension ConfigurationKey {
                         key: path, problem: "'\(found.prefix(80))' is not \(what); expected \(either(words))")
                 }
                 configuration[keyPath: field] = parsed
-            },
-            applyDefault: { $0[keyPath: field] = value })
+            })
     }
 
     /// A list of `count` numbers, each in `range`; `meaning` names them ("B, G, R").
     static func numbers(
-        _ path: String, _ field: KeyField<[Double]>, default value: [Double],
-        count: Int, each range: ClosedRange<Double>, meaning: String, _ doc: String
+        _ path: String, _ field: KeyField<[Double]>, count: Int, each range: ClosedRange<Double>, meaning: String,
+        _ doc: String
     ) -> ConfigurationKey {
         make(
-            path, .numbers(count: count, range), [Double].self, default: .array(value.map { .double($0) }), note: nil,
+            path, .numbers(count: count, range), [Double].self,
+            default: .array(AgentConfiguration()[keyPath: field].map { .double($0) }), note: nil,
             remote: .localOnly, doc: doc, read: { .array($0[keyPath: field].map { .double($0) }) },
             set: { configuration, found, path throws(ConfigurationError) in
                 guard found.count == count else {
@@ -228,8 +223,7 @@ extension ConfigurationKey {
                     )
                 }
                 configuration[keyPath: field] = found
-            },
-            applyDefault: { $0[keyPath: field] = value })
+            })
     }
 
     /// An ISO 8601 time kept as seconds since 1970; empty: not set.
@@ -247,20 +241,18 @@ extension ConfigurationKey {
                         problem: "'\(found.prefix(80))' is not an ISO 8601 time such as 2026-01-01T08:00:00Z")
                 }
                 configuration[keyPath: field] = seconds
-            },
-            applyDefault: { $0[keyPath: field] = nil })
+            })
     }
 
     /// A classifier (`classification.gender`, `classification.age`): its own mapping of fields.
     static func classifier(
-        _ path: String, _ field: KeyField<ClassifierConfiguration>,
-        default value: ClassifierConfiguration.Preset, _ doc: String
+        _ path: String, _ field: KeyField<ClassifierConfiguration>, _ doc: String
     ) -> ConfigurationKey {
         make(
-            path, .classifier, ClassifierConfiguration.self, default: .object(["preset": .string(value.rawValue)]),
+            path, .classifier, ClassifierConfiguration.self,
+            default: .object(["preset": .string(AgentConfiguration()[keyPath: field].preset.rawValue)]),
             note: nil, remote: .localOnly, doc: doc, read: { .string($0[keyPath: field].preset.rawValue) },
-            set: { configuration, found, _ in configuration[keyPath: field] = found },
-            applyDefault: { $0[keyPath: field] = .preset(value) })
+            set: { configuration, found, _ in configuration[keyPath: field] = found })
     }
 }
 

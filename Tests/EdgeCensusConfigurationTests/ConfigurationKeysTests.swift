@@ -110,21 +110,6 @@ struct ConfigurationKeysTests {
         #expect(try AgentConfiguration.parse(yaml: "motion:\nmqtt:\n  tls:\n") == AgentConfiguration())
     }
 
-    @Test("the table's defaults are the settings types' own, but for keep_aspect, which frames use")
-    func defaultsAgreeWithTheSettingsTypes() {
-        let configuration = AgentConfiguration()
-        var detection = DetectionSettings()
-        detection.keepAspect = true
-        #expect(configuration.detection == detection)
-        #expect(configuration.alignment == AlignmentSettings())
-        #expect(configuration.decision == DecisionThresholds())
-        #expect(configuration.motion == MotionSettings())
-        #expect(configuration.throttle == ThrottleSettings())
-        #expect(configuration.tracking == TrackingSettings())
-        #expect(configuration.mirrorBelow == PipelineSettings().mirrorBelow)
-        #expect(configuration.maxImageMegapixels * 1_000_000 == ImageLimits.defaultMaxPixels)
-    }
-
     @Test("config keys prints each format, and the text names every key with its range and remote effect")
     func textReference() {
         let text = ConfigurationReference.document(.text)
