@@ -79,7 +79,7 @@ struct FileFrameSourceTests {
             ("c.jpg", "neither a JPEG nor a PNG"), ("d.jpg", "cut short"),
             ("e.png", "512x512 pixels (0.3 megapixels), more than the 0.25 allowed"),
         ] {
-            let error = #expect(throws: CaptureError.self) { try source.nextFrame() }
+            let error = thrownError(CaptureError.self) { try source.nextFrame() }
             #expect(
                 "\(error.map { "\($0)" } ?? "")".contains(directory.file(name))
                     && "\(error.map { "\($0)" } ?? "")".contains(reason),
@@ -201,7 +201,7 @@ struct FormatNegotiationTests {
         ]
         #expect(
             try FormatNegotiation.choose(from: odd, width: 640, height: 480, fps: 15, preferred: nil).fourcc == "BGR3")
-        let error = #expect(throws: CaptureError.self) {
+        let error = thrownError(CaptureError.self) {
             try FormatNegotiation.choose(from: odd, width: 640, height: 480, fps: 15, preferred: "MJPG")
         }
         #expect(error?.description.contains("NV12") == true)

@@ -85,6 +85,9 @@ struct AgentConfigurationTests {
         }
     }
 
+    /// Mappings 70 deep under `windows` (a closure inside `@Test`'s arguments crashes Swift 6.0.3).
+    static let nestedSeventyDeep = "windows:\n" + (1...70).map { String(repeating: "  ", count: $0) + "a:\n" }.joined()
+
     @Test(
         "every refusal carries its kind, for callers that act on it without reading the text",
         arguments: [
@@ -96,7 +99,7 @@ struct AgentConfigurationTests {
             ("windows:\n  k_anonymity: 1:1:1:1:1:1:1:1:1:1:1:1\n", .outOfRange),
             ("source: {kind: webcam}\n", .invalidValue),
             ("classification:\n  gender:\n    preset: custom\n    outputs: [{name: g}]\n", .missingKey),
-            ("windows:\n" + (1...70).map { String(repeating: "  ", count: $0) + "a:\n" }.joined(), .tooLarge),
+            (Self.nestedSeventyDeep, .tooLarge),
         ])
     func kinds(yaml: String, kind: ConfigurationError.Kind) {
         #expect {
@@ -151,7 +154,7 @@ struct AgentConfigurationTests {
         let directory = try TemporaryDirectory()
         let path = directory.file("bad.yaml")
         try writeFile(path, Data("detection: [1, 2\n".utf8))
-        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(file: path) }
+        let error = thrownError(ConfigurationError.self) { try AgentConfiguration.load(file: path) }
         #expect(error?.description.hasPrefix(path) == true)
         #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(file: directory.file("missing.yaml")) }
     }
@@ -159,7 +162,7 @@ struct AgentConfigurationTests {
     @Test("the levi-hassner preset needs the user's weights")
     func leviHassnerNeedsWeights() throws {
         let configuration = try AgentConfiguration.parse(yaml: "classification:\n  age:\n    preset: levi-hassner\n")
-        let error = #expect(throws: ConfigurationError.self) { try configuration.age.spec(isAge: true) }
+        let error = thrownError(ConfigurationError.self) { try configuration.age.spec(isAge: true) }
         #expect(error?.key == "classification.age.weights")
         let withWeights = try AgentConfiguration.parse(
             yaml: """

@@ -15,7 +15,7 @@ struct HostileConfigurationTests {
             "buffer:\n  size_mib: 0x1ffffffffffffffffff\n",
         ])
     func baseSixtyOverflow(yaml: String) {
-        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
+        let error = thrownError(ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
         #expect(
             error?.description.contains("not a whole number in range") == true
                 || error?.description.contains("out of range") == true
@@ -30,7 +30,7 @@ struct HostileConfigurationTests {
             yaml += "a\(level): &a\(level) [\(Array(repeating: previous, count: 9).joined(separator: ", "))]\n"
         }
         let start = Date()
-        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
+        let error = thrownError(ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
         #expect(Date().timeIntervalSince(start) < 5)
         #expect(error?.description.contains("aliases") == true, "\(String(describing: error))")
     }
@@ -43,7 +43,7 @@ struct HostileConfigurationTests {
             String(repeating: "{a: ", count: 20_000) + "1" + String(repeating: "}", count: 20_000),
         ])
     func deepNesting(yaml: String) {
-        let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
+        let error = thrownError(ConfigurationError.self) { try AgentConfiguration.parse(yaml: yaml) }
         #expect(error?.description.contains("nested more than") == true, "\(String(describing: error))")
     }
 
@@ -69,7 +69,7 @@ struct HostileConfigurationTests {
             (directory.file("latin1.yaml"), "not UTF-8 text (an invalid byte at offset 8)"),
             (directory.file("none.yaml"), "configuration file not found"),
         ] {
-            let error = #expect(throws: ConfigurationError.self) { try AgentConfiguration.load(file: path) }
+            let error = thrownError(ConfigurationError.self) { try AgentConfiguration.load(file: path) }
             #expect(
                 error?.description.contains(problem) == true && error?.description.contains(path) == true,
                 "\(path): \(String(describing: error))")

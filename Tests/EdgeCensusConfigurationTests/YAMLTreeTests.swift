@@ -35,7 +35,7 @@ struct YAMLTreeTests {
             #expect(configuration.detection.keepAspect == value, "\(text)")
         }
         for quoted in ["'yes'", "\"false\"", "!!str true"] {
-            let error = #expect(throws: ConfigurationError.self) {
+            let error = thrownError(ConfigurationError.self) {
                 try AgentConfiguration.parse(yaml: "detection: {keep_aspect: \(quoted)}\n")
             }
             #expect(error?.key == "detection.keep_aspect")
@@ -45,7 +45,7 @@ struct YAMLTreeTests {
 
     @Test("a quoted number is text, not a number, and the error says what was found")
     func quotedNumbers() {
-        let error = #expect(throws: ConfigurationError.self) {
+        let error = thrownError(ConfigurationError.self) {
             try AgentConfiguration.parse(yaml: "windows: {length: \"60\"}\n")
         }
         #expect(error?.key == "windows.length")

@@ -32,7 +32,7 @@ struct LabelledSetTests {
             ("file,age,gender\nx.jpg,3,male\n", "no 'age_min' column"),
         ])
     func badRows(csv: String, message: String) {
-        let error = #expect(throws: LabelledSet.FormatError.self) {
+        let error = thrownError(LabelledSet.FormatError.self) {
             try LabelledSet.parse(csv, folder: "/", source: "set.csv")
         }
         #expect(error?.description.contains(message) == true, "\(String(describing: error))")

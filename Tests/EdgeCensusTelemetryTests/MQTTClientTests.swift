@@ -208,7 +208,7 @@ struct MQTTClientTests {
         let client = try MQTTClient(settings: .loopback(port: broker.port, clientID: "stopped"))
         try client.start()
         client.stop()
-        let late = await #expect(throws: MQTTError.self) {
+        let late = await thrownError(MQTTError.self) {
             try await client.publish(MQTTMessage(topic: "t/x", text: "late", qos: 1))
         }
         #expect(late?.kind == .stopped)

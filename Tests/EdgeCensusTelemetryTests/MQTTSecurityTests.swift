@@ -127,11 +127,11 @@ struct MQTTSecurityTests {
     @Test("an unreadable CA file or password file is refused before connecting")
     func unreadableFiles() throws {
         let fixture = try Self.fixture()
-        let tls = #expect(throws: MQTTError.self) {
+        let tls = thrownError(MQTTError.self) {
             try MQTTClient(settings: Self.settings(fixture, ca: "missing.pem", passwordFile: "password"))
         }
         #expect(tls?.kind == .setup)
-        let error = #expect(throws: MQTTError.self) {
+        let error = thrownError(MQTTError.self) {
             try MQTTClient(settings: Self.settings(fixture, ca: "ca.pem", passwordFile: "missing-password"))
         }
         #expect(error?.kind == .setup)

@@ -185,7 +185,7 @@ struct ClassifierReadingTests {
     func badGenderLabels(labels: [String], message: String) {
         var spec = ClassifierSpec.dlibGender
         spec.labels = labels
-        let error = #expect(throws: VisionError.self) {
+        let error = thrownError(VisionError.self) {
             try ClassifierReading.validateGender(spec, role: "classification.gender")
         }
         #expect(error?.description.contains(message) == true)
@@ -229,7 +229,7 @@ struct ClassifierReadingTests {
             ])
         #expect(spec.gives == (gender: true, age: true))
         #expect(try ClassifierReading.validateGender(spec, role: "r") == [.male, .female])
-        let error = #expect(throws: VisionError.self) {
+        let error = thrownError(VisionError.self) {
             try ClassifierReading.validateAge(spec, role: "classification.age")
         }
         #expect(error?.description.contains("classification.age.age_spread") == true)
@@ -247,7 +247,7 @@ struct ClassifierReadingTests {
         #expect(throws: VisionError.self) { try ClassifierReading.validateAge(both, role: "classification.age") }
         var unknown = ClassifierSpec.leviHassnerAge(weights: "x")
         unknown.labels = ["(0-2)", "(3-7)"]
-        let error = #expect(throws: VisionError.self) {
+        let error = thrownError(VisionError.self) {
             try ClassifierReading.validateAge(unknown, role: "classification.age")
         }
         #expect(error?.description.contains("(3-7)") == true)

@@ -38,7 +38,7 @@ struct ImageTests {
             contents = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg")).prefix(200)
         }
         try writeFile(path, contents)
-        let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+        let error = thrownError(VisionError.self) { try Image.load(contentsOf: path) }
         guard case .notAnImage(let reported, _) = error else {
             Issue.record("expected notAnImage, got \(String(describing: error))")
             return
@@ -156,7 +156,7 @@ struct HostileImageTests {
         let directory = try TemporaryDirectory()
         let path = directory.file("huge.png")
         try writeFile(path, Self.declaredPNG(width: 20_000, height: 20_000))
-        let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+        let error = thrownError(VisionError.self) { try Image.load(contentsOf: path) }
         #expect(
             error?.description.contains(path) == true && error?.description.contains("20000x20000") == true
                 && error?.description.contains("detection.max_megapixels") == true, "\(String(describing: error))")
@@ -170,7 +170,7 @@ struct HostileImageTests {
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples + "/fairface_0019.jpg"))
         let path = directory.file("cut.jpg")
         try writeFile(path, jpeg.prefix(Int(Double(jpeg.count) * fraction)))
-        let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+        let error = thrownError(VisionError.self) { try Image.load(contentsOf: path) }
         #expect(error?.description.contains(path) == true, "\(String(describing: error))")
     }
 
@@ -180,7 +180,7 @@ struct HostileImageTests {
         let fifo = directory.file("pipe.jpg")
         #expect(mkfifo(fifo, 0o644) == 0)
         for path in ["/dev/null", fifo] {
-            let error = #expect(throws: VisionError.self) { try Image.load(contentsOf: path) }
+            let error = thrownError(VisionError.self) { try Image.load(contentsOf: path) }
             #expect(error == .notAnImage(path: path, reason: "not a regular file (a device, pipe or socket)"))
         }
     }

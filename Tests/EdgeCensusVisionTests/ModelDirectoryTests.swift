@@ -24,7 +24,7 @@ struct ModelDirectoryTests {
         try handle.write(contentsOf: Data("# one extra line\n".utf8))
         try handle.close()
         let models = try ModelDirectory(path: root)
-        let error = #expect(throws: VisionError.self) {
+        let error = thrownError(VisionError.self) {
             try models.verifiedFile("levi-hassner/age_deploy.prototxt", role: "age model")
         }
         guard case let .checksumMismatch(path, expected, actual, _) = error else {
@@ -78,7 +78,7 @@ struct ModelDirectoryTests {
     func malformedManifest() throws {
         let directory = try TemporaryDirectory()
         try writeFile(directory.file("SHA256SUMS"), Data("# comment\nnot a checksum line\n".utf8))
-        let error = #expect(throws: VisionError.self) { try ModelDirectory(path: directory.path) }
+        let error = thrownError(VisionError.self) { try ModelDirectory(path: directory.path) }
         #expect(error?.description.contains("line 2") == true)
     }
 }

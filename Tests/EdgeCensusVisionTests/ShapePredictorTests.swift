@@ -28,7 +28,7 @@ struct ShapePredictorTests {
         let path = directory.file("cut.dat")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.modelPath)).prefix(length)
         try writeFile(path, bytes)
-        let error = #expect(throws: VisionError.self) { try ShapePredictor(contentsOf: path) }
+        let error = thrownError(VisionError.self) { try ShapePredictor(contentsOf: path) }
         guard case .malformedModel(let reported, _) = error else {
             Issue.record("expected malformedModel, got \(String(describing: error))")
             return
