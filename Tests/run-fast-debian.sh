@@ -18,6 +18,10 @@ if [ "$status" = 77 ]; then
 fi
 [ "$status" = 0 ] || exit "$status"
 echo "fast loop on Debian $suite, inside $root"
-exec bash packaging/in-root.sh "$root" -- bash -c \
+# The shared faces and optional models, read-only, where the tests look for them
+# (../shared beside the tree); without them those tests skip, saying so.
+shared=()
+[ -d ../shared ] && shared=(--bind-ro "$(cd ../shared && pwd)" /src/shared)
+exec bash packaging/in-root.sh "$root" "${shared[@]}" -- bash -c \
     'cd /src/edgecensus && swift --version 2>&1 | head -1 && exec Tests/run-fast.sh --scratch-path "/src/edgecensus/.build-$0-tests" "$@"' \
     "$suite" "$@"

@@ -4,15 +4,18 @@
 # setting that points github.com at it, and this source tree at /src/edgecensus
 # (read-write: builds go to its .build-* folders and packaging/out). Everything is
 # unmounted afterwards, whatever the command does. --bind mounts another directory
-# too (the arm64 sysroot in the build root, for a cross build). Needs root.
+# too (the arm64 sysroot in the build root, for a cross build); --bind-ro mounts one
+# read-only (../shared, for the tests). Needs root.
 #
-#   packaging/in-root.sh ROOT [--bind DIRECTORY PATH-IN-ROOT]... -- COMMAND [ARGUMENT...]
+#   packaging/in-root.sh ROOT [--bind|--bind-ro DIRECTORY PATH-IN-ROOT]... -- COMMAND [ARGUMENT...]
 set -euo pipefail
-target="${1:?usage: in-root.sh ROOT [--bind DIRECTORY PATH-IN-ROOT]... -- COMMAND...}"
+target="${1:?usage: in-root.sh ROOT [--bind|--bind-ro DIRECTORY PATH-IN-ROOT]... -- COMMAND...}"
 shift
-extra=()
-while [ "${1:-}" = "--bind" ]; do
-    extra+=("${2:?--bind needs a directory}" "${3:?--bind needs a path in the root}")
+extra=()  # DIRECTORY PATH-IN-ROOT MODE, for each
+while [ "${1:-}" = "--bind" ] || [ "${1:-}" = "--bind-ro" ]; do
+    mode=rw
+    [ "$1" = "--bind-ro" ] && mode=ro
+    extra+=("${2:?$1 needs a directory}" "${3:?$1 needs a path in the root}" "$mode")
     shift 3
 done
 [ "${1:-}" = "--" ] && shift
@@ -42,7 +45,9 @@ mount --rbind /dev "$target/dev" && mounted+=("$target/dev")
 mount --make-rslave "$target/dev"
 bind /sys "$target/sys" ro
 bind "$source_tree" "$target/src/edgecensus"
-for ((index = 0; index < ${#extra[@]}; index += 2)); do bind "${extra[$index]}" "$target${extra[$((index + 1))]}"; done
+for ((index = 0; index < ${#extra[@]}; index += 3)); do
+    bind "${extra[$index]}" "$target${extra[$((index + 1))]}" "${extra[$((index + 2))]}"
+done
 if [ -d /opt/swift-packages ]; then
     bind /opt/swift-packages "$target/opt/swift-packages" ro
     chroot "$target" git config --system url./opt/swift-packages/.insteadOf https://github.com/ 2>/dev/null || true
