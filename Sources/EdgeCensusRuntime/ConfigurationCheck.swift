@@ -29,6 +29,11 @@ public struct ConfigurationCheck: Sendable {
         if loadModels {
             do {
                 _ = try configuration.makePipeline(modelsOverride: modelsOverride, for: .frames)
+            } catch let error as ConfigurationError {
+                // A classifier the file describes incompletely: blamed on its own key, not the models folder.
+                check.problems.append(
+                    ConfigurationError(
+                        error.kind, key: error.key, problem: error.problem, file: file, line: read.line(of: error.key)))
             } catch {
                 problem("models.directory", "the models cannot be loaded: \(error)")
             }

@@ -72,6 +72,29 @@ struct ConfigCommandTests {
     }
 
     @Test(
+        "validate blames an incomplete classifier on its own key and line: a custom net without its fields, levi-hassner without weights"
+    )
+    func validateIncompleteClassifier() throws {
+        let directory = try TemporaryDirectory()
+        let custom = directory.file("custom.yaml")
+        try writeFile(custom, Data("device: {id: a}\nclassification:\n  gender:\n    preset: custom\n".utf8))
+        let refused = try ProcessRunner.run(TestPaths.executable, ["config", "validate", custom])
+        #expect(refused.status == 2)
+        #expect(
+            refused.standardError.contains(
+                "\(custom):3: classification.gender: a custom classifier needs model, input_size, color_order, mean and scale"
+            ), "\(refused.standardError)")
+        #expect(!refused.standardError.contains("models.directory"), "\(refused.standardError)")
+        let levi = directory.file("levi.yaml")
+        try writeFile(levi, Data("classification:\n  age:\n    preset: levi-hassner\n".utf8))
+        let unweighted = try ProcessRunner.run(TestPaths.executable, ["config", "validate", levi])
+        #expect(unweighted.status == 2)
+        #expect(
+            unweighted.standardError.contains("\(levi):2: classification.age.weights: the levi-hassner preset needs"),
+            "\(unweighted.standardError)")
+    }
+
+    @Test(
         "set changes a running device through the broker and prints its answer; a refused change exits 1; show --device reads it back; no device exits 2"
     )
     func setThroughBroker() async throws {
